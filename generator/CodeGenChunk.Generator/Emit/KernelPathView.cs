@@ -1,0 +1,61 @@
+using System.Collections.Generic;
+
+namespace CodeGenChunk.Generator.Emit;
+
+/// <summary>
+/// One code path a kernel is written for: a SIMD width ("V512", "V256", "V128") or "Scalar".
+/// The scalar path has no vector type; its lane count is so large that every loop bound the
+/// templates compute (length - length % lanes) is zero and the scalar tails do all the work.
+/// </summary>
+public sealed class KernelPathView
+{
+    private const int ScalarLanes = 1 << 30;
+
+    private KernelPathView(string name, string vector, int lanes, string[] cases)
+    {
+        Name = name;
+        Vector = vector;
+        Lanes = lanes;
+        Cases = cases;
+    }
+
+    /// <summary>"V512", "V256", "V128" or "Scalar": the suffix of the kernel method.</summary>
+    public string Name { get; }
+
+    /// <summary>The System.Runtime.Intrinsics vector type, or empty for the scalar path.</summary>
+    public string Vector { get; }
+
+    public int Lanes { get; }
+
+    public bool IsVector => Lanes < ScalarLanes;
+
+    /// <summary>The KernelPath values dispatched to this path (a path also serves the wider ones not generated).</summary>
+    public string[] Cases { get; }
+
+    public static IReadOnlyList<KernelPathView> For(string simd)
+    {
+        var names = new[] { "Vector512", "Vector256", "Vector128" };
+        var lanes = new[] { 16, 8, 4 };
+        var first = simd switch
+        {
+            "v256" => 1,
+            "v128" => 2,
+            "scalar" => 3,
+            _ => 0,
+        };
+        var list = new List<KernelPathView>();
+        for (var i = first; i < names.Length; i++)
+        {
+            var cases = new List<string>();
+            for (var j = i == first ? 0 : i; j <= i; j++)
+            {
+                cases.Add(names[j]);
+            }
+
+            list.Add(new KernelPathView("V" + names[i].Substring(6), names[i], lanes[i], cases.ToArray()));
+        }
+
+        list.Add(new KernelPathView("Scalar", string.Empty, ScalarLanes, first == 3 ? names : new string[0]));
+        return list;
+    }
+}

@@ -1,0 +1,12 @@
+namespace CodeGenChunk.Model.Json;
+
+public enum JsonNodeKind
+{
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
+}

@@ -1,0 +1,313 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using CodeGenChunk.Model.Diagnostics;
+using CodeGenChunk.Model.Json;
+
+namespace CodeGenChunk.Model.Manifest;
+
+/// <summary>
+/// Turns manifest text into a <see cref="ManifestSpec"/>: JSON syntax, then the shape the schema
+/// (schemas/codegenchunk.manifest.schema.json) describes. Never throws on bad input: every
+/// problem is a <see cref="ManifestDiagnostic"/> at its JSON line and column.
+/// </summary>
+public static class ManifestParser
+{
+    public static ParseResult Parse(string filePath, string text, CancellationToken cancellationToken = default)
+    {
+        var diagnostics = new List<ManifestDiagnostic>();
+        if (!PositionedJsonReader.TryRead(filePath, text, out var root, out var syntax))
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.JsonSyntax, syntax!.Span, syntax.Message));
+            return new ParseResult(null, diagnostics.ToEquatableArray());
+        }
+
+        if (root!.Kind != JsonNodeKind.Object)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.WrongType, root.Span, "the manifest", "an object", root.Describe()));
+            return new ParseResult(null, diagnostics.ToEquatableArray());
+        }
+
+        var top = new ObjectReader(root, "the manifest", diagnostics);
+        top.CheckAllowed("$schema", "description", "model", "namespace", "target", "weights", "input", "quant", "layers");
+
+        var model = top.String("model", required: true);
+        if (model is not null && !Identifiers.IsIdentifier(model))
+        {
+            top.Report(DiagnosticCatalog.InvalidIdentifier, top.SpanOf("model"), model, "the model name", "class name");
+        }
+
+        var ns = top.String("namespace", required: true);
+        if (ns is not null && !Identifiers.IsNamespace(ns))
+        {
+            top.Report(DiagnosticCatalog.InvalidIdentifier, top.SpanOf("namespace"), ns, "the namespace", "namespace");
+        }
+
+        var target = ReadTarget(top);
+        var weights = ReadWeights(top);
+        var shape = ReadInputShape(top);
+        var defaultQuant = top.Object("quant", required: false) is { } q ? ReadQuant(q) : null;
+
+        var layers = new List<LayerSpec>();
+        var layersNode = top.Array("layers", required: true);
+        if (layersNode is not null)
+        {
+            if (layersNode.Items.Count == 0)
+            {
+                top.Report(DiagnosticCatalog.NoLayers, layersNode.Span);
+            }
+
+            for (var i = 0; i < layersNode.Items.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var layer = ReadLayer(layersNode.Items[i], i, defaultQuant, diagnostics);
+                if (layer is not null)
+                {
+                    layers.Add(layer);
+                }
+            }
+        }
+
+        if (HasErrors(diagnostics) || model is null || ns is null || weights is null || shape is null)
+        {
+            return new ParseResult(null, diagnostics.ToEquatableArray());
+        }
+
+        var spec = new ManifestSpec(
+            filePath,
+            ManifestSpec.BaseNameOf(filePath),
+            model,
+            ns,
+            target,
+            weights,
+            shape.ToEquatableArray(),
+            layers.ToEquatableArray());
+        return new ParseResult(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static bool HasErrors(List<ManifestDiagnostic> diagnostics)
+    {
+        foreach (var d in diagnostics)
+        {
+            if (d.Info.Severity == Severity.Error)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static TargetSpec ReadTarget(ObjectReader top)
+    {
+        var t = top.Object("target", required: false);
+        if (t is null)
+        {
+            return new TargetSpec(null, top.Span, "auto", "embedded");
+        }
+
+        t.CheckAllowed("ramBudgetBytes", "simd", "weights");
+        var budget = t.Integer("ramBudgetBytes", required: false, min: 1);
+        var simd = t.Enum("simd", Ops.Simd, "auto");
+        var placement = t.Enum("weights", Ops.Placements, "embedded");
+        if (placement == "stream")
+        {
+            t.Report(DiagnosticCatalog.FeatureNotImplemented, t.SpanOf("weights"), "Placement \"stream\"", "(all)", "with \"file\" placement");
+            placement = "file";
+        }
+
+        return new TargetSpec(budget, budget is null ? t.Span : t.SpanOf("ramBudgetBytes"), simd, placement);
+    }
+
+    private static WeightsSpec? ReadWeights(ObjectReader top)
+    {
+        var w = top.Object("weights", required: true);
+        if (w is null)
+        {
+            return null;
+        }
+
+        w.CheckAllowed("source", "calibration");
+        var source = w.String("source", required: true);
+        var calibration = w.String("calibration", required: false);
+        if (source is not null && source.Length == 0)
+        {
+            w.Report(DiagnosticCatalog.InvalidValue, w.SpanOf("source"), "source", "a path to a .safetensors file", "empty");
+            return null;
+        }
+
+        return source is null ? null : new WeightsSpec(source, w.SpanOf("source"), calibration);
+    }
+
+    private static List<int>? ReadInputShape(ObjectReader top)
+    {
+        var input = top.Object("input", required: true);
+        if (input is null)
+        {
+            return null;
+        }
+
+        input.CheckAllowed("shape");
+        var shapeNode = input.Array("shape", required: true);
+        if (shapeNode is null)
+        {
+            return null;
+        }
+
+        if (shapeNode.Items.Count == 0)
+        {
+            input.Report(DiagnosticCatalog.InvalidValue, shapeNode.Span, "shape", "a non-empty array of positive integers", "empty");
+            return null;
+        }
+
+        var shape = new List<int>();
+        long total = 1;
+        foreach (var item in shapeNode.Items)
+        {
+            var d = input.IntegerValue("shape", item, 1, int.MaxValue);
+            if (d is null)
+            {
+                return null;
+            }
+
+            total *= d.Value;
+            if (total > int.MaxValue / 4)
+            {
+                input.Report(DiagnosticCatalog.InvalidValue, shapeNode.Span, "shape", "at most 536870911 values in all", total.ToString(CultureInfo.InvariantCulture) + " or more");
+                return null;
+            }
+
+            shape.Add((int)d.Value);
+        }
+
+        return shape;
+    }
+
+    private static QuantSpec? ReadQuant(ObjectReader q)
+    {
+        q.CheckAllowed("format", "groupSize", "policy");
+        var format = q.String("format", required: true);
+        if (format is null)
+        {
+            return null;
+        }
+
+        if (System.Array.IndexOf(Ops.Formats, format) < 0)
+        {
+            q.Report(DiagnosticCatalog.InvalidValue, q.SpanOf("format"), "format", "one of " + string.Join(", ", Ops.Formats), "\"" + format + "\"");
+            return null;
+        }
+
+        var groupSize = q.Integer("groupSize", required: false, min: 1, max: int.MaxValue);
+        var policy = q.Object("policy", required: false);
+        policy?.CheckAllowed("by", "thresholds", "formats", "bits");
+        return new QuantSpec(
+            format,
+            (int)(groupSize ?? (format == "f32" ? 0 : Ops.DefaultInt8GroupSize)),
+            q.SpanOf("format"),
+            q.SpanOf("groupSize"),
+            policy is not null,
+            policy?.Span ?? q.Span);
+    }
+
+    private static ChunksSpec? ReadChunks(ObjectReader c)
+    {
+        c.CheckAllowed("count", "axis", "topK", "minActivity", "maxK", "activity");
+        var count = c.Integer("count", required: true, min: 1, max: 65536);
+        var axis = c.Enum("axis", new[] { "output", "input" }, "output");
+        var topK = c.Integer("topK", required: false, min: 1, max: 65536);
+        var minActivity = c.Number("minActivity", exclusiveMin: double.NegativeInfinity);
+        var maxK = c.Integer("maxK", required: false, min: 1, max: 65536);
+        var activity = c.Enum("activity", new[] { "input", "proxy", "exact" }, "input");
+        if (count is null)
+        {
+            return null;
+        }
+
+        if (topK is not null && topK > count)
+        {
+            c.Report(DiagnosticCatalog.InvalidValue, c.SpanOf("topK"), "topK", "at most count (" + count.Value.ToString(CultureInfo.InvariantCulture) + ")", topK.Value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new ChunksSpec((int)count.Value, axis, (int?)topK, minActivity, (int?)maxK, activity, c.Span);
+    }
+
+    private static LayerSpec? ReadLayer(JsonNode node, int index, QuantSpec? defaultQuant, List<ManifestDiagnostic> diagnostics)
+    {
+        var what = "layer " + index.ToString(CultureInfo.InvariantCulture);
+        if (node.Kind != JsonNodeKind.Object)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.WrongType, node.Span, what, "an object", node.Describe()));
+            return null;
+        }
+
+        var r = new ObjectReader(node, what, diagnostics);
+        var op = r.String("op", required: true);
+        if (op is null)
+        {
+            return null;
+        }
+
+        if (System.Array.IndexOf(Ops.All, op) < 0)
+        {
+            r.Report(DiagnosticCatalog.UnknownOp, r.SpanOf("op"), op, string.Join(", ", Ops.All));
+            return null;
+        }
+
+        var needsName = op is Ops.Linear or Ops.LayerNorm;
+        var name = r.String("name", required: needsName) ?? op + index.ToString(CultureInfo.InvariantCulture);
+        var nameSpan = r.Get("name")?.Value.Span ?? node.Span;
+        var layer = new LayerSpec(index, op, name, node.Span, nameSpan);
+
+        switch (op)
+        {
+            case Ops.Linear:
+            {
+                r.CheckAllowed("op", "name", "in", "out", "bias", "weights", "quant", "chunks");
+                var inDim = r.Integer("in", required: true, min: 1, max: int.MaxValue);
+                var outDim = r.Integer("out", required: true, min: 1, max: int.MaxValue);
+                var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
+                var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
+                return layer with
+                {
+                    In = (int)(inDim ?? 0),
+                    InSpan = r.SpanOf("in"),
+                    Out = (int)(outDim ?? 0),
+                    OutSpan = r.SpanOf("out"),
+                    Bias = r.Boolean("bias", true),
+                    WeightsPrefix = r.String("weights", required: false) ?? name,
+                    Quant = quant ?? new QuantSpec("f32", 0, node.Span, node.Span, false, node.Span),
+                    Chunks = chunks,
+                };
+            }
+
+            case Ops.LayerNorm:
+            {
+                r.CheckAllowed("op", "name", "dim", "eps", "weights");
+                var dim = r.Integer("dim", required: true, min: 1, max: int.MaxValue);
+                var eps = r.Number("eps", exclusiveMin: 0);
+                return layer with
+                {
+                    Dim = (int)(dim ?? 0),
+                    DimSpan = r.SpanOf("dim"),
+                    Eps = (float)(eps ?? 1e-5),
+                    WeightsPrefix = r.String("weights", required: false) ?? name,
+                };
+            }
+
+            case Ops.Residual:
+            {
+                r.CheckAllowed("op", "name", "from");
+                var from = r.String("from", required: true);
+                return layer with { From = from, FromSpan = r.SpanOf("from") };
+            }
+
+            default:
+                r.CheckAllowed("op", "name");
+                return layer;
+        }
+    }
+}
+
+/// <summary>The outcome of parsing: the spec when there were no errors, and every diagnostic.</summary>
+public sealed record ParseResult(ManifestSpec? Spec, EquatableArray<ManifestDiagnostic> Diagnostics);

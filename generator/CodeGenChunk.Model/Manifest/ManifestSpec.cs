@@ -1,0 +1,84 @@
+using CodeGenChunk.Model.Json;
+
+namespace CodeGenChunk.Model.Manifest;
+
+/// <summary>A parsed manifest (*.cgc.json): immutable, value-equatable, positions kept for diagnostics.</summary>
+public sealed record ManifestSpec(
+    string FilePath,
+    string BaseName,
+    string Model,
+    string Namespace,
+    TargetSpec Target,
+    WeightsSpec Weights,
+    EquatableArray<int> InputShape,
+    EquatableArray<LayerSpec> Layers)
+{
+    public int InputLength
+    {
+        get
+        {
+            var n = 1;
+            foreach (var d in InputShape)
+            {
+                n *= d;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>The manifest file name without ".cgc.json": it names the packed weights file ("{BaseName}.cgcw").</summary>
+    public static string BaseNameOf(string filePath)
+    {
+        var name = System.IO.Path.GetFileName(filePath);
+        const string suffix = ".cgc.json";
+        return name.EndsWith(suffix, System.StringComparison.OrdinalIgnoreCase) ? name.Substring(0, name.Length - suffix.Length) : name;
+    }
+}
+
+/// <summary>Where the model runs: RAM budget, SIMD choice, weights placement.</summary>
+public sealed record TargetSpec(long? RamBudgetBytes, TextSpanInfo Span, string Simd, string Placement);
+
+/// <summary>Where the float weights come from.</summary>
+public sealed record WeightsSpec(string Source, TextSpanInfo SourceSpan, string? Calibration);
+
+/// <summary>How a layer's weights are stored.</summary>
+public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo FormatSpan, TextSpanInfo GroupSizeSpan, bool HasPolicy, TextSpanInfo PolicySpan);
+
+/// <summary>How a layer is split into chunks for partial computation.</summary>
+public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span);
+
+/// <summary>One layer of the manifest. Fields that an op does not use keep their defaults.</summary>
+public sealed record LayerSpec(
+    int Index,
+    string Op,
+    string Name,
+    TextSpanInfo Span,
+    TextSpanInfo NameSpan)
+{
+    public int In { get; init; }
+
+    public TextSpanInfo? InSpan { get; init; }
+
+    public int Out { get; init; }
+
+    public TextSpanInfo? OutSpan { get; init; }
+
+    public bool Bias { get; init; } = true;
+
+    public string WeightsPrefix { get; init; } = string.Empty;
+
+    public int Dim { get; init; }
+
+    public TextSpanInfo? DimSpan { get; init; }
+
+    public float Eps { get; init; } = 1e-5f;
+
+    public string? From { get; init; }
+
+    public TextSpanInfo? FromSpan { get; init; }
+
+    public QuantSpec? Quant { get; init; }
+
+    public ChunksSpec? Chunks { get; init; }
+}

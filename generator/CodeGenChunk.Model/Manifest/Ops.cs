@@ -1,0 +1,22 @@
+namespace CodeGenChunk.Model.Manifest;
+
+public static class Ops
+{
+    public const string Linear = "linear";
+    public const string Relu = "relu";
+    public const string Residual = "residual";
+    public const string LayerNorm = "layernorm";
+
+    public static readonly string[] All = { Linear, Relu, Residual, LayerNorm };
+
+    public static readonly string[] Formats = { "f32", "f16", "int8", "int4", "base11", "ternary", "int1" };
+
+    /// <summary>The formats this version generates kernels for.</summary>
+    public static readonly string[] ImplementedFormats = { "f32", "int8" };
+
+    public static readonly string[] Simd = { "auto", "v512", "v256", "v128", "scalar" };
+
+    public static readonly string[] Placements = { "embedded", "file", "stream" };
+
+    public const int DefaultInt8GroupSize = 64;
+}

@@ -1,0 +1,466 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using CodeGenChunk.Formats;
+using CodeGenChunk.Model.Diagnostics;
+using CodeGenChunk.Model.Json;
+using CodeGenChunk.Model.Manifest;
+
+namespace CodeGenChunk.Model.Planning;
+
+/// <summary>
+/// Checks a parsed manifest for consistency (sizes, residual sources, budget), lays out its
+/// weights, fuses epilogues and assigns every tensor a place in one scratch buffer.
+/// </summary>
+public static class ModelPlanner
+{
+    public static PlanResult Plan(ManifestSpec spec, CancellationToken cancellationToken = default)
+    {
+        var diagnostics = new List<ManifestDiagnostic>();
+        var layers = spec.Layers;
+        CheckNames(layers, diagnostics);
+        var sizes = CheckSizes(spec, diagnostics);
+        CheckFormats(layers, diagnostics);
+        if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
+        {
+            return new PlanResult(null, diagnostics.ToEquatableArray());
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var layout = WeightLayout.Create(LayoutEntries(layers));
+        var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
+        var program = BuildProgram(spec, sizes, entryOffsets);
+        AssignBuffers(program);
+
+        var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
+        var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!).Distinct().ToList();
+        var scratchFloats = program.ScratchFloats;
+
+        // Peak RAM: resident weights (embedded or file placement keep the whole file in memory)
+        // plus the activations live while a step runs: scratch, the caller's input and output.
+        var activationBytes = 4L * (scratchFloats + spec.InputLength + sizes[sizes.Length - 1]);
+        var peakRam = layout.FileLength + activationBytes;
+        var peakStep = program.Steps.OrderByDescending(s => s.LiveFloats(program.Values)).First();
+        if (spec.Target.RamBudgetBytes is { } budget && peakRam > budget)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(
+                DiagnosticCatalog.OverBudget,
+                spec.Target.Span,
+                peakRam,
+                peakStep.LayerName,
+                string.Format(CultureInfo.InvariantCulture, "{0} bytes of weights + {1} bytes of activations", layout.FileLength, activationBytes),
+                peakRam - budget,
+                budget));
+            return new PlanResult(null, diagnostics.ToEquatableArray());
+        }
+
+        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out);
+        var plan = new ModelPlan(
+            spec.Namespace,
+            spec.Model,
+            spec.BaseName,
+            spec.Target.Placement,
+            spec.Target.Simd,
+            spec.InputLength,
+            sizes[sizes.Length - 1],
+            scratchFloats,
+            layout,
+            peakRam,
+            peakStep.LayerName,
+            macs,
+            steps.ToEquatableArray(),
+            kernels.ToEquatableArray());
+        return new PlanResult(plan, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>The chunk-file entries of the manifest's layers, in order (offsets not yet placed).</summary>
+    public static List<LayoutEntry> LayoutEntries(IReadOnlyList<LayerSpec> layers)
+    {
+        var entries = new List<LayoutEntry>();
+        foreach (var l in layers)
+        {
+            switch (l.Op)
+            {
+                case Ops.Linear:
+                    if (l.Quant!.Format == "int8")
+                    {
+                        var g = l.Quant.GroupSize;
+                        var groups = Int8GroupQuantizer.GroupsPerRow(l.In, g);
+                        entries.Add(new LayoutEntry(l.Name + ".weight.q", l.WeightsPrefix + ".weight", EntryKind.Int8Values, l.Out, l.In, g, (long)l.Out * l.In) { Layer = l.Name });
+                        entries.Add(new LayoutEntry(l.Name + ".weight.scale", l.WeightsPrefix + ".weight", EntryKind.Int8Scales, l.Out, l.In, g, 4L * l.Out * groups) { Layer = l.Name });
+                    }
+                    else
+                    {
+                        entries.Add(new LayoutEntry(l.Name + ".weight", l.WeightsPrefix + ".weight", EntryKind.F32, l.Out, l.In, 0, 4L * l.Out * l.In) { Layer = l.Name });
+                    }
+
+                    if (l.Bias)
+                    {
+                        entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Out, 0, 4L * l.Out) { Layer = l.Name });
+                    }
+
+                    break;
+                case Ops.LayerNorm:
+                    entries.Add(new LayoutEntry(l.Name + ".weight", l.WeightsPrefix + ".weight", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
+                    entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
+                    break;
+            }
+        }
+
+        return entries;
+    }
+
+    private static void CheckNames(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var l in layers)
+        {
+            if (l.Name == "input")
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, "the model input (\"input\" is reserved)"));
+            }
+            else if (seen.TryGetValue(l.Name, out var first))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, first));
+            }
+            else
+            {
+                seen[l.Name] = l.Index;
+            }
+        }
+    }
+
+    /// <summary>Follows the tensor size through the layers; sizes[i] is layer i's output size.</summary>
+    private static int[] CheckSizes(ManifestSpec spec, List<ManifestDiagnostic> diagnostics)
+    {
+        var layers = spec.Layers;
+        var sizes = new int[layers.Count];
+        var byName = new Dictionary<string, int>(StringComparer.Ordinal);
+        var current = spec.InputLength;
+        var producer = "the input";
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            switch (l.Op)
+            {
+                case Ops.Linear:
+                    if (l.In != current)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.InSpan ?? l.Span, l.Name, l.In, producer, current));
+                    }
+
+                    if ((long)l.In * l.Out > int.MaxValue / 4)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ModelTooLarge, l.OutSpan ?? l.Span, l.Name, (long)l.In * l.Out, int.MaxValue / 4));
+                    }
+
+                    current = l.Out;
+                    break;
+                case Ops.LayerNorm:
+                    if (l.Dim != current)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.DimSpan ?? l.Span, l.Name, l.Dim, producer, current));
+                    }
+
+                    current = l.Dim;
+                    break;
+                case Ops.Residual:
+                    int fromSize;
+                    if (l.From == "input")
+                    {
+                        fromSize = spec.InputLength;
+                    }
+                    else if (l.From is not null && byName.TryGetValue(l.From, out var fromIndex))
+                    {
+                        fromSize = sizes[fromIndex];
+                    }
+                    else
+                    {
+                        var known = byName.Keys.Count == 0 ? "input" : "input, " + string.Join(", ", byName.Keys);
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualUnknown, l.FromSpan ?? l.Span, l.From ?? string.Empty, known));
+                        break;
+                    }
+
+                    if (fromSize != current)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualIncompatible, l.FromSpan ?? l.Span, l.From!, fromSize, current));
+                    }
+
+                    break;
+            }
+
+            sizes[i] = current;
+            byName[l.Name] = i;
+            producer = "layer '" + l.Name + "'";
+        }
+
+        return sizes;
+    }
+
+    private static void CheckFormats(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
+    {
+        foreach (var l in layers)
+        {
+            if (l.Op != Ops.Linear || l.Quant is null)
+            {
+                continue;
+            }
+
+            var q = l.Quant;
+            if (Array.IndexOf(Ops.ImplementedFormats, q.Format) < 0)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FormatNotImplemented, q.FormatSpan, q.Format, l.Name, string.Join(", ", Ops.ImplementedFormats)));
+            }
+            else if (q.Format == "int8" && q.GroupSize > l.In)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + l.In.ToString(CultureInfo.InvariantCulture) + " inputs; use at most that"));
+            }
+            else if (q.Format == "f32" && q.GroupSize > 0 && q.GroupSizeSpan != q.FormatSpan)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "f32 weights have no groups; remove groupSize"));
+            }
+
+            if (q.HasPolicy)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, q.PolicySpan, "A per-chunk precision policy", l.Name, "in " + q.Format + " throughout"));
+            }
+
+            if (l.Chunks is { Count: > 1 } c)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, c.Span, "Chunk routing", l.Name, "dense"));
+            }
+        }
+    }
+
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Dictionary<string, long> offsets)
+    {
+        var layers = spec.Layers;
+        var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
+        var program = new Program();
+        var input = program.NewValue(spec.InputLength, external: BufferKind.Input);
+        var named = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = input };
+        var current = input;
+
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            var step = new Step(l.Name, l.Op) { Source = current };
+            switch (l.Op)
+            {
+                case Ops.Linear:
+                {
+                    var relu = false;
+                    var residual = -1;
+                    var last = l;
+                    if (i + 1 < layers.Count && layers[i + 1].Op == Ops.Relu && !referenced.Contains(last.Name))
+                    {
+                        relu = true;
+                        last = layers[++i];
+                    }
+
+                    if (i + 1 < layers.Count && layers[i + 1].Op == Ops.Residual && !referenced.Contains(last.Name))
+                    {
+                        last = layers[++i];
+                        residual = named[last.From!];
+                    }
+
+                    var format = l.Quant!.Format;
+                    var kernel = new KernelSpec(format, l.In, l.Out, format == "int8" ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
+                    step = new Step(last.Name, l.Op)
+                    {
+                        Source = current,
+                        Residual = residual,
+                        Kernel = kernel,
+                        WeightOffset = offsets[l.Name + (format == "int8" ? ".weight.q" : ".weight")],
+                        ScaleOffset = format == "int8" ? offsets[l.Name + ".weight.scale"] : 0,
+                        BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+                        Comment = string.Format(
+                            CultureInfo.InvariantCulture,
+                            "layer {0} '{1}': linear {2} -> {3}, {4}{5}, epilogue: {6}",
+                            l.Index,
+                            l.Name,
+                            l.In,
+                            l.Out,
+                            format,
+                            format == "int8" ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
+                            kernel.Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty)),
+                    };
+                    break;
+                }
+
+                case Ops.Relu:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': relu", l.Index, l.Name);
+                    break;
+                case Ops.Residual:
+                    step.Residual = named[l.From!];
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': residual add of '{2}'", l.Index, l.Name, l.From);
+                    break;
+                case Ops.LayerNorm:
+                    step.GammaOffset = offsets[l.Name + ".weight"];
+                    step.BetaOffset = offsets[l.Name + ".bias"];
+                    step.Eps = l.Eps;
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': layernorm over {2}, eps {3}", l.Index, l.Name, l.Dim, FloatLiteral.Format(l.Eps));
+                    break;
+            }
+
+            step.Destination = program.NewValue(sizes[i], BufferKind.None);
+            named[step.LayerName] = step.Destination;
+            current = step.Destination;
+            program.Steps.Add(step);
+        }
+
+        program.Values[current].Buffer = new BufferRef(BufferKind.Output, 0, program.Values[current].Length);
+        return program;
+    }
+
+    /// <summary>Greedy slot assignment: in-place where the source dies, else the first free slot.</summary>
+    private static void AssignBuffers(Program program)
+    {
+        for (var s = 0; s < program.Steps.Count; s++)
+        {
+            var step = program.Steps[s];
+            program.Values[step.Source].LastUse = s;
+            if (step.Residual >= 0)
+            {
+                program.Values[step.Residual].LastUse = s;
+            }
+        }
+
+        var slots = new List<Slot>();
+        for (var s = 0; s < program.Steps.Count; s++)
+        {
+            var step = program.Steps[s];
+            var dst = program.Values[step.Destination];
+            if (dst.Buffer.Kind == BufferKind.Output)
+            {
+                continue;
+            }
+
+            var src = program.Values[step.Source];
+            var inPlace = step.Kernel is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            if (inPlace)
+            {
+                dst.Slot = src.Slot;
+            }
+            else
+            {
+                var free = slots.FindIndex(sl => program.Values[sl.Holder].LastUse < s);
+                if (free < 0)
+                {
+                    slots.Add(new Slot());
+                    free = slots.Count - 1;
+                }
+
+                dst.Slot = free;
+            }
+
+            slots[dst.Slot].Holder = step.Destination;
+            slots[dst.Slot].Size = Math.Max(slots[dst.Slot].Size, dst.Length);
+        }
+
+        var offset = 0;
+        foreach (var slot in slots)
+        {
+            slot.Offset = offset;
+            offset += (slot.Size + 15) & ~15; // keep each slot 64-byte aligned within the scratch buffer
+        }
+
+        program.ScratchFloats = offset;
+        foreach (var v in program.Values)
+        {
+            if (v.Slot >= 0)
+            {
+                v.Buffer = new BufferRef(BufferKind.Scratch, slots[v.Slot].Offset, v.Length);
+            }
+        }
+    }
+
+    private sealed class Program
+    {
+        public List<Value> Values { get; } = new();
+
+        public List<Step> Steps { get; } = new();
+
+        public int ScratchFloats { get; set; }
+
+        public int NewValue(int length, BufferKind external)
+        {
+            Values.Add(new Value { Length = length, Buffer = new BufferRef(external, 0, length) });
+            return Values.Count - 1;
+        }
+    }
+
+    private sealed class Value
+    {
+        public int Length { get; set; }
+
+        public int Slot { get; set; } = -1;
+
+        public int LastUse { get; set; } = -1;
+
+        public BufferRef Buffer { get; set; } = BufferRef.None;
+    }
+
+    private sealed class Slot
+    {
+        public int Holder { get; set; }
+
+        public int Size { get; set; }
+
+        public int Offset { get; set; }
+    }
+
+    private sealed class Step
+    {
+        public Step(string layerName, string op)
+        {
+            LayerName = layerName;
+            Op = op;
+        }
+
+        public string LayerName { get; }
+
+        public string Op { get; }
+
+        public string Comment { get; set; } = string.Empty;
+
+        public int Source { get; set; }
+
+        public int Destination { get; set; }
+
+        public int Residual { get; set; } = -1;
+
+        public KernelSpec? Kernel { get; set; }
+
+        public long WeightOffset { get; set; }
+
+        public long ScaleOffset { get; set; }
+
+        public long BiasOffset { get; set; }
+
+        public long GammaOffset { get; set; }
+
+        public long BetaOffset { get; set; }
+
+        public float Eps { get; set; }
+
+        public long LiveFloats(List<Value> values) => values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0);
+
+        public PlanStep ToPlanStep(List<Value> values) =>
+            new(Op, Comment, values[Source].Buffer, values[Destination].Buffer, Residual >= 0 ? values[Residual].Buffer : BufferRef.None, Kernel)
+            {
+                WeightOffset = WeightOffset,
+                ScaleOffset = ScaleOffset,
+                BiasOffset = BiasOffset,
+                GammaOffset = GammaOffset,
+                BetaOffset = BetaOffset,
+                Length = values[Destination].Length,
+                EpsLiteral = FloatLiteral.Format(Eps),
+            };
+    }
+}
+
+/// <summary>The outcome of planning: the plan when there were no errors, and every diagnostic.</summary>
+public sealed record PlanResult(ModelPlan? Plan, EquatableArray<ManifestDiagnostic> Diagnostics);

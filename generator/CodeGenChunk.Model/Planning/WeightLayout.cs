@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text;
+using CodeGenChunk.Formats;
+
+namespace CodeGenChunk.Model.Planning;
+
+/// <summary>The chunk file's layout: entries in order with offsets, total length and its hash.</summary>
+public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long FileLength, ulong Hash)
+{
+    public string HashHex => "0x" + Hash.ToString("X16", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Places entries with the chunk file's own rule (<see cref="ChunkFileLayout.ComputeOffsets"/>)
+    /// and hashes a canonical description of them, so a file packed for another manifest is refused.
+    /// </summary>
+    public static WeightLayout Create(System.Collections.Generic.IReadOnlyList<LayoutEntry> entries)
+    {
+        var lengths = new long[entries.Count];
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            lengths[i] = entries[i].Length;
+        }
+
+        var offsets = ChunkFileLayout.ComputeOffsets(lengths, out var fileLength);
+        var placed = new LayoutEntry[entries.Count];
+        var canonical = new StringBuilder("cgcw-layout-v1\n");
+        for (var i = 0; i < placed.Length; i++)
+        {
+            var e = entries[i] with { Offset = offsets[i] };
+            placed[i] = e;
+            canonical.Append(string.Format(
+                CultureInfo.InvariantCulture,
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}\n",
+                e.Name,
+                e.TensorName,
+                e.Kind,
+                e.Rows,
+                e.Cols,
+                e.GroupSize,
+                e.Offset,
+                e.Length));
+        }
+
+        canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));
+        var hash = System.IO.Hashing.XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(canonical.ToString()));
+        return new WeightLayout(new EquatableArray<LayoutEntry>(placed), fileLength, hash);
+    }
+}
