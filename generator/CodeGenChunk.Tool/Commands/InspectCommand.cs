@@ -1,0 +1,88 @@
+using System;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using CodeGenChunk.Model.Manifest;
+using CodeGenChunk.Model.Planning;
+
+namespace CodeGenChunk.Tool.Commands;
+
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var manifest = new Argument<string>("manifest") { Description = "The *.cgc.json manifest." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("inspect", "Print each layer's format, bits per weight and bytes, the total weight bytes and the peak RAM.")
+        {
+            manifest, json,
+        };
+        command.SetAction(parse =>
+        {
+            var loaded = ManifestLoader.Load(parse.GetValue(manifest)!, Console.Error);
+            if (loaded is null)
+            {
+                return 1;
+            }
+
+            var report = Build(loaded.Value.Spec, loaded.Value.Plan);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, InspectJsonContext.Default.InspectReport));
+            }
+            else
+            {
+                Print(report, Console.Out);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static InspectReport Build(ManifestSpec spec, ModelPlan plan)
+    {
+        var layers = spec.Layers
+            .Where(l => l.Op is Ops.Linear or Ops.LayerNorm)
+            .Select(l =>
+            {
+                var entries = plan.Layout.Entries.Where(e => e.Layer == l.Name).ToList();
+                var weightBytes = entries.Where(e => !e.Name.EndsWith(".bias", StringComparison.Ordinal)).Sum(e => e.Length);
+                var weights = l.Op == Ops.Linear ? (long)l.In * l.Out : l.Dim;
+                var format = l.Op == Ops.Linear ? l.Quant!.Format : "f32";
+                var chunk = new InspectChunk(0, format, l.Op == Ops.Linear ? l.Out : 1, weightBytes);
+                return new InspectLayer(l.Name, l.Op, format, Math.Round(weightBytes * 8.0 / weights, 4), entries.Sum(e => e.Length), new[] { chunk });
+            })
+            .ToArray();
+        return new InspectReport(spec.Model, plan.Layout.FileLength, plan.PeakRamBytes, plan.ScratchFloats * 4L, plan.Macs, plan.Layout.HashHex, layers);
+    }
+
+    private static void Print(InspectReport r, TextWriter o)
+    {
+        o.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-24} {1,-10} {2,-7} {3,8} {4,14}", "layer", "op", "format", "bits/w", "bytes"));
+        foreach (var l in r.Layers)
+        {
+            o.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-24} {1,-10} {2,-7} {3,8:0.###} {4,14:N0}", l.Name, l.Op, l.Format, l.BitsPerWeight, l.Bytes));
+        }
+
+        o.WriteLine(string.Format(CultureInfo.InvariantCulture, "total weight bytes (chunk file): {0:N0}", r.TotalWeightBytes));
+        o.WriteLine(string.Format(CultureInfo.InvariantCulture, "scratch bytes: {0:N0}", r.ScratchBytes));
+        o.WriteLine(string.Format(CultureInfo.InvariantCulture, "peak RAM bytes: {0:N0}", r.PeakRamBytes));
+        o.WriteLine(string.Format(CultureInfo.InvariantCulture, "MACs per inference: {0:N0}", r.Macs));
+        o.WriteLine("layout hash: " + r.LayoutHash);
+    }
+}
+
+public sealed record InspectChunk(int Index, string Format, int Rows, long Bytes);
+
+public sealed record InspectLayer(string Name, string Op, string Format, double BitsPerWeight, long Bytes, InspectChunk[] Chunks);
+
+public sealed record InspectReport(string Model, long TotalWeightBytes, long PeakRamBytes, long ScratchBytes, long Macs, string LayoutHash, InspectLayer[] Layers);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(InspectReport))]
+internal sealed partial class InspectJsonContext : System.Text.Json.Serialization.JsonSerializerContext
+{
+}

@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using CodeGenChunk.Model.Manifest;
+
+namespace CodeGenChunk.Tool.Packing;
+
+/// <summary>
+/// Deterministic, seeded float32 weights for every tensor a manifest needs — for samples and
+/// tests that must not commit megabytes of weights. Linear layers get PyTorch's default
+/// initialisation, U(-1/sqrt(in), 1/sqrt(in)); LayerNorm gets gamma near 1 and beta near 0.
+/// SplitMix64 makes the values identical on every machine and runtime.
+/// </summary>
+public static class SyntheticWeights
+{
+    public static List<(string Name, long[] Shape, float[] Values)> Create(ManifestSpec spec, ulong seed)
+    {
+        var tensors = new List<(string, long[], float[])>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var rng = new SplitMix64(seed);
+        foreach (var l in spec.Layers)
+        {
+            if (!seen.Add(l.WeightsPrefix))
+            {
+                continue;
+            }
+
+            switch (l.Op)
+            {
+                case Ops.Linear:
+                {
+                    var bound = 1f / MathF.Sqrt(l.In);
+                    tensors.Add((l.WeightsPrefix + ".weight", new long[] { l.Out, l.In }, Uniform(ref rng, (long)l.Out * l.In, -bound, bound)));
+                    if (l.Bias)
+                    {
+                        tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.Out }, Uniform(ref rng, l.Out, -bound, bound)));
+                    }
+
+                    break;
+                }
+
+                case Ops.LayerNorm:
+                    tensors.Add((l.WeightsPrefix + ".weight", new long[] { l.Dim }, Uniform(ref rng, l.Dim, 0.9f, 1.1f)));
+                    tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.Dim }, Uniform(ref rng, l.Dim, -0.1f, 0.1f)));
+                    break;
+            }
+        }
+
+        return tensors;
+    }
+
+    private static float[] Uniform(ref SplitMix64 rng, long count, float low, float high)
+    {
+        var values = new float[count];
+        for (long i = 0; i < count; i++)
+        {
+            values[i] = low + ((high - low) * rng.NextUnitFloat());
+        }
+
+        return values;
+    }
+
+    /// <summary>SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, identical everywhere.</summary>
+    public struct SplitMix64
+    {
+        private ulong _state;
+
+        public SplitMix64(ulong seed) => _state = seed;
+
+        public ulong Next()
+        {
+            var z = _state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        /// <summary>A float in [0, 1) from the top 24 bits.</summary>
+        public float NextUnitFloat() => (Next() >> 40) * (1f / (1 << 24));
+    }
+}

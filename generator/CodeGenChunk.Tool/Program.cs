@@ -1,0 +1,18 @@
+using System.CommandLine;
+using CodeGenChunk.Tool.Commands;
+
+namespace CodeGenChunk.Tool;
+
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (pack weights, synthesize test weights, inspect layouts).")
+        {
+            PackCommand.Create(),
+            SynthCommand.Create(),
+            InspectCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
+}
