@@ -10,7 +10,7 @@ internal static class SynthCommand
     public static Command Create()
     {
         var manifest = new Argument<string>("manifest") { Description = "The *.cgc.json manifest whose tensors to create." };
-        var output = new Option<string>("--out", "-o") { Description = "The safetensors file to write.", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "The safetensors file to write (default: the manifest's weights.source)." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same bytes).", DefaultValueFactory = _ => 42UL };
         var command = new Command("synth", "Write deterministic seeded float32 weights for every tensor a manifest needs (for samples and tests).")
         {
@@ -24,9 +24,12 @@ internal static class SynthCommand
                 return 1;
             }
 
-            var tensors = SyntheticWeights.Create(loaded.Value.Spec, parse.GetValue(seed));
-            SafeTensorsWriter.Write(parse.GetValue(output)!, tensors);
-            Console.WriteLine($"cgc synth: {parse.GetValue(output)}: {tensors.Count} tensors, seed {parse.GetValue(seed)}");
+            var spec = loaded.Value.Spec;
+            var path = parse.GetValue(output)
+                ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(spec.FilePath) ?? ".", spec.Weights.Source);
+            var tensors = SyntheticWeights.Create(spec, parse.GetValue(seed));
+            SafeTensorsWriter.Write(path, tensors);
+            Console.WriteLine($"cgc synth: {path}: {tensors.Count} tensors, seed {parse.GetValue(seed)}");
             return 0;
         });
         return command;

@@ -44,11 +44,12 @@ public static class WeightPacker
         var layers = spec.Layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
         var sourceName = Path.GetFileName(sourcePath);
         var floatsByTensor = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var checkedTensors = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in plan.Layout.Entries)
         {
-            if (floatsByTensor.ContainsKey(entry.TensorName))
+            if (!checkedTensors.Add(entry.TensorName))
             {
-                continue;
+                continue; // several entries (int8 values and scales) come from one tensor: check it once
             }
 
             var layer = layers[entry.Layer];

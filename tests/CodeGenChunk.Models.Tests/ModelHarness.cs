@@ -1,0 +1,87 @@
+using System;
+using System.IO;
+using CodeGenChunk.Models.Tests.Generated;
+using CodeGenChunk.Runtime;
+
+namespace CodeGenChunk.Models.Tests;
+
+/// <summary>Uniform access to the generated test models, so every test runs over all of them.</summary>
+internal sealed class ModelHarness : IDisposable
+{
+    private readonly IDisposable _model;
+    private readonly Action<KernelPath> _setPath;
+
+    private ModelHarness(string baseName, IDisposable model, int inputLength, int outputLength, Run run, Action<KernelPath> setPath)
+    {
+        BaseName = baseName;
+        _model = model;
+        InputLength = inputLength;
+        OutputLength = outputLength;
+        RunModel = run;
+        _setPath = setPath;
+    }
+
+    public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
+
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file" };
+
+    public string BaseName { get; }
+
+    public int InputLength { get; }
+
+    public int OutputLength { get; }
+
+    public Run RunModel { get; }
+
+    public string ManifestPath => Path.Combine(AppContext.BaseDirectory, "Models", BaseName + ".cgc.json");
+
+    public void SetKernelPath(KernelPath path) => _setPath(path);
+
+    public static ModelHarness Create(string name)
+    {
+        switch (name)
+        {
+            case "odd.f32":
+            {
+                var m = new OddF32();
+                return new ModelHarness(name, m, OddF32.InputLength, OddF32.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "odd.int8":
+            {
+                var m = new OddInt8();
+                return new ModelHarness(name, m, OddInt8.InputLength, OddInt8.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "wide.mixed":
+            {
+                var m = new WideMixed();
+                return new ModelHarness(name, m, WideMixed.InputLength, WideMixed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "tiny.file":
+            {
+                var m = TinyFile.Open();
+                return new ModelHarness(name, m, TinyFile.InputLength, TinyFile.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            default:
+                throw new ArgumentException("Unknown model " + name);
+        }
+    }
+
+    public static float[] RandomInput(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            // Mix of signs, zeros and a wide range, as activations after ReLU and LayerNorm look.
+            x[i] = rng.Next(10) == 0 ? 0f : (float)((rng.NextDouble() * 4) - 2);
+        }
+
+        return x;
+    }
+
+    public void Dispose() => _model.Dispose();
+}
