@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b" };
 
     public string BaseName { get; }
 
@@ -63,6 +63,18 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = TinyFile.Open();
                 return new ModelHarness(name, m, TinyFile.InputLength, TinyFile.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "formats.a":
+            {
+                var m = new FormatsA();
+                return new ModelHarness(name, m, FormatsA.InputLength, FormatsA.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "formats.b":
+            {
+                var m = new FormatsB();
+                return new ModelHarness(name, m, FormatsB.InputLength, FormatsB.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             default:

@@ -11,8 +11,9 @@ public sealed class KernelPathView
 {
     private const int ScalarLanes = 1 << 30;
 
-    private KernelPathView(string name, string vector, int lanes, string[] cases)
+    private KernelPathView(string name, string vector, int lanes, string[] cases, string vectorType = "")
     {
+        VectorType = vectorType.Length == 0 ? vector + "<float>" : vectorType;
         Name = name;
         Vector = vector;
         Lanes = lanes;
@@ -26,6 +27,9 @@ public sealed class KernelPathView
     public string Vector { get; }
 
     public int Lanes { get; }
+
+    /// <summary>The float vector type: "Vector512&lt;float&gt;" or the portable "Lanes16".</summary>
+    public string VectorType { get; }
 
     public bool IsVector => Lanes < ScalarLanes;
 
@@ -56,6 +60,28 @@ public sealed class KernelPathView
         }
 
         list.Add(new KernelPathView("Scalar", string.Empty, ScalarLanes, first == 3 ? names : new string[0]));
+        return list;
+    }
+
+    /// <summary>
+    /// Paths of the packed formats, which decode sixteen weights at a time: Vector512 where the
+    /// manifest allows it, and the portable sixteen-lane twin (four Vector128) for every narrower
+    /// width — the path arm64 takes.
+    /// </summary>
+    public static IReadOnlyList<KernelPathView> ForPacked(string simd)
+    {
+        var list = new List<KernelPathView>();
+        if (simd is "auto" or "v512")
+        {
+            list.Add(new KernelPathView("V512", "Vector512", 16, new[] { "Vector512" }));
+        }
+
+        if (simd != "scalar")
+        {
+            list.Add(new KernelPathView("L16", "Lanes16", 16, list.Count == 0 ? new[] { "Vector512", "Vector256", "Vector128" } : new[] { "Vector256", "Vector128" }, "Lanes16"));
+        }
+
+        list.Add(new KernelPathView("Scalar", string.Empty, ScalarLanes, simd == "scalar" ? new[] { "Vector512", "Vector256", "Vector128" } : new string[0]));
         return list;
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using CodeGenChunk.Model.Planning;
 using Scriban;
@@ -19,12 +20,14 @@ internal static class TemplateRenderer
 
     private static readonly Lazy<Template> ModelTemplate = new(() => Load("Model.sbntxt"));
     private static readonly Lazy<Template> KernelsTemplate = new(() => Load("Kernels.sbntxt"));
+    private static readonly Lazy<Template> PackedKernelsTemplate = new(() => Load("PackedKernels.sbntxt"));
 
     public static IEnumerable<(string HintName, string Source)> Render(ModelPlan plan, CancellationToken cancellationToken)
     {
         var paths = KernelPathView.For(plan.Simd);
         var view = new ScriptObject();
-        view.Import(new { plan, paths, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
+        var packedPaths = KernelPathView.ForPacked(plan.Simd);
+        view.Import(new { plan, paths, packed_paths = packedPaths, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
         view.Import("long", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture) + "L"));
         view.Import("int", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture)));
         view.Import("str", new Func<string, string>(static v => "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""));
@@ -43,6 +46,11 @@ internal static class TemplateRenderer
         yield return ("CGC." + plan.ClassName + ".Model.g.cs", RenderOne(ModelTemplate.Value, view));
         cancellationToken.ThrowIfCancellationRequested();
         yield return ("CGC." + plan.ClassName + ".Kernels.g.cs", RenderOne(KernelsTemplate.Value, view));
+        if (plan.Kernels.Any(static k => k.Format is not "f32" and not "int8"))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return ("CGC." + plan.ClassName + ".PackedKernels.g.cs", RenderOne(PackedKernelsTemplate.Value, view));
+        }
     }
 
     private static string RenderOne(Template template, ScriptObject view)

@@ -101,6 +101,10 @@ public static class DiagnosticCatalog
         "CGC0023", "Model too large",
         "Layer '{0}' needs {1} values, more than the {2} a single tensor may hold; split the layer", Severity.Error);
 
+    public static readonly DiagnosticInfo NotEncodable = new(
+        "CGC0024", "Weights cannot be encoded in the format",
+        "Tensor '{0}' cannot be stored as {1}: {2}; choose a wider format for this layer or fix the weights", Severity.Error);
+
     public static readonly DiagnosticInfo Internal = new(
         "CGC0099", "Internal generator error",
         "CodeGenChunk failed on this manifest: {0}; please report it with the manifest", Severity.Error);
@@ -110,6 +114,6 @@ public static class DiagnosticCatalog
         JsonSyntax, MissingProperty, WrongType, UnknownProperty, InvalidValue, UnknownOp, DimensionMismatch,
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
-        WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, Internal,
+        WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, Internal,
     };
 }

@@ -31,6 +31,20 @@ internal static class Identifiers
         return System.Array.IndexOf(Keywords, s) < 0;
     }
 
+    /// <summary>True when <paramref name="s"/> has a character that ends a C# comment line or string literal, or another control character.</summary>
+    public static bool HasLineBreakOrControl(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c) || c == '\u2028' || c == '\u2029')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsNamespace(string s)
     {
         foreach (var part in s.Split('.'))

@@ -203,9 +203,9 @@ public static class ManifestParser
         policy?.CheckAllowed("by", "thresholds", "formats", "bits");
         return new QuantSpec(
             format,
-            (int)(groupSize ?? (format == "f32" ? 0 : Ops.DefaultInt8GroupSize)),
+            (int)(groupSize ?? CodeGenChunk.Formats.WeightFormats.DefaultGroupSize(format)),
             q.SpanOf("format"),
-            q.SpanOf("groupSize"),
+            groupSize is null ? q.SpanOf("format") : q.SpanOf("groupSize"),
             policy is not null,
             policy?.Span ?? q.Span);
     }
@@ -257,6 +257,13 @@ public static class ManifestParser
         var needsName = op is Ops.Linear or Ops.LayerNorm;
         var name = r.String("name", required: needsName) ?? op + index.ToString(CultureInfo.InvariantCulture);
         var nameSpan = r.Get("name")?.Value.Span ?? node.Span;
+        if (Identifiers.HasLineBreakOrControl(name))
+        {
+            // The name is written into comments and string literals of the generated code.
+            r.Report(DiagnosticCatalog.InvalidValue, nameSpan, "name", "a name without line breaks or control characters", "a string that has some");
+            return null;
+        }
+
         var layer = new LayerSpec(index, op, name, node.Span, nameSpan);
 
         switch (op)

@@ -12,7 +12,7 @@ public static class Ops
     public static readonly string[] Formats = { "f32", "f16", "int8", "int4", "base11", "ternary", "int1" };
 
     /// <summary>The formats this version generates kernels for.</summary>
-    public static readonly string[] ImplementedFormats = { "f32", "int8" };
+    public static readonly string[] ImplementedFormats = { "f32", "f16", "int8", "int4", "base11", "ternary", "int1" };
 
     public static readonly string[] Simd = { "auto", "v512", "v256", "v128", "scalar" };
 

@@ -33,6 +33,54 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
     /// <summary>Rows handled in blocks of <see cref="KernelSpecShape.RowBlock"/>; the rest one by one.</summary>
     public int RowMain => Out - (Out % KernelSpecShape.RowBlock);
 
+    /// <summary>Weights per 16-byte block of a block format (int4 32, ternary 80, int1 128); 16 for f16; 0 otherwise.</summary>
+    public int BlockElements => Format switch
+    {
+        "int4" => 32,
+        "ternary" => 80,
+        "int1" => 128,
+        "f16" => 16,
+        _ => 0,
+    };
+
+    /// <summary>Float lanes one block decodes into, in 16-lane vectors (int4 2, ternary 5, int1 8).</summary>
+    public int Digits => BlockElements / 16;
+
+    public bool IsBlockFormat => Format is "int4" or "ternary" or "int1";
+
+    /// <summary>Packed bytes per row of a block format.</summary>
+    public int RowBytes => Format == "base11" ? (FullGroups * Base11GroupBytes) + (LastGroupLength > 0 ? 4 * ((LastGroupLength + 8) / 9) : 0) : IsBlockFormat ? 16 * ((In + BlockElements - 1) / BlockElements) : 0;
+
+    /// <summary>Blocks in a full group, and in the shorter last group.</summary>
+    public int BlocksPerGroup => IsBlockFormat ? GroupSize / BlockElements : 0;
+
+    public int LastGroupBlocks => IsBlockFormat && LastGroupLength > 0 ? (LastGroupLength + BlockElements - 1) / BlockElements : 0;
+
+    /// <summary>Input length padded to whole blocks (the kernel reads x in whole blocks).</summary>
+    public int PaddedIn => IsBlockFormat ? BlockElements * ((In + BlockElements - 1) / BlockElements) : In;
+
+    /// <summary>Code offset subtracted after decoding: int4 nibble - 8, ternary trit - 1, int1 2 bit - 1.</summary>
+    public int CodeOffset => Format switch
+    {
+        "int4" => 8,
+        _ => 1,
+    };
+
+    /// <summary>Multiplier of the decoded code: 2 for int1 (2 bit - 1), else 1.</summary>
+    public int CodeScale => Format == "int1" ? 2 : 1;
+
+    /// <summary>base11: uint32 words of a full group, of the last group, bytes of a full group.</summary>
+    public int Base11Words => Format == "base11" ? (GroupSize + 8) / 9 : 0;
+
+    public int Base11LastWords => Format == "base11" && LastGroupLength > 0 ? (LastGroupLength + 8) / 9 : 0;
+
+    public int Base11GroupBytes => 4 * Base11Words;
+
+    /// <summary>base11: words per group rounded up to 16 (the digit-major copy of x is padded to this).</summary>
+    public int Base11PaddedWords => (Base11Words + 15) & ~15;
+
+    public int Base11LastPaddedWords => (Base11LastWords + 15) & ~15;
+
     public string Epilogue
     {
         get

@@ -11,6 +11,24 @@ public enum EntryKind
 
     /// <summary>float32 scales of an <see cref="Int8Values"/> entry, [Rows][ceil(Cols / GroupSize)].</summary>
     Int8Scales,
+
+    /// <summary>IEEE binary16 values, row-major [Rows][Cols].</summary>
+    F16Values,
+
+    /// <summary>Packed blocks of a block format (int4, ternary, int1: see docs/formats.md), [Rows][RowBytes].</summary>
+    BlockValues,
+
+    /// <summary>float32 scales of a <see cref="BlockValues"/> entry, [Rows][groups].</summary>
+    BlockScales,
+
+    /// <summary>base11 words (seed 004 layout), [Rows][groups][4 * ceil(groupLength / 9)], plus 64 bytes of zeros that SIMD loads may read past the last row.</summary>
+    Base11Values,
+
+    /// <summary>binary16 group minimum of base11, [Rows][groups].</summary>
+    Base11Min,
+
+    /// <summary>binary16 group range of base11, [Rows][groups].</summary>
+    Base11Range,
 }
 
 /// <summary>One entry of the chunk file: which tensor it comes from, how it is encoded, where it lies.</summary>
@@ -24,6 +42,9 @@ public sealed record LayoutEntry(
     long Length)
 {
     public long Offset { get; init; }
+
+    /// <summary>The weight format of the layer (f32, f16, int8, int4, base11, ternary, int1).</summary>
+    public string Format { get; init; } = "f32";
 
     /// <summary>The manifest layer this entry belongs to.</summary>
     public string Layer { get; init; } = string.Empty;

@@ -84,17 +84,38 @@ public static class ModelPlanner
             switch (l.Op)
             {
                 case Ops.Linear:
-                    if (l.Quant!.Format == "int8")
+                {
+                    var f = l.Quant!.Format;
+                    var g = l.Quant.GroupSize;
+                    var w = l.WeightsPrefix + ".weight";
+                    LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
+                        new(l.Name + suffix, w, kind, l.Out, l.In, g, length) { Layer = l.Name, Format = f };
+                    switch (f)
                     {
-                        var g = l.Quant.GroupSize;
-                        var groups = Int8GroupQuantizer.GroupsPerRow(l.In, g);
-                        entries.Add(new LayoutEntry(l.Name + ".weight.q", l.WeightsPrefix + ".weight", EntryKind.Int8Values, l.Out, l.In, g, (long)l.Out * l.In) { Layer = l.Name });
-                        entries.Add(new LayoutEntry(l.Name + ".weight.scale", l.WeightsPrefix + ".weight", EntryKind.Int8Scales, l.Out, l.In, g, 4L * l.Out * groups) { Layer = l.Name });
+                        case "int8":
+                            entries.Add(Entry(".weight.q", EntryKind.Int8Values, (long)l.Out * l.In));
+                            entries.Add(Entry(".weight.scale", EntryKind.Int8Scales, 4L * l.Out * Int8GroupQuantizer.GroupsPerRow(l.In, g)));
+                            break;
+                        case "f16":
+                            entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * l.Out * l.In));
+                            break;
+                        case "int4":
+                        case "ternary":
+                        case "int1":
+                            entries.Add(Entry(".weight.q", EntryKind.BlockValues, l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)));
+                            entries.Add(Entry(".weight.scale", EntryKind.BlockScales, l.Out * WeightFormats.MetadataBytesPerRow(f, l.In, g)));
+                            break;
+                        case "base11":
+                            var groups = (l.In + g - 1) / g;
+                            entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)) + 64));
+                            entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * l.Out * groups));
+                            entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * l.Out * groups));
+                            break;
+                        default:
+                            entries.Add(new LayoutEntry(l.Name + ".weight", w, EntryKind.F32, l.Out, l.In, 0, 4L * l.Out * l.In) { Layer = l.Name });
+                            break;
                     }
-                    else
-                    {
-                        entries.Add(new LayoutEntry(l.Name + ".weight", l.WeightsPrefix + ".weight", EntryKind.F32, l.Out, l.In, 0, 4L * l.Out * l.In) { Layer = l.Name });
-                    }
+                }
 
                     if (l.Bias)
                     {
@@ -213,13 +234,17 @@ public static class ModelPlanner
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FormatNotImplemented, q.FormatSpan, q.Format, l.Name, string.Join(", ", Ops.ImplementedFormats)));
             }
-            else if (q.Format == "int8" && q.GroupSize > l.In)
+            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize % WeightFormats.GroupSizeMultiple(q.Format) != 0)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, q.Format + " packs weights in blocks of " + WeightFormats.GroupSizeMultiple(q.Format).ToString(CultureInfo.InvariantCulture) + ", so groupSize must be a multiple of that"));
+            }
+            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize > l.In && q.GroupSizeSpan != q.FormatSpan)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + l.In.ToString(CultureInfo.InvariantCulture) + " inputs; use at most that"));
             }
-            else if (q.Format == "f32" && q.GroupSize > 0 && q.GroupSizeSpan != q.FormatSpan)
+            else if (!WeightFormats.IsGrouped(q.Format) && q.GroupSize > 0 && q.GroupSizeSpan != q.FormatSpan)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "f32 weights have no groups; remove groupSize"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, q.Format + " weights have no groups; remove groupSize"));
             }
 
             if (q.HasPolicy)
@@ -267,14 +292,23 @@ public static class ModelPlanner
                     }
 
                     var format = l.Quant!.Format;
-                    var kernel = new KernelSpec(format, l.In, l.Out, format == "int8" ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
+                    var grouped = WeightFormats.IsGrouped(format);
+                    var kernel = new KernelSpec(format, l.In, l.Out, grouped ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
+                    var weightSuffix = format switch
+                    {
+                        "f32" => ".weight",
+                        "f16" => ".weight.f16",
+                        "base11" => ".weight.b11",
+                        _ => ".weight.q",
+                    };
                     step = new Step(last.Name, l.Op)
                     {
                         Source = current,
                         Residual = residual,
                         Kernel = kernel,
-                        WeightOffset = offsets[l.Name + (format == "int8" ? ".weight.q" : ".weight")],
-                        ScaleOffset = format == "int8" ? offsets[l.Name + ".weight.scale"] : 0,
+                        WeightOffset = offsets[l.Name + weightSuffix],
+                        ScaleOffset = format == "base11" ? offsets[l.Name + ".weight.min"] : grouped ? offsets[l.Name + ".weight.scale"] : 0,
+                        Scale2Offset = format == "base11" ? offsets[l.Name + ".weight.range"] : 0,
                         BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
                         Comment = string.Format(
                             CultureInfo.InvariantCulture,
@@ -284,7 +318,7 @@ public static class ModelPlanner
                             l.In,
                             l.Out,
                             format,
-                            format == "int8" ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
+                            grouped ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
                             kernel.Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty)),
                     };
                     break;
@@ -438,6 +472,8 @@ public static class ModelPlanner
 
         public long ScaleOffset { get; set; }
 
+        public long Scale2Offset { get; set; }
+
         public long BiasOffset { get; set; }
 
         public long GammaOffset { get; set; }
@@ -453,6 +489,7 @@ public static class ModelPlanner
             {
                 WeightOffset = WeightOffset,
                 ScaleOffset = ScaleOffset,
+                Scale2Offset = Scale2Offset,
                 BiasOffset = BiasOffset,
                 GammaOffset = GammaOffset,
                 BetaOffset = BetaOffset,

@@ -13,6 +13,9 @@ public sealed record PlanStep(
 
     public long ScaleOffset { get; init; }
 
+    /// <summary>Second metadata entry (base11: the group ranges; ScaleOffset holds the minima).</summary>
+    public long Scale2Offset { get; init; }
+
     public long BiasOffset { get; init; }
 
     public long GammaOffset { get; init; }

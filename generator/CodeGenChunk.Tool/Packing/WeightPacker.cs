@@ -101,39 +101,48 @@ public static class WeightPacker
         }
 
         var encoded = new List<ReadOnlyMemory<byte>>();
-        var int8Cache = new Dictionary<(string, int), (sbyte[] Q, float[] Scales)>();
+        var cache = new Dictionary<(string Tensor, string Format, int Group), byte[][]>();
         foreach (var entry in plan.Layout.Entries)
         {
             var values = floatsByTensor[entry.TensorName];
-            switch (entry.Kind)
+            byte[] bytes;
+            if (entry.Kind == EntryKind.F32)
             {
-                case EntryKind.F32:
-                    encoded.Add(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-                    break;
-                case EntryKind.Int8Values:
-                case EntryKind.Int8Scales:
-                    var key = (entry.TensorName, entry.GroupSize);
-                    if (!int8Cache.TryGetValue(key, out var q))
+                bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            }
+            else
+            {
+                var key = (entry.TensorName, entry.Format, entry.GroupSize);
+                if (!cache.TryGetValue(key, out var parts))
+                {
+                    try
                     {
-                        var qv = new sbyte[values.Length];
-                        var sc = new float[entry.Rows * Int8GroupQuantizer.GroupsPerRow(entry.Cols, entry.GroupSize)];
-                        Int8GroupQuantizer.Quantize(values, entry.Rows, entry.Cols, entry.GroupSize, qv, sc);
-                        q = (qv, sc);
-                        int8Cache[key] = q;
+                        parts = Encode(entry, values);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        var layer = layers[entry.Layer];
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.NotEncodable, layer.Quant?.FormatSpan ?? layer.NameSpan, entry.TensorName, entry.Format, ex.Message));
+                        return new PackResult(null, diagnostics);
                     }
 
-                    encoded.Add(entry.Kind == EntryKind.Int8Values
-                        ? MemoryMarshal.AsBytes(q.Q.AsSpan()).ToArray()
-                        : MemoryMarshal.AsBytes(q.Scales.AsSpan()).ToArray());
-                    break;
-                default:
-                    throw new InvalidOperationException("Unknown entry kind " + entry.Kind);
+                    cache[key] = parts;
+                }
+
+                bytes = entry.Kind switch
+                {
+                    EntryKind.Int8Values or EntryKind.F16Values or EntryKind.BlockValues or EntryKind.Base11Values => parts[0],
+                    EntryKind.Base11Range => parts[2],
+                    _ => parts[1],
+                };
             }
 
-            if (encoded[encoded.Count - 1].Length != entry.Length)
+            if (bytes.Length != entry.Length)
             {
-                throw new InvalidOperationException($"Entry '{entry.Name}' encodes to {encoded[encoded.Count - 1].Length} bytes; the layout says {entry.Length}.");
+                throw new InvalidOperationException($"Entry '{entry.Name}' encodes to {bytes.Length} bytes; the layout says {entry.Length}.");
             }
+
+            encoded.Add(bytes);
         }
 
         var file = ChunkFileWriter.ToArray(plan.Layout.Hash, encoded);
@@ -144,7 +153,67 @@ public static class WeightPacker
 
         return new PackResult(file, diagnostics);
     }
+
+    /// <summary>Encodes one tensor in its format: [values, scales or minima, ranges].</summary>
+    private static byte[][] Encode(LayoutEntry entry, float[] w)
+    {
+        int rows = entry.Rows, cols = entry.Cols, g = entry.GroupSize;
+        switch (entry.Format)
+        {
+            case WeightFormats.Int8:
+            {
+                var q = new sbyte[rows * cols];
+                var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
+                Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
+                return new[] { MemoryMarshal.AsBytes(q.AsSpan()).ToArray(), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+            }
+
+            case WeightFormats.F16:
+            {
+                var packed = new byte[rows * HalfFormat.RowBytes(cols)];
+                HalfFormat.Quantize(w, rows, cols, packed);
+                return new[] { packed };
+            }
+
+            case WeightFormats.Int4:
+            case WeightFormats.Ternary:
+            case WeightFormats.Int1:
+            {
+                var packed = new byte[rows * WeightFormats.WeightBytesPerRow(entry.Format, cols, g)];
+                var scales = new float[rows * ((cols + g - 1) / g)];
+                switch (entry.Format)
+                {
+                    case WeightFormats.Int4:
+                        Int4BlockFormat.Quantize(w, rows, cols, g, packed, scales);
+                        break;
+                    case WeightFormats.Ternary:
+                        TernaryBlockFormat.Quantize(w, rows, cols, g, packed, scales);
+                        break;
+                    default:
+                        Int1BlockFormat.Quantize(w, rows, cols, g, packed, scales);
+                        break;
+                }
+
+                return new[] { packed, MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+            }
+
+            case WeightFormats.Base11:
+            {
+                var rowBytes = Base11Format.RowBytes(cols, g);
+                var packed = new byte[(rows * rowBytes) + 64]; // 64 zero bytes: SIMD loads may read past the last row
+                var groups = (cols + g - 1) / g;
+                var min = new ushort[rows * groups];
+                var range = new ushort[rows * groups];
+                Base11Format.Quantize(w, rows, cols, g, packed.AsSpan(0, rows * rowBytes), min, range);
+                return new[] { packed, MemoryMarshal.AsBytes(min.AsSpan()).ToArray(), MemoryMarshal.AsBytes(range.AsSpan()).ToArray() };
+            }
+
+            default:
+                throw new InvalidOperationException("No encoder for format " + entry.Format);
+        }
+    }
 }
 
+/// <summary>The packed chunk file, or the diagnostics that prevented it.</summary>
 /// <summary>The packed chunk file, or the diagnostics that prevented it.</summary>
 public sealed record PackResult(byte[]? File, IReadOnlyList<ManifestDiagnostic> Diagnostics);
