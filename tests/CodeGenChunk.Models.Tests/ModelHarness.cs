@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c" };
 
     public string BaseName { get; }
 
@@ -75,6 +75,12 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new FormatsB();
                 return new ModelHarness(name, m, FormatsB.InputLength, FormatsB.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "formats.c":
+            {
+                var m = new FormatsC();
+                return new ModelHarness(name, m, FormatsC.InputLength, FormatsC.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             default:

@@ -27,7 +27,13 @@ internal static class TemplateRenderer
         var paths = KernelPathView.For(plan.Simd);
         var view = new ScriptObject();
         var packedPaths = KernelPathView.ForPacked(plan.Simd);
-        view.Import(new { plan, paths, packed_paths = packedPaths, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
+        var levels = new List<string>();
+        foreach (var level in CodeGenChunk.Formats.Base11Format.HalfPlusOneTable)
+        {
+            levels.Add(FloatLiteral.Format(level));
+        }
+
+        view.Import(new { plan, paths, packed_paths = packedPaths, base11_levels = levels, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
         view.Import("long", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture) + "L"));
         view.Import("int", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture)));
         view.Import("str", new Func<string, string>(static v => "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""));

@@ -158,6 +158,128 @@ public static class PackedDecode
         return (value.AsUInt32() | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    // ---- base11 (seed 004): 9 indices per little-endian uint32, index i at place 11^i ----
+
+    /// <summary>
+    /// Sixteen words into their nine digits, each looked up in <paramref name="table"/>
+    /// ((codebook + 1) / 2, indices 0..10): output i holds digit i of the sixteen words. The word
+    /// is split as hi · 11^4 + lo with one float estimate and an exact integer correction, so
+    /// every later step stays below 2^24 and float arithmetic is exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Base11V512(ref byte p, Vector512<float> table, out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3, out Vector512<float> d4, out Vector512<float> d5, out Vector512<float> d6, out Vector512<float> d7, out Vector512<float> d8)
+    {
+        var v = Vector512.LoadUnsafe(ref Unsafe.As<byte, uint>(ref p));
+        var hi = Vector512.ConvertToUInt32(Vector512.Floor(Vector512.ConvertToSingle(v) * Vector512.Create(1f / 14641f)));
+        var lo = (v - (hi * Vector512.Create(14641u))).AsInt32();
+        var under = Vector512.LessThan(lo, Vector512<int>.Zero);
+        lo += under & Vector512.Create(14641);
+        hi += under.AsUInt32();
+        var over = Vector512.GreaterThanOrEqual(lo, Vector512.Create(14641));
+        lo -= over & Vector512.Create(14641);
+        hi -= over.AsUInt32();
+        var l = Vector512.ConvertToSingle(lo);
+        var h = Vector512.ConvertToSingle(hi.AsInt32());
+        d0 = Digit(ref l, table);
+        d1 = Digit(ref l, table);
+        d2 = Digit(ref l, table);
+        d3 = Vector512.Shuffle(table, Vector512.ConvertToInt32(l));
+        d4 = Digit(ref h, table);
+        d5 = Digit(ref h, table);
+        d6 = Digit(ref h, table);
+        d7 = Digit(ref h, table);
+        d8 = Vector512.Shuffle(table, Vector512.ConvertToInt32(h));
+    }
+
+    /// <summary>The portable twin of <see cref="Base11V512"/>; the table value is rebuilt exactly from the linspace rule.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Base11L16(ref byte p, out Lanes16 d0, out Lanes16 d1, out Lanes16 d2, out Lanes16 d3, out Lanes16 d4, out Lanes16 d5, out Lanes16 d6, out Lanes16 d7, out Lanes16 d8)
+    {
+        ref var w = ref Unsafe.As<byte, uint>(ref p);
+        Base11Quarter(Vector128.LoadUnsafe(ref w), out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7, out var a8);
+        Base11Quarter(Vector128.LoadUnsafe(ref w, 4), out var b0, out var b1, out var b2, out var b3, out var b4, out var b5, out var b6, out var b7, out var b8);
+        Base11Quarter(Vector128.LoadUnsafe(ref w, 8), out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7, out var c8);
+        Base11Quarter(Vector128.LoadUnsafe(ref w, 12), out var e0, out var e1, out var e2, out var e3, out var e4, out var e5, out var e6, out var e7, out var e8);
+        d0 = new Lanes16(a0, b0, c0, e0);
+        d1 = new Lanes16(a1, b1, c1, e1);
+        d2 = new Lanes16(a2, b2, c2, e2);
+        d3 = new Lanes16(a3, b3, c3, e3);
+        d4 = new Lanes16(a4, b4, c4, e4);
+        d5 = new Lanes16(a5, b5, c5, e5);
+        d6 = new Lanes16(a6, b6, c6, e6);
+        d7 = new Lanes16(a7, b7, c7, e7);
+        d8 = new Lanes16(a8, b8, c8, e8);
+    }
+
+    /// <summary>The base11 index of element <paramref name="element"/> of a group starting at <paramref name="group"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Base11At(ref byte group, nint element)
+    {
+        var word = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref group, (element / 9) * 4));
+        for (var i = element % 9; i > 0; i--)
+        {
+            word /= 11;
+        }
+
+        return (int)(word % 11);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Digit(ref Vector512<float> f, Vector512<float> table)
+    {
+        var q = Vector512.Floor((f + Vector512.Create(0.5f)) * Vector512.Create(1f / 11f));
+        var d = f - (q * Vector512.Create(11f));
+        f = q;
+        return Vector512.Shuffle(table, Vector512.ConvertToInt32(d));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Base11Quarter(Vector128<uint> v, out Vector128<float> d0, out Vector128<float> d1, out Vector128<float> d2, out Vector128<float> d3, out Vector128<float> d4, out Vector128<float> d5, out Vector128<float> d6, out Vector128<float> d7, out Vector128<float> d8)
+    {
+        var hi = Vector128.ConvertToUInt32(Vector128.Floor(Vector128.ConvertToSingle(v) * Vector128.Create(1f / 14641f)));
+        var lo = (v - (hi * Vector128.Create(14641u))).AsInt32();
+        var under = Vector128.LessThan(lo, Vector128<int>.Zero);
+        lo += under & Vector128.Create(14641);
+        hi += under.AsUInt32();
+        var over = Vector128.GreaterThanOrEqual(lo, Vector128.Create(14641));
+        lo -= over & Vector128.Create(14641);
+        hi -= over.AsUInt32();
+        var l = Vector128.ConvertToSingle(lo);
+        var h = Vector128.ConvertToSingle(hi.AsInt32());
+        d0 = Digit(ref l);
+        d1 = Digit(ref l);
+        d2 = Digit(ref l);
+        d3 = Level(l);
+        d4 = Digit(ref h);
+        d5 = Digit(ref h);
+        d6 = Digit(ref h);
+        d7 = Digit(ref h);
+        d8 = Level(h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Digit(ref Vector128<float> f)
+    {
+        var q = Vector128.Floor((f + Vector128.Create(0.5f)) * Vector128.Create(1f / 11f));
+        var d = f - (q * Vector128.Create(11f));
+        f = q;
+        return Level(d);
+    }
+
+    /// <summary>
+    /// (codebook[d] + 1) / 2 for an index d in 0..10, as the seed's float32 linspace computes it:
+    /// -1 + 0.2·d below the middle, 1 − 0.2·(10 − d) from it, each operation rounded (no FMA).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Level(Vector128<float> d)
+    {
+        var step = Vector128.Create(0.2f);
+        var low = Vector128.Create(-1f) + (step * d);
+        var high = Vector128.Create(1f) - (step * (Vector128.Create(10f) - d));
+        var codebook = Vector128.ConditionalSelect(Vector128.LessThan(d, Vector128.Create(5f)), low, high);
+        return (codebook + Vector128.Create(1f)) * Vector128.Create(0.5f);
+    }
+
     // ---- shared widening ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -19,4 +19,27 @@ public static class PackedKernelSupport
             sums[g] = TensorPrimitives.Sum(x.Slice(start, Math.Min(groupSize, x.Length - start)));
         }
     }
+
+    /// <summary>
+    /// The input of a base11 layer rearranged digit-major, once per call: for each group, nine
+    /// runs (one per digit position i) of <paramref name="paddedWords"/> floats, run i holding
+    /// x[9·j + i] for word j (zero past the group's end and in the padding). Digit i of sixteen
+    /// consecutive words then meets sixteen consecutive floats.
+    /// </summary>
+    public static void Base11DigitMajor(ReadOnlySpan<float> x, int groupSize, int paddedWords, int lastPaddedWords, Span<float> destination)
+    {
+        destination.Clear();
+        var offset = 0;
+        for (var start = 0; start < x.Length; start += groupSize)
+        {
+            var length = Math.Min(groupSize, x.Length - start);
+            var padded = length == groupSize ? paddedWords : lastPaddedWords;
+            for (var e = 0; e < length; e++)
+            {
+                destination[offset + ((e % 9) * padded) + (e / 9)] = x[start + e];
+            }
+
+            offset += 9 * padded;
+        }
+    }
 }

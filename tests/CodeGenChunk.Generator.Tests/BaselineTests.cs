@@ -1,0 +1,32 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Generator.Tests;
+
+/// <summary>The generated sources of the sample and test manifests, against checked-in baselines.</summary>
+[TestClass]
+public sealed class BaselineTests
+{
+    [TestMethod]
+    [DataRow("samples/BigNet/bignet.f32.cgc.json", "BigNetF32")]
+    [DataRow("samples/BigNet/bignet.int8.cgc.json", "BigNetInt8")]
+    [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/odd.f32.cgc.json", "OddF32")]
+    [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json", "SmallInt8")]
+    public void GeneratedSourcesMatchBaselines(string manifest, string className)
+    {
+        var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));
+
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsEmpty(outcome.Diagnostics, string.Join("\n", outcome.Diagnostics));
+        Baseline.Verify(className, outcome.SourceTexts);
+    }
+
+    [TestMethod]
+    public void MismatchMessageShowsTheFirstDifferingLine()
+    {
+        var message = Baseline.FirstDifference("CGC.X.Model.g.cs", "a\nb\nc\n", "a\nB\nc\n");
+
+        Assert.Contains("at line 2", message);
+        Assert.Contains("baseline:  b", message);
+        Assert.Contains("generated: B", message);
+    }
+}

@@ -1,0 +1,451 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Generator.Tests;
+
+/// <summary>
+/// Broken manifests: each yields exactly one diagnostic with the right id, at the 1-based line and
+/// column of the offending JSON token, in the manifest's file; the generator neither throws nor
+/// emits source for it. The position is that of the value at fault; of the property name for an
+/// unknown property; of the object's <c>{</c> for a missing property.
+/// </summary>
+[TestClass]
+public sealed class DiagnosticTests
+{
+    [TestMethod]
+    [DataRow("CGC0001", 3, 3, """
+        {
+          "model": "M"
+          "namespace": "N"
+        }
+        """, DisplayName = "CGC0001 JSON: missing comma")]
+    [DataRow("CGC0001", 10, 1, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        garbage
+        """, DisplayName = "CGC0001 JSON: trailing garbage")]
+    [DataRow("CGC0001", 3, 24, """
+        {
+          "model": "M",
+          "namespace": "Samples
+        """, DisplayName = "CGC0001 JSON: unterminated string")]
+    [DataRow("CGC0001", 1, 1, "", DisplayName = "CGC0001 JSON: empty file")]
+    [DataRow("CGC0003", 1, 1, """
+        [
+          1
+        ]
+        """, DisplayName = "CGC0003 root is not an object")]
+    [DataRow("CGC0002", 1, 1, """
+        {
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0002 missing model")]
+    [DataRow("CGC0002", 1, 1, """
+        {
+          "model": "M",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0002 missing namespace")]
+    [DataRow("CGC0002", 4, 14, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "calibration": "c.bin" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0002 missing weights.source")]
+    [DataRow("CGC0002", 1, 1, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0002 missing input")]
+    [DataRow("CGC0002", 1, 1, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] }
+        }
+        """, DisplayName = "CGC0002 missing layers")]
+    [DataRow("CGC0002", 7, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0002 missing linear.in")]
+    [DataRow("CGC0003", 7, 42, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": "4", "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0003 wrong type: in is a string")]
+    [DataRow("CGC0003", 5, 23, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": 4 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0003 wrong type: shape is a number")]
+    [DataRow("CGC0003", 7, 63, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2, "bias": "yes" }
+          ]
+        }
+        """, DisplayName = "CGC0003 wrong type: bias is a string")]
+    [DataRow("CGC0003", 7, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            42
+          ]
+        }
+        """, DisplayName = "CGC0003 wrong type: layer is a number")]
+    [DataRow("CGC0004", 6, 3, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "version": 2,
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0004 unknown property: top level")]
+    [DataRow("CGC0004", 6, 15, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "target": { "ram": 1000 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0004 unknown property: in target")]
+    [DataRow("CGC0004", 8, 21, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "relu", "inplace": true }
+          ]
+        }
+        """, DisplayName = "CGC0004 unknown property: in a layer")]
+    [DataRow("CGC0005", 6, 23, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "target": { "simd": "avx2" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0005 bad enum: target.simd")]
+    [DataRow("CGC0005", 6, 26, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "target": { "weights": "cloud" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0005 bad enum: target.weights")]
+    [DataRow("CGC0005", 6, 24, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int3" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0005 bad enum: quant.format")]
+    [DataRow("CGC0005", 8, 39, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2,
+              "chunks": { "count": 2, "axis": "diagonal" } }
+          ]
+        }
+        """, DisplayName = "CGC0005 bad enum: chunks.axis")]
+    [DataRow("CGC0005", 8, 39, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2,
+              "chunks": { "count": 2, "topK": 3 } }
+          ]
+        }
+        """, DisplayName = "CGC0005 topK larger than count")]
+    [DataRow("CGC0005", 7, 56, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "layernorm", "name": "n", "dim": 4, "eps": 0 }
+          ]
+        }
+        """, DisplayName = "CGC0005 eps not positive")]
+    [DataRow("CGC0005", 7, 31, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "fc\n0", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0005 layer name with a line break")]
+    [DataRow("CGC0005", 5, 24, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [0] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0005 shape dimension zero")]
+    [DataRow("CGC0006", 8, 13, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "conv2d" }
+          ]
+        }
+        """, DisplayName = "CGC0006 unknown op")]
+    [DataRow("CGC0007", 8, 42, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "linear", "name": "b", "in": 3, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0007 linear in does not match")]
+    [DataRow("CGC0007", 8, 46, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "layernorm", "name": "n", "dim": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0007 layernorm dim does not match")]
+    [DataRow("CGC0008", 8, 33, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "residual", "from": "nope" }
+          ]
+        }
+        """, DisplayName = "CGC0008 residual from unknown layer")]
+    [DataRow("CGC0009", 8, 33, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 },
+            { "op": "residual", "from": "input" }
+          ]
+        }
+        """, DisplayName = "CGC0009 residual of incompatible size")]
+    [DataRow("CGC0010", 8, 31, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0010 duplicate layer name")]
+    [DataRow("CGC0010", 7, 29, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "relu", "name": "input" }
+          ]
+        }
+        """, DisplayName = "CGC0010 layer named input")]
+    [DataRow("CGC0011", 2, 12, """
+        {
+          "model": "2Fast",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0011 model not a C# identifier")]
+    [DataRow("CGC0011", 3, 16, """
+        {
+          "model": "M",
+          "namespace": "My.class.Models",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0011 namespace not a C# namespace")]
+    [DataRow("CGC0014", 6, 33, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "target": { "ramBudgetBytes": 16 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0014 peak RAM over budget")]
+    [DataRow("CGC0015", 8, 49, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2,
+              "quant": { "format": "int8", "groupSize": 64 } }
+          ]
+        }
+        """, DisplayName = "CGC0015 groupSize larger than in")]
+    [DataRow("CGC0015", 8, 48, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2,
+              "quant": { "format": "f32", "groupSize": 4 } }
+          ]
+        }
+        """, DisplayName = "CGC0015 groupSize on f32")]
+    [DataRow("CGC0023", 7, 52, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 200000000 }
+          ]
+        }
+        """, DisplayName = "CGC0023 layer too large")]
+    [DataRow("CGC0019", 6, 13, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": []
+        }
+        """, DisplayName = "CGC0019 empty layers")]
+    public void BrokenManifestReportsOneDiagnosticAtTheOffendingValue(string id, int line, int column, string manifest)
+    {
+        var outcome = GeneratorHarness.Run(manifest);
+
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsEmpty(outcome.Sources, "A manifest with errors must not produce source.");
+        var d = GeneratorAssert.Single(outcome);
+        Assert.AreEqual(id, d.Id, d.ToString());
+        Assert.AreEqual(DiagnosticSeverity.Error, d.Severity, d.ToString());
+        GeneratorAssert.At(d, line, column);
+        GeneratorAssert.WellFormedMessage(d);
+    }
+}

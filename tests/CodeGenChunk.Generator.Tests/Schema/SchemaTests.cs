@@ -1,0 +1,209 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Generator.Tests.Schema;
+
+/// <summary>
+/// schemas/codegenchunk.manifest.schema.json: well formed, accepts every manifest of the repository,
+/// and agrees with the generator on the broken manifests of <see cref="DiagnosticTests"/>.
+/// </summary>
+[TestClass]
+public sealed class SchemaTests
+{
+    /// <summary>
+    /// Broken manifests whose problem only the generator can see: it involves more than one value
+    /// (sizes along the layers, names, budgets, group size against the layer). The schema must
+    /// accept these; it must reject every other broken manifest.
+    /// </summary>
+    private static readonly HashSet<string> GeneratorOnly = new(StringComparer.Ordinal)
+    {
+        "CGC0005 topK larger than count",
+        "CGC0007 linear in does not match",
+        "CGC0007 layernorm dim does not match",
+        "CGC0008 residual from unknown layer",
+        "CGC0009 residual of incompatible size",
+        "CGC0010 duplicate layer name",
+        "CGC0014 peak RAM over budget",
+        "CGC0015 groupSize larger than in",
+        "CGC0015 groupSize on f32",
+        "CGC0023 layer too large",
+    };
+
+    private static readonly Lazy<SchemaValidator> Validator = new(() => SchemaValidator.Parse(File.ReadAllText(RepoPaths.Schema)));
+
+    [TestMethod]
+    public void SchemaIsDraft202012AndDescribesEveryProperty()
+    {
+        using var schema = JsonDocument.Parse(File.ReadAllText(RepoPaths.Schema));
+        var root = schema.RootElement;
+        Assert.AreEqual("https://json-schema.org/draft/2020-12/schema", root.GetProperty("$schema").GetString());
+        Assert.IsFalse(string.IsNullOrEmpty(root.GetProperty("$id").GetString()));
+        Assert.IsFalse(string.IsNullOrEmpty(root.GetProperty("title").GetString()));
+
+        var problems = new List<string>();
+        foreach (var (pointer, keyword, value) in SchemaValidator.Keywords(root))
+        {
+            if (keyword == "properties")
+            {
+                problems.AddRange(value.EnumerateObject()
+                    .Where(p => !p.Value.TryGetProperty("description", out var d) || string.IsNullOrWhiteSpace(d.GetString()))
+                    .Select(p => pointer + "/properties/" + p.Name + " has no description"));
+            }
+
+            if (keyword == "type" && value.GetString() == "object")
+            {
+                var owner = Resolve(root, pointer);
+                if (!owner.TryGetProperty("additionalProperties", out var additional) || additional.ValueKind != JsonValueKind.False)
+                {
+                    problems.Add(pointer + " is an object without \"additionalProperties\": false");
+                }
+            }
+
+            if (keyword == "$ref" && Resolve(root, value.GetString()!).ValueKind == JsonValueKind.Undefined)
+            {
+                problems.Add(pointer + " refers to the missing " + value.GetString());
+            }
+        }
+
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+    }
+
+    [TestMethod]
+    public void EveryManifestInTheRepositoryValidates()
+    {
+        var manifests = RepositoryManifests();
+        Assert.IsTrue(manifests.Contains(RepoPaths.BigNetF32), "The walk must find the BigNet sample: " + string.Join(", ", manifests));
+
+        var problems = new List<string>();
+        foreach (var path in manifests)
+        {
+            var text = File.ReadAllText(path);
+            problems.AddRange(Validator.Value.Validate(text).Select(e => Path.GetRelativePath(RepoPaths.Root, path) + ": " + e));
+
+            // A relative "$schema" must lead editors to this schema.
+            using var doc = JsonDocument.Parse(text);
+            if (doc.RootElement.TryGetProperty("$schema", out var reference) && !reference.GetString()!.Contains("://", StringComparison.Ordinal))
+            {
+                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, reference.GetString()!));
+                if (target != Path.GetFullPath(RepoPaths.Schema))
+                {
+                    problems.Add(Path.GetRelativePath(RepoPaths.Root, path) + ": \"$schema\" leads to " + target);
+                }
+            }
+        }
+
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+    }
+
+    [TestMethod]
+    public void SchemaRejectsTheBrokenManifestsThatNeedNoCrossChecks()
+    {
+        var rows = DataRows(typeof(DiagnosticTests), nameof(DiagnosticTests.BrokenManifestReportsOneDiagnosticAtTheOffendingValue));
+        Assert.IsGreaterThanOrEqualTo(24, rows.Count);
+        var problems = new List<string>();
+        var rejected = 0;
+        foreach (var (name, manifest) in rows)
+        {
+            if (name.StartsWith("CGC0001", StringComparison.Ordinal))
+            {
+                continue; // not JSON: nothing for a schema to look at
+            }
+
+            var errors = Validator.Value.Validate(manifest);
+            if (GeneratorOnly.Contains(name))
+            {
+                if (errors.Count != 0)
+                {
+                    problems.Add(name + ": the schema rejects a manifest only the generator should: " + string.Join("; ", errors));
+                }
+            }
+            else if (errors.Count == 0)
+            {
+                problems.Add(name + ": the schema accepts it");
+            }
+            else
+            {
+                rejected++;
+            }
+        }
+
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+        Assert.IsGreaterThanOrEqualTo(20, rejected);
+        Assert.IsEmpty(GeneratorOnly.Except(rows.Select(r => r.Name)), "GeneratorOnly names a row that no longer exists.");
+    }
+
+    [TestMethod]
+    public void SchemaAcceptsManifestsThatOnlyWarn()
+    {
+        foreach (var (name, manifest) in DataRows(typeof(DiagnosticDetailTests), nameof(DiagnosticDetailTests.AcceptedButNotGeneratedFeatureWarnsAndStillGenerates)))
+        {
+            var errors = Validator.Value.Validate(manifest);
+            Assert.IsEmpty(errors, name + ": " + string.Join("; ", errors));
+        }
+    }
+
+    [TestMethod]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "relu" } ], "modle": "X" }""", "$.modle: property 'modle' is not allowed")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "relu" } ], "target": { "simd": "avx2" } }""", "$.target.simd: \"avx2\" is not one of")]
+    [DataRow("""{ "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "relu" } ] }""", "$: required property 'model' is missing")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "relu", "inplace": true } ] }""", "$.layers[0]: matches 0 of oneOf")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "quant": { "format": "int8", "policy": { "by": "luck" } }, "layers": [ { "op": "relu" } ] }""", "$.quant.policy.by: \"luck\" is not one of")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "linear", "name": "a", "in": 4, "out": 2, "chunks": { "count": 2, "activity": "guess" } } ] }""", "$.layers[0]: matches 0 of oneOf")]
+    public void SchemaNamesTheOffendingValue(string manifest, string expected)
+    {
+        var errors = Validator.Value.Validate(manifest);
+        Assert.IsTrue(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), "Expected '" + expected + "' among:\n" + string.Join("\n", errors));
+    }
+
+    [TestMethod]
+    public void DocumentedExampleValidatesAndGenerates()
+    {
+        var doc = File.ReadAllText(RepoPaths.InRoot("docs", "manifest.md"));
+        var start = doc.IndexOf("```json\n", StringComparison.Ordinal) + "```json\n".Length;
+        var example = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+
+        var errors = Validator.Value.Validate(example);
+        Assert.IsEmpty(errors, string.Join("\n", errors));
+        var outcome = GeneratorHarness.Run(example);
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsTrue(outcome.Diagnostics.All(d => d.Id == "CGC0017"), string.Join("\n", outcome.Diagnostics));
+        Assert.HasCount(2, outcome.Sources);
+        Assert.Contains("public const int InputLength = 784;", outcome.Sources[0].SourceText.ToString());
+    }
+
+    /// <summary>Every *.cgc.json of the source tree (not under bin/ or obj/).</summary>
+    internal static List<string> RepositoryManifests() =>
+        Directory.EnumerateFiles(RepoPaths.Root, "*.cgc.json", SearchOption.AllDirectories)
+            .Where(p => !Path.GetRelativePath(RepoPaths.Root, p).Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+                .Any(part => part is "bin" or "obj" or ".git"))
+            .OrderBy(p => p, StringComparer.Ordinal)
+            .ToList();
+
+    private static List<(string Name, string Manifest)> DataRows(Type type, string method) =>
+        type.GetMethod(method)!.GetCustomAttributes<DataRowAttribute>()
+            .Select(a => (a.DisplayName ?? string.Empty, (string)a.Data[^1]!))
+            .ToList();
+
+    private static JsonElement Resolve(JsonElement root, string pointer)
+    {
+        var node = root;
+        foreach (var token in pointer.TrimStart('#').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (node.ValueKind == JsonValueKind.Array && int.TryParse(token, out var i) && i < node.GetArrayLength())
+            {
+                node = node[i];
+            }
+            else if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(token, out node))
+            {
+                return default;
+            }
+        }
+
+        return node;
+    }
+}
