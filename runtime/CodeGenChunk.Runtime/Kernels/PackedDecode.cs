@@ -110,7 +110,10 @@ public static class PackedDecode
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> HalfV512(ref byte p)
     {
-        var h = Vector512.WidenLower(Vector256.LoadUnsafe(ref Unsafe.As<byte, ushort>(ref p)).ToVector512Unsafe());
+        var halves = Vector256.LoadUnsafe(ref Unsafe.As<byte, ushort>(ref p));
+        var h = Avx512F.IsSupported
+            ? Avx512F.ConvertToVector512UInt32(halves)
+            : Vector512.Create(Vector256.WidenLower(halves), Vector256.WidenUpper(halves));
         return HalfBits(h);
     }
 
@@ -161,13 +164,14 @@ public static class PackedDecode
     // ---- base11 (seed 004): 9 indices per little-endian uint32, index i at place 11^i ----
 
     /// <summary>
-    /// Sixteen words into their nine digits, each looked up in <paramref name="table"/>
-    /// ((codebook + 1) / 2, indices 0..10): output i holds digit i of the sixteen words. The word
-    /// is split as hi · 11^4 + lo with one float estimate and an exact integer correction, so
-    /// every later step stays below 2^24 and float arithmetic is exact.
+    /// The nine base11 indices (as floats 0..10) of sixteen words: output i holds index i of the
+    /// sixteen words. A word is split as hi · 11^4 + lo (one float estimate, one exact integer
+    /// correction); then the quotients q_k = ⌊lo / 11^k⌋ and ⌊hi / 11^k⌋ are each one multiply and
+    /// floor, and every index is q_k − 11·q_(k+1). All values stay below 2^24, so every step is
+    /// exact in float arithmetic; no division and no serial digit chain.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Base11V512(ref byte p, Vector512<float> table, out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3, out Vector512<float> d4, out Vector512<float> d5, out Vector512<float> d6, out Vector512<float> d7, out Vector512<float> d8)
+    public static void Base11V512(ref byte p, out Vector512<float> f0, out Vector512<float> f1, out Vector512<float> f2, out Vector512<float> f3, out Vector512<float> f4, out Vector512<float> f5, out Vector512<float> f6, out Vector512<float> f7, out Vector512<float> f8)
     {
         var v = Vector512.LoadUnsafe(ref Unsafe.As<byte, uint>(ref p));
         var hi = Vector512.ConvertToUInt32(Vector512.Floor(Vector512.ConvertToSingle(v) * Vector512.Create(1f / 14641f)));
@@ -178,37 +182,82 @@ public static class PackedDecode
         var over = Vector512.GreaterThanOrEqual(lo, Vector512.Create(14641));
         lo -= over & Vector512.Create(14641);
         hi -= over.AsUInt32();
-        var l = Vector512.ConvertToSingle(lo);
-        var h = Vector512.ConvertToSingle(hi.AsInt32());
-        d0 = Digit(ref l, table);
-        d1 = Digit(ref l, table);
-        d2 = Digit(ref l, table);
-        d3 = Vector512.Shuffle(table, Vector512.ConvertToInt32(l));
-        d4 = Digit(ref h, table);
-        d5 = Digit(ref h, table);
-        d6 = Digit(ref h, table);
-        d7 = Digit(ref h, table);
-        d8 = Vector512.Shuffle(table, Vector512.ConvertToInt32(h));
+        var l0 = Vector512.ConvertToSingle(lo);
+        var h0 = Vector512.ConvertToSingle(hi.AsInt32());
+        var l1 = Quotient(l0, 1f / 11f);
+        var l2 = Quotient(l0, 1f / 121f);
+        f3 = Quotient(l0, 1f / 1331f);
+        var h1 = Quotient(h0, 1f / 11f);
+        var h2 = Quotient(h0, 1f / 121f);
+        var h3 = Quotient(h0, 1f / 1331f);
+        f8 = Quotient(h0, 1f / 14641f);
+        var eleven = Vector512.Create(-11f);
+        f0 = Vector512.FusedMultiplyAdd(l1, eleven, l0);
+        f1 = Vector512.FusedMultiplyAdd(l2, eleven, l1);
+        f2 = Vector512.FusedMultiplyAdd(f3, eleven, l2);
+        f4 = Vector512.FusedMultiplyAdd(h1, eleven, h0);
+        f5 = Vector512.FusedMultiplyAdd(h2, eleven, h1);
+        f6 = Vector512.FusedMultiplyAdd(h3, eleven, h2);
+        f7 = Vector512.FusedMultiplyAdd(f8, eleven, h3);
     }
 
-    /// <summary>The portable twin of <see cref="Base11V512"/>; the table value is rebuilt exactly from the linspace rule.</summary>
+    /// <summary>The portable twin of <see cref="Base11V512"/> (four Vector128 at a time; arm64).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Base11L16(ref byte p, out Lanes16 d0, out Lanes16 d1, out Lanes16 d2, out Lanes16 d3, out Lanes16 d4, out Lanes16 d5, out Lanes16 d6, out Lanes16 d7, out Lanes16 d8)
+    public static void Base11L16(ref byte p, out Lanes16 f0, out Lanes16 f1, out Lanes16 f2, out Lanes16 f3, out Lanes16 f4, out Lanes16 f5, out Lanes16 f6, out Lanes16 f7, out Lanes16 f8)
     {
         ref var w = ref Unsafe.As<byte, uint>(ref p);
         Base11Quarter(Vector128.LoadUnsafe(ref w), out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7, out var a8);
         Base11Quarter(Vector128.LoadUnsafe(ref w, 4), out var b0, out var b1, out var b2, out var b3, out var b4, out var b5, out var b6, out var b7, out var b8);
         Base11Quarter(Vector128.LoadUnsafe(ref w, 8), out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7, out var c8);
         Base11Quarter(Vector128.LoadUnsafe(ref w, 12), out var e0, out var e1, out var e2, out var e3, out var e4, out var e5, out var e6, out var e7, out var e8);
-        d0 = new Lanes16(a0, b0, c0, e0);
-        d1 = new Lanes16(a1, b1, c1, e1);
-        d2 = new Lanes16(a2, b2, c2, e2);
-        d3 = new Lanes16(a3, b3, c3, e3);
-        d4 = new Lanes16(a4, b4, c4, e4);
-        d5 = new Lanes16(a5, b5, c5, e5);
-        d6 = new Lanes16(a6, b6, c6, e6);
-        d7 = new Lanes16(a7, b7, c7, e7);
-        d8 = new Lanes16(a8, b8, c8, e8);
+        f0 = new Lanes16(a0, b0, c0, e0);
+        f1 = new Lanes16(a1, b1, c1, e1);
+        f2 = new Lanes16(a2, b2, c2, e2);
+        f3 = new Lanes16(a3, b3, c3, e3);
+        f4 = new Lanes16(a4, b4, c4, e4);
+        f5 = new Lanes16(a5, b5, c5, e5);
+        f6 = new Lanes16(a6, b6, c6, e6);
+        f7 = new Lanes16(a7, b7, c7, e7);
+        f8 = new Lanes16(a8, b8, c8, e8);
+    }
+
+    /// <summary>⌊f / d⌋ for an exact float f &lt; 2^24, as ⌊(f + 1/2) · (1/d)⌋: the half keeps the product away from integers by more than its rounding error.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quotient(Vector512<float> f, float reciprocal) =>
+        Vector512.Floor((f + Vector512.Create(0.5f)) * Vector512.Create(reciprocal));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Quotient(Vector128<float> f, float reciprocal) =>
+        Vector128.Floor((f + Vector128.Create(0.5f)) * Vector128.Create(reciprocal));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Base11Quarter(Vector128<uint> v, out Vector128<float> f0, out Vector128<float> f1, out Vector128<float> f2, out Vector128<float> f3, out Vector128<float> f4, out Vector128<float> f5, out Vector128<float> f6, out Vector128<float> f7, out Vector128<float> f8)
+    {
+        var hi = Vector128.ConvertToUInt32(Vector128.Floor(Vector128.ConvertToSingle(v) * Vector128.Create(1f / 14641f)));
+        var lo = (v - (hi * Vector128.Create(14641u))).AsInt32();
+        var under = Vector128.LessThan(lo, Vector128<int>.Zero);
+        lo += under & Vector128.Create(14641);
+        hi += under.AsUInt32();
+        var over = Vector128.GreaterThanOrEqual(lo, Vector128.Create(14641));
+        lo -= over & Vector128.Create(14641);
+        hi -= over.AsUInt32();
+        var l0 = Vector128.ConvertToSingle(lo);
+        var h0 = Vector128.ConvertToSingle(hi.AsInt32());
+        var l1 = Quotient(l0, 1f / 11f);
+        var l2 = Quotient(l0, 1f / 121f);
+        f3 = Quotient(l0, 1f / 1331f);
+        var h1 = Quotient(h0, 1f / 11f);
+        var h2 = Quotient(h0, 1f / 121f);
+        var h3 = Quotient(h0, 1f / 1331f);
+        f8 = Quotient(h0, 1f / 14641f);
+        var eleven = Vector128.Create(-11f);
+        f0 = Vector128.FusedMultiplyAdd(l1, eleven, l0);
+        f1 = Vector128.FusedMultiplyAdd(l2, eleven, l1);
+        f2 = Vector128.FusedMultiplyAdd(f3, eleven, l2);
+        f4 = Vector128.FusedMultiplyAdd(h1, eleven, h0);
+        f5 = Vector128.FusedMultiplyAdd(h2, eleven, h1);
+        f6 = Vector128.FusedMultiplyAdd(h3, eleven, h2);
+        f7 = Vector128.FusedMultiplyAdd(f8, eleven, h3);
     }
 
     /// <summary>The base11 index of element <paramref name="element"/> of a group starting at <paramref name="group"/>.</summary>
@@ -222,62 +271,6 @@ public static class PackedDecode
         }
 
         return (int)(word % 11);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Digit(ref Vector512<float> f, Vector512<float> table)
-    {
-        var q = Vector512.Floor((f + Vector512.Create(0.5f)) * Vector512.Create(1f / 11f));
-        var d = f - (q * Vector512.Create(11f));
-        f = q;
-        return Vector512.Shuffle(table, Vector512.ConvertToInt32(d));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Base11Quarter(Vector128<uint> v, out Vector128<float> d0, out Vector128<float> d1, out Vector128<float> d2, out Vector128<float> d3, out Vector128<float> d4, out Vector128<float> d5, out Vector128<float> d6, out Vector128<float> d7, out Vector128<float> d8)
-    {
-        var hi = Vector128.ConvertToUInt32(Vector128.Floor(Vector128.ConvertToSingle(v) * Vector128.Create(1f / 14641f)));
-        var lo = (v - (hi * Vector128.Create(14641u))).AsInt32();
-        var under = Vector128.LessThan(lo, Vector128<int>.Zero);
-        lo += under & Vector128.Create(14641);
-        hi += under.AsUInt32();
-        var over = Vector128.GreaterThanOrEqual(lo, Vector128.Create(14641));
-        lo -= over & Vector128.Create(14641);
-        hi -= over.AsUInt32();
-        var l = Vector128.ConvertToSingle(lo);
-        var h = Vector128.ConvertToSingle(hi.AsInt32());
-        d0 = Digit(ref l);
-        d1 = Digit(ref l);
-        d2 = Digit(ref l);
-        d3 = Level(l);
-        d4 = Digit(ref h);
-        d5 = Digit(ref h);
-        d6 = Digit(ref h);
-        d7 = Digit(ref h);
-        d8 = Level(h);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Digit(ref Vector128<float> f)
-    {
-        var q = Vector128.Floor((f + Vector128.Create(0.5f)) * Vector128.Create(1f / 11f));
-        var d = f - (q * Vector128.Create(11f));
-        f = q;
-        return Level(d);
-    }
-
-    /// <summary>
-    /// (codebook[d] + 1) / 2 for an index d in 0..10, as the seed's float32 linspace computes it:
-    /// -1 + 0.2·d below the middle, 1 − 0.2·(10 − d) from it, each operation rounded (no FMA).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Level(Vector128<float> d)
-    {
-        var step = Vector128.Create(0.2f);
-        var low = Vector128.Create(-1f) + (step * d);
-        var high = Vector128.Create(1f) - (step * (Vector128.Create(10f) - d));
-        var codebook = Vector128.ConditionalSelect(Vector128.LessThan(d, Vector128.Create(5f)), low, high);
-        return (codebook + Vector128.Create(1f)) * Vector128.Create(0.5f);
     }
 
     // ---- shared widening ----

@@ -23,8 +23,9 @@ public static class PackedKernelSupport
     /// <summary>
     /// The input of a base11 layer rearranged digit-major, once per call: for each group, nine
     /// runs (one per digit position i) of <paramref name="paddedWords"/> floats, run i holding
-    /// x[9·j + i] for word j (zero past the group's end and in the padding). Digit i of sixteen
-    /// consecutive words then meets sixteen consecutive floats.
+    /// x[9·j + i] for word j (zero past the group's end and in the padding). Index i of sixteen
+    /// consecutive words (see <see cref="PackedDecode.Base11V512"/>) then meets sixteen
+    /// consecutive floats.
     /// </summary>
     public static void Base11DigitMajor(ReadOnlySpan<float> x, int groupSize, int paddedWords, int lastPaddedWords, Span<float> destination)
     {
@@ -34,9 +35,14 @@ public static class PackedKernelSupport
         {
             var length = Math.Min(groupSize, x.Length - start);
             var padded = length == groupSize ? paddedWords : lastPaddedWords;
-            for (var e = 0; e < length; e++)
+            var group = x.Slice(start, length);
+            var run = destination.Slice(offset, 9 * padded);
+            for (int j = 0, e = 0; e < length; j++)
             {
-                destination[offset + ((e % 9) * padded) + (e / 9)] = x[start + e];
+                for (var i = 0; i < 9 && e < length; i++, e++)
+                {
+                    run[(i * padded) + j] = group[e];
+                }
             }
 
             offset += 9 * padded;
