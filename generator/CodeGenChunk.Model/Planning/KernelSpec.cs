@@ -30,6 +30,9 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
 
     public int LastGroupStart => FullGroups * GroupSize;
 
+    /// <summary>Rows computed (and, for int8 and the block formats, stored) together.</summary>
+    public int RowBlock => KernelSpecShape.RowBlock;
+
     /// <summary>Rows handled in blocks of <see cref="KernelSpecShape.RowBlock"/>; the rest one by one.</summary>
     public int RowMain => Out - (Out % KernelSpecShape.RowBlock);
 

@@ -6,7 +6,11 @@ public enum EntryKind
     /// <summary>float32 values, row-major [Rows][Cols], copied from the source tensor.</summary>
     F32,
 
-    /// <summary>int8 values, row-major [Rows][Cols], symmetric, one scale per group of GroupSize inputs.</summary>
+    /// <summary>
+    /// int8 values, symmetric, one scale per group of GroupSize inputs; stored in row blocks of four,
+    /// each block group by group with the four rows' slices of a group side by side (the rows past
+    /// the last whole block row by row), the order in which the kernel reads them.
+    /// </summary>
     Int8Values,
 
     /// <summary>float32 scales of an <see cref="Int8Values"/> entry, [Rows][ceil(Cols / GroupSize)].</summary>

@@ -154,6 +154,36 @@ public static class WeightPacker
         return new PackResult(file, diagnostics);
     }
 
+    /// <summary>
+    /// Packed rows in the kernel's reading order: rows in blocks of <see cref="KernelSpecShape.RowBlock"/>,
+    /// each block stored slice by slice (int8: a group; block formats: a 16-byte block) with the
+    /// block's rows' slices side by side, so the kernel, which computes a block of rows together,
+    /// reads one sequential stream (four interleaved short rows starve the hardware prefetcher).
+    /// Rows past the last whole block stay row by row (a block of one).
+    /// </summary>
+    internal static byte[] RowBlocked(ReadOnlySpan<byte> rowMajor, int rows, int cols, int groupSize)
+    {
+        var result = new byte[rowMajor.Length];
+        var written = 0;
+        for (var first = 0; first < rows;)
+        {
+            var block = rows - first >= KernelSpecShape.RowBlock ? KernelSpecShape.RowBlock : 1;
+            for (var start = 0; start < cols; start += groupSize)
+            {
+                var length = Math.Min(groupSize, cols - start);
+                for (var r = 0; r < block; r++)
+                {
+                    rowMajor.Slice(((first + r) * cols) + start, length).CopyTo(result.AsSpan(written));
+                    written += length;
+                }
+            }
+
+            first += block;
+        }
+
+        return result;
+    }
+
     /// <summary>Encodes one tensor in its format: [values, scales or minima, ranges].</summary>
     private static byte[][] Encode(LayoutEntry entry, float[] w)
     {
@@ -165,7 +195,7 @@ public static class WeightPacker
                 var q = new sbyte[rows * cols];
                 var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
                 Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
-                return new[] { MemoryMarshal.AsBytes(q.AsSpan()).ToArray(), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+                return new[] { RowBlocked(MemoryMarshal.AsBytes(q.AsSpan()), rows, cols, g), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
             case WeightFormats.F16:
@@ -194,7 +224,9 @@ public static class WeightPacker
                         break;
                 }
 
-                return new[] { packed, MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+                // The kernels read a row block's 16-byte blocks side by side: interleave them.
+                var rowBytes = (int)WeightFormats.WeightBytesPerRow(entry.Format, cols, g);
+                return new[] { RowBlocked(packed, rows, rowBytes, 16), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
             case WeightFormats.Base11:

@@ -9,7 +9,8 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// Decodes the packed weight formats (layouts in docs/formats.md) into float lanes, sixteen
 /// consecutive weights per output, straight from the packed bytes. Each format has a
 /// <see cref="Vector512{T}"/> decoder, a portable <see cref="Lanes16"/> twin (arm64 AdvSimd) and
-/// a scalar per-element accessor. Decoders return the stored code as a float (nibble 0..15,
+/// a scalar per-element accessor. The block formats are stored row-blocked (see the packer): a
+/// row's consecutive blocks lie <c>blockStride</c> bytes apart (16 × rows in the row block). Decoders return the stored code as a float (nibble 0..15,
 /// trit 0..2, bit 0..1); the kernels fold the offset and the group scale in afterwards.
 /// </summary>
 public static class PackedDecode
@@ -33,11 +34,11 @@ public static class PackedDecode
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Int4At(ref byte row, nint element)
+    public static int Int4At(ref byte row, nint element, nint blockStride)
     {
         var block = element >> 5;
         var k = (int)(element & 31);
-        var b = Unsafe.Add(ref row, (block << 4) + (k & 15));
+        var b = Unsafe.Add(ref row, (block * blockStride) + (k & 15));
         return k < 16 ? b & 15 : b >> 4;
     }
 
@@ -68,11 +69,11 @@ public static class PackedDecode
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int TernaryAt(ref byte row, nint element)
+    public static int TernaryAt(ref byte row, nint element, nint blockStride)
     {
         var block = element / 80;
         var k = (int)(element - (block * 80));
-        int b = Unsafe.Add(ref row, (block << 4) + (k & 15));
+        int b = Unsafe.Add(ref row, (block * blockStride) + (k & 15));
         for (var i = k >> 4; i > 0; i--)
         {
             b /= 3;
@@ -98,11 +99,11 @@ public static class PackedDecode
     public static Vector128<byte> BytesL16(ref byte p) => Vector128.LoadUnsafe(ref p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Int1At(ref byte row, nint element)
+    public static int Int1At(ref byte row, nint element, nint blockStride)
     {
         var block = element >> 7;
         var k = (int)(element & 127);
-        return (Unsafe.Add(ref row, (block << 4) + (k & 15)) >> (k >> 4)) & 1;
+        return (Unsafe.Add(ref row, (block * blockStride) + (k & 15)) >> (k >> 4)) & 1;
     }
 
     // ---- f16: IEEE binary16, row-major; 16 halves (32 bytes) per call ----
