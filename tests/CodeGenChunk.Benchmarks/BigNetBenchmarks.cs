@@ -1,0 +1,282 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using Samples.BigNet;
+
+namespace CodeGenChunk.Benchmarks;
+
+/// <summary>
+/// BigNet (6 residual blocks of 3 x Linear(1024,1024), ReLU, LayerNorm between blocks) at batch 1:
+/// plain C# against the generated kernels, warm and cold, plus a DRAM read-bandwidth probe, in one
+/// summary. The baseline is the TensorPrimitives forward pass, so every row gets a ratio.
+/// </summary>
+/// <remarks>
+/// Cold-cache variants: each invocation runs the next of K independent copies of the weights, and the
+/// K copies together are at least <see cref="ColdSetFactor"/> x the last-level cache, so by the time a
+/// copy comes round again its lines have long been evicted and its weights stream from DRAM.
+/// The job (iterations, warm-up) is set by Program.cs, not here, so --quick can swap it.
+/// </remarks>
+[MemoryDiagnoser]
+[CategoriesColumn]
+public class BigNetBenchmarks
+{
+    /// <summary>The cold rotation set is at least this many times the last-level cache.</summary>
+    public const int ColdSetFactor = 4;
+
+    /// <summary>The bandwidth probe reads at least 1 GiB and at least this many times the last-level cache.</summary>
+    public const int ProbeFactor = 4;
+
+    // Category names sort in the order the summary should show them (BenchmarkDotNet orders by category first).
+
+    /// <summary>The same weights every invocation (f32: 75.6 MB, larger than one CCD's 32 MiB L3; int8: 20 MB, smaller).</summary>
+    public const string Warm = "Back-to-back (warm)";
+
+    /// <summary>Each invocation on the next of K copies whose total is at least 4 x LLC: weights come from DRAM.</summary>
+    public const string Cold = "Cold (DRAM)";
+
+    public const string Probe = "DRAM probe";
+
+    private readonly float[] _input = CreateInput();
+    private readonly float[] _output = new float[PlainBigNet.Dim];
+
+    private PlainBigNet? _plain;
+    private BigNetF32? _f32;
+    private BigNetInt8? _int8;
+    private PlainBigNet[] _plainCopies = Array.Empty<PlainBigNet>();
+    private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
+    private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
+    private int _next;
+    private ReadBandwidthProbe? _probe;
+
+    /// <summary>Bytes the bandwidth probe reads per invocation: max(1 GiB, 4 x LLC), rounded up to 64 MiB.</summary>
+    public static long ProbeBytes => RoundUp(Math.Max(1L << 30, ProbeFactor * MachineInfo.LlcBytes), 64L << 20);
+
+    /// <summary>Number of independent weight copies a cold benchmark rotates over.</summary>
+    public static int ColdCopies(long bytesPerCopy) =>
+        (int)Math.Max(2, (ColdSetFactor * MachineInfo.LlcBytes + bytesPerCopy - 1) / bytesPerCopy);
+
+    /// <summary>Bytes of memory one invocation of <paramref name="method"/> must read (weights, or the probe buffer).</summary>
+    public static long BytesRead(string method) => method switch
+    {
+        nameof(Dram_ReadBandwidth) => ProbeBytes,
+        nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
+        _ => BigNetF32.WeightBytes,
+    };
+
+    // ---------------------------------------------------------------- warm
+
+    [GlobalSetup(Targets = new[] { nameof(F32_TensorPrimitivesDot), nameof(F32_NaiveLoop) })]
+    public void SetupPlain()
+    {
+        _plain = PlainBigNet.Load(Paths.SafeTensors());
+        Verify(nameof(PlainBigNet.ForwardDot), _plain.ForwardDot, 1e-3f);
+        Verify(nameof(PlainBigNet.ForwardNaive), _plain.ForwardNaive, 1e-3f);
+    }
+
+    [GlobalSetup(Target = nameof(F32_Generated))]
+    public void SetupF32() => _f32 = new BigNetF32();
+
+    [GlobalSetup(Target = nameof(Int8_Generated))]
+    public void SetupInt8() => _int8 = new BigNetInt8();
+
+    /// <summary>Plain C#: every output is TensorPrimitives.Dot(weight row, x) + bias. The baseline.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory(Warm)]
+    public float F32_TensorPrimitivesDot()
+    {
+        _plain!.ForwardDot(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Plain C#: nested for-loops, float accumulation.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float F32_NaiveLoop()
+    {
+        _plain!.ForwardNaive(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated f32 model over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float F32_Generated()
+    {
+        _f32!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated int8 (group 64) model over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int8_Generated()
+    {
+        _int8!.Run(_input, _output);
+        return _output[0];
+    }
+
+    // ---------------------------------------------------------------- cold
+
+    [GlobalSetup(Target = nameof(F32_TensorPrimitivesDot_Cold))]
+    public void SetupPlainCold()
+    {
+        using var master = PlainBigNet.Load(Paths.SafeTensors());
+        _plainCopies = new PlainBigNet[ColdCopies(master.WeightBytes)];
+        for (var k = 0; k < _plainCopies.Length; k++)
+        {
+            _plainCopies[k] = master.Clone();
+            Verify($"plain copy {k}", _plainCopies[k].ForwardDot, 1e-3f);
+        }
+
+        Report(_plainCopies.Length, master.WeightBytes);
+    }
+
+    [GlobalSetup(Target = nameof(F32_Generated_Cold))]
+    public void SetupF32Cold()
+    {
+        var bytes = BigNetF32.EmbeddedWeights.Bytes;
+        _f32Copies = new BigNetF32[ColdCopies(BigNetF32.WeightBytes)];
+        for (var k = 0; k < _f32Copies.Length; k++)
+        {
+            _f32Copies[k] = BigNetF32.FromBytes(bytes, $"copy {k}");
+            Verify($"f32 copy {k}", _f32Copies[k].Run, 1e-3f);
+        }
+
+        Report(_f32Copies.Length, BigNetF32.WeightBytes);
+    }
+
+    [GlobalSetup(Target = nameof(Int8_Generated_Cold))]
+    public void SetupInt8Cold()
+    {
+        var bytes = BigNetInt8.EmbeddedWeights.Bytes;
+        _int8Copies = new BigNetInt8[ColdCopies(BigNetInt8.WeightBytes)];
+        for (var k = 0; k < _int8Copies.Length; k++)
+        {
+            _int8Copies[k] = BigNetInt8.FromBytes(bytes, $"copy {k}");
+            Verify($"int8 copy {k}", _int8Copies[k].Run, 1e-2f); // int8 vs f32 reference: quantization error
+        }
+
+        Report(_int8Copies.Length, BigNetInt8.WeightBytes);
+    }
+
+    /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float F32_TensorPrimitivesDot_Cold()
+    {
+        var copies = _plainCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].ForwardDot(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated f32, each invocation on the next copy of the weights (FromBytes: 64-byte aligned native memory).</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float F32_Generated_Cold()
+    {
+        var copies = _f32Copies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated int8, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int8_Generated_Cold()
+    {
+        var copies = _int8Copies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    // ---------------------------------------------------------------- DRAM probe
+
+    [GlobalSetup(Target = nameof(Dram_ReadBandwidth))]
+    public void SetupProbe()
+    {
+        _probe = new ReadBandwidthProbe(ProbeBytes);
+        Console.WriteLine($"// probe buffer {MachineInfo.Mib(ProbeBytes)}, LLC {MachineInfo.Mib(MachineInfo.LlcBytes)} ({MachineInfo.LlcSource})");
+    }
+
+    /// <summary>Single-thread sequential read of <see cref="ProbeBytes"/> with 8 vector accumulators.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Probe)]
+    public uint Dram_ReadBandwidth() => _probe!.Sum();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _plain?.Dispose();
+        _f32?.Dispose();
+        _int8?.Dispose();
+        foreach (var c in _plainCopies)
+        {
+            c.Dispose();
+        }
+
+        foreach (var c in _f32Copies)
+        {
+            c.Dispose();
+        }
+
+        foreach (var c in _int8Copies)
+        {
+            c.Dispose();
+        }
+
+        _probe?.Dispose();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private delegate void Forward(ReadOnlySpan<float> input, Span<float> output);
+
+    private static float[] CreateInput()
+    {
+        var input = new float[PlainBigNet.Dim];
+        var rng = new Random(7);
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return input;
+    }
+
+    private static float[]? s_expected;
+
+    /// <summary>Checks a forward pass against the generated f32 model (so every row computes the same function).</summary>
+    private void Verify(string name, Forward forward, float tolerance)
+    {
+        if (s_expected is null)
+        {
+            using var reference = new BigNetF32();
+            s_expected = new float[BigNetF32.OutputLength];
+            reference.Run(_input, s_expected);
+        }
+
+        var actual = new float[PlainBigNet.Dim];
+        forward(_input, actual);
+        var max = 0f;
+        for (var i = 0; i < actual.Length; i++)
+        {
+            max = MathF.Max(max, MathF.Abs(actual[i] - s_expected[i]));
+        }
+
+        if (!(max <= tolerance))
+        {
+            throw new InvalidOperationException($"{name}: max |difference| against BigNetF32 is {max:E2} > {tolerance:E2}");
+        }
+    }
+
+    private static void Report(int copies, long bytesPerCopy) =>
+        Console.WriteLine($"// cold rotation: {copies} copies x {MachineInfo.Mib(bytesPerCopy)} = {MachineInfo.Mib(copies * bytesPerCopy)} " +
+            $"(>= {ColdSetFactor} x LLC {MachineInfo.Mib(MachineInfo.LlcBytes)}, {MachineInfo.LlcSource})");
+
+    private static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Order;
+using BenchmarkDotNet.Running;
+
+namespace CodeGenChunk.Benchmarks;
+
+/// <summary>
+/// Runs <see cref="BigNetBenchmarks"/> (one class, one job, one summary), then derives effective weight
+/// bandwidth and its fraction of the measured DRAM read bandwidth, prints them and writes docs/benchmarks.md.
+/// </summary>
+/// <remarks>
+/// Switches (everything else goes to BenchmarkDotNet, e.g. <c>--filter '*'</c>):
+/// <list type="bullet">
+/// <item><c>--quick</c>: a smoke run (BenchmarkDotNet's Dry job: one invocation each); docs are not written unless <c>--docs</c> is given.</item>
+/// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
+/// <item><c>--no-docs</c>: print only.</item>
+/// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
+/// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
+/// </list>
+/// </remarks>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+        var rest = new List<string>();
+        var quick = false;
+        var sweep = false;
+        var experiments = false;
+        var noDocs = false;
+        string? docs = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--sweep":
+                    sweep = true;
+                    break;
+                case "--experiments":
+                    experiments = true;
+                    break;
+                case "--no-docs":
+                    noDocs = true;
+                    break;
+                case "--docs" when i + 1 < args.Length:
+                    docs = args[++i];
+                    break;
+                default:
+                    rest.Add(args[i]);
+                    break;
+            }
+        }
+
+        if (sweep)
+        {
+            CacheSweep.Run();
+            return 0;
+        }
+
+        if (experiments)
+        {
+            return KernelExperiments.Run();
+        }
+
+        if (rest.Count == 0)
+        {
+            rest.AddRange(new[] { "--filter", "*" });
+        }
+
+        var job = quick
+            ? Job.Dry.WithId("Quick")
+            : Job.Default
+                .WithStrategy(RunStrategy.Throughput)
+                .WithLaunchCount(1)
+                .WithWarmupCount(3)
+                .WithIterationCount(10)
+                .WithId("BigNet");
+        var config = DefaultConfig.Instance
+            .AddJob(job.AsDefault())
+            .WithOptions(ConfigOptions.JoinSummary)
+            .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared))
+            .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(40));
+
+        var loadBefore = MachineInfo.LoadAverage();
+        var watch = Stopwatch.StartNew();
+        var summary = BenchmarkRunner.Run<BigNetBenchmarks>(config, rest.ToArray());
+        watch.Stop();
+
+        var command = "dotnet run -c Release --project tests/CodeGenChunk.Benchmarks --" +
+            string.Concat(args.Select(a => " " + (a.Contains('*', StringComparison.Ordinal) ? "'" + a + "'" : a)));
+        var report = ResultsReport.Create(summary, command, quick, watch.Elapsed, loadBefore, MachineInfo.LoadAverage());
+        Console.WriteLine();
+        Console.WriteLine(report.DerivedTable);
+        Console.WriteLine(report.Targets);
+
+        if (!noDocs && (docs is not null || !quick))
+        {
+            var path = docs ?? Path.Combine(Paths.RepositoryRoot() ?? Environment.CurrentDirectory, "docs", "benchmarks.md");
+            report.WriteInto(path);
+            Console.WriteLine($"Results written into {path}");
+        }
+
+        return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+    }
+}

@@ -1,0 +1,208 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using Samples.BigNet;
+
+namespace CodeGenChunk.Benchmarks;
+
+/// <summary>
+/// Turns the BenchmarkDotNet summary into the numbers the project lives by: for every BigNet row the
+/// effective weight bandwidth (WeightBytes / median time) and its fraction of the DRAM read bandwidth the
+/// probe measured in the same run; then checks the targets and writes the generated part of docs/benchmarks.md.
+/// </summary>
+internal sealed class ResultsReport
+{
+    public const string BeginMarker = "<!-- generated:begin (tests/CodeGenChunk.Benchmarks writes between these markers) -->";
+    public const string EndMarker = "<!-- generated:end -->";
+
+    /// <summary>int8 generated must be at least this many times faster than F32_TensorPrimitivesDot.</summary>
+    public const double Int8SpeedupTarget = 3.0;
+
+    /// <summary>Cold generated kernels must reach this fraction of the measured DRAM read bandwidth.</summary>
+    public const double DramFractionTarget = 0.70;
+
+    private ResultsReport(string derivedTable, string targets, string generatedSection)
+    {
+        DerivedTable = derivedTable;
+        Targets = targets;
+        GeneratedSection = generatedSection;
+    }
+
+    public string DerivedTable { get; }
+
+    public string Targets { get; }
+
+    public string GeneratedSection { get; }
+
+    public static ResultsReport Create(Summary summary, string command, bool quick, TimeSpan elapsed, string loadBefore, string loadAfter)
+    {
+        var medians = new Dictionary<string, double>(StringComparer.Ordinal); // ns
+        var allocated = new Dictionary<string, long>(StringComparer.Ordinal);
+        var categories = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var report in summary.Reports)
+        {
+            var name = report.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+            categories[name] = string.Join(", ", report.BenchmarkCase.Descriptor.Categories);
+            if (report.ResultStatistics is { } stats)
+            {
+                medians[name] = stats.Median;
+                allocated[name] = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? -1;
+            }
+        }
+
+        double? Median(string name) => medians.TryGetValue(name, out var ns) ? ns : null;
+        double? GBps(string name) => Median(name) is { } ns ? BigNetBenchmarks.BytesRead(name) / ns : null; // bytes/ns == GB/s
+        var dram = GBps(nameof(BigNetBenchmarks.Dram_ReadBandwidth));
+        var baseline = Median(nameof(BigNetBenchmarks.F32_TensorPrimitivesDot));
+        var coldBaseline = Median(nameof(BigNetBenchmarks.F32_TensorPrimitivesDot_Cold));
+
+        string[] bigNetRows =
+        {
+            nameof(BigNetBenchmarks.F32_TensorPrimitivesDot),
+            nameof(BigNetBenchmarks.F32_NaiveLoop),
+            nameof(BigNetBenchmarks.F32_Generated),
+            nameof(BigNetBenchmarks.Int8_Generated),
+            nameof(BigNetBenchmarks.F32_TensorPrimitivesDot_Cold),
+            nameof(BigNetBenchmarks.F32_Generated_Cold),
+            nameof(BigNetBenchmarks.Int8_Generated_Cold),
+        };
+
+        var table = new StringBuilder();
+        table.AppendLine("| Benchmark | Cache | Median | vs F32_TensorPrimitivesDot (warm) | vs F32_TensorPrimitivesDot_Cold | Weight bytes | Effective GB/s | % of DRAM read BW | Allocated/op |");
+        table.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var name in bigNetRows)
+        {
+            if (Median(name) is not { } ns)
+            {
+                table.AppendLine($"| {name} | {Category(categories, name)} | (not run) | | | | | | |");
+                continue;
+            }
+
+            var gbps = BigNetBenchmarks.BytesRead(name) / ns;
+            table.AppendLine(
+                $"| {name} | {Category(categories, name)} | {Time(ns)} | {Speedup(baseline, ns)} | {(name.EndsWith("_Cold", StringComparison.Ordinal) ? Speedup(coldBaseline, ns) : "")} | " +
+                $"{BigNetBenchmarks.BytesRead(name):N0} | {gbps:F1} | {(dram is { } d ? (100 * gbps / d).ToString("F0", CultureInfo.InvariantCulture) + " %" : "n/a")} | {Bytes(allocated[name])} |");
+        }
+
+        if (Median(nameof(BigNetBenchmarks.Dram_ReadBandwidth)) is { } probeNs)
+        {
+            table.AppendLine(
+                $"| {nameof(BigNetBenchmarks.Dram_ReadBandwidth)} | DRAM probe | {Time(probeNs)} | | | {BigNetBenchmarks.ProbeBytes:N0} (read) | **{dram:F1}** | 100 % | {Bytes(allocated[nameof(BigNetBenchmarks.Dram_ReadBandwidth)])} |");
+        }
+        else
+        {
+            table.AppendLine($"| {nameof(BigNetBenchmarks.Dram_ReadBandwidth)} | DRAM probe | (not run) | | | | | | |");
+        }
+
+        var targets = new StringBuilder();
+        targets.AppendLine("| Target | Measured | Met? |");
+        targets.AppendLine("|---|---|---|");
+        AddSpeedupTarget(targets, "Int8_Generated ≥ 3× faster than F32_TensorPrimitivesDot (warm, the stated target)", baseline, Median(nameof(BigNetBenchmarks.Int8_Generated)));
+        AddSpeedupTarget(targets, "Int8_Generated_Cold ≥ 3× faster than F32_TensorPrimitivesDot_Cold (same, weights from DRAM)", coldBaseline, Median(nameof(BigNetBenchmarks.Int8_Generated_Cold)));
+        AddDramTarget(targets, "F32_Generated_Cold ≥ 70 % of DRAM read bandwidth", GBps(nameof(BigNetBenchmarks.F32_Generated_Cold)), dram);
+        AddDramTarget(targets, "Int8_Generated_Cold ≥ 70 % of DRAM read bandwidth", GBps(nameof(BigNetBenchmarks.Int8_Generated_Cold)), dram);
+
+        var logger = new AccumulationLogger();
+        MarkdownExporter.GitHub.ExportToLog(summary, logger);
+
+        var section = new StringBuilder();
+        section.AppendLine(BeginMarker);
+        section.AppendLine();
+        section.AppendLine($"Run of {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(quick ? " — **--quick smoke run: one invocation per benchmark, numbers are not meaningful**" : "")}, {elapsed.TotalMinutes:F1} min in all.");
+        section.AppendLine();
+        section.AppendLine("```sh");
+        section.AppendLine(command);
+        section.AppendLine("```");
+        section.AppendLine();
+        section.AppendLine($"Machine: {MachineInfo.Describe()}.");
+        section.AppendLine();
+        section.AppendLine($"Load average (1 / 5 / 15 min) before the run {loadBefore}, after it {loadAfter} — the VM is shared with other builds, so every number below is taken under that load.");
+        section.AppendLine();
+        section.AppendLine(
+            $"Cold rotation sets (≥ {BigNetBenchmarks.ColdSetFactor} × LLC = {MachineInfo.Mib(BigNetBenchmarks.ColdSetFactor * MachineInfo.LlcBytes)}): " +
+            $"f32 {BigNetBenchmarks.ColdCopies(BigNetF32.WeightBytes)} copies × {MachineInfo.Mib(BigNetF32.WeightBytes)}, " +
+            $"int8 {BigNetBenchmarks.ColdCopies(BigNetInt8.WeightBytes)} copies × {MachineInfo.Mib(BigNetInt8.WeightBytes)}; " +
+            $"bandwidth probe buffer {MachineInfo.Mib(BigNetBenchmarks.ProbeBytes)}.");
+        section.AppendLine();
+        section.AppendLine("### BenchmarkDotNet summary");
+        section.AppendLine();
+        section.AppendLine(logger.GetLog().Trim());
+        section.AppendLine();
+        section.AppendLine("### Effective weight bandwidth (medians; 1 GB = 1e9 B)");
+        section.AppendLine();
+        section.AppendLine("Effective GB/s = weight bytes ÷ median time (the f32 rows all read the f32 weights, 75.6 MB; int8 reads its chunk file, int8 weights + one float scale per 64 inputs + float biases and LayerNorm parameters). " +
+            "% of DRAM = that ÷ the probe's bytes ÷ its median time. Ratios \"vs\" are speedups: baseline median ÷ row median (> 1 is faster).");
+        section.AppendLine();
+        section.Append(table);
+        section.AppendLine();
+        section.AppendLine("### Targets");
+        section.AppendLine();
+        section.Append(targets);
+        section.AppendLine();
+        section.AppendLine(EndMarker);
+        return new ResultsReport(table.ToString(), targets.ToString(), section.ToString());
+    }
+
+    /// <summary>Replaces the generated section of <paramref name="path"/> (between the markers), or writes a new file.</summary>
+    public void WriteInto(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string text;
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllText(path);
+            var begin = existing.IndexOf(BeginMarker, StringComparison.Ordinal);
+            var end = existing.IndexOf(EndMarker, StringComparison.Ordinal);
+            text = begin >= 0 && end > begin
+                ? existing[..begin] + GeneratedSection.TrimEnd() + existing[(end + EndMarker.Length)..]
+                : existing.TrimEnd() + "\n\n## Results\n\n" + GeneratedSection;
+        }
+        else
+        {
+            text = "# Benchmarks\n\n## Results\n\n" + GeneratedSection;
+        }
+
+        File.WriteAllText(path, text.Replace("\r\n", "\n", StringComparison.Ordinal));
+    }
+
+    private static void AddSpeedupTarget(StringBuilder sb, string what, double? baselineNs, double? ns)
+    {
+        if (baselineNs is not { } b || ns is not { } n)
+        {
+            sb.AppendLine($"| {what} | not measured | — |");
+            return;
+        }
+
+        var speedup = b / n;
+        sb.AppendLine($"| {what} | {speedup:F2}× ({Time(b)} → {Time(n)}) | {(speedup >= Int8SpeedupTarget ? "yes" : "**no**")} |");
+    }
+
+    private static void AddDramTarget(StringBuilder sb, string what, double? gbps, double? dram)
+    {
+        if (gbps is not { } g || dram is not { } d)
+        {
+            sb.AppendLine($"| {what} | not measured | — |");
+            return;
+        }
+
+        var fraction = g / d;
+        sb.AppendLine($"| {what} | {100 * fraction:F0} % ({g:F1} of {d:F1} GB/s) | {(fraction >= DramFractionTarget ? "yes" : "**no**")} |");
+    }
+
+    private static string Category(Dictionary<string, string> categories, string name) =>
+        categories.TryGetValue(name, out var c) ? c : "";
+
+    private static string Speedup(double? baselineNs, double ns) =>
+        baselineNs is { } b ? (b / ns).ToString("F2", CultureInfo.InvariantCulture) + "×" : "n/a";
+
+    private static string Time(double ns) =>
+        ns >= 1e6 ? (ns / 1e6).ToString("F3", CultureInfo.InvariantCulture) + " ms" : (ns / 1e3).ToString("F1", CultureInfo.InvariantCulture) + " µs";
+
+    private static string Bytes(long bytes) => bytes < 0 ? "n/a" : bytes.ToString("N0", CultureInfo.InvariantCulture) + " B";
+}
