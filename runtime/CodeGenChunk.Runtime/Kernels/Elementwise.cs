@@ -25,6 +25,6 @@ public static class Elementwise
         var variance = TensorPrimitives.SumOfSquares(destination) / n;
         var inv = 1f / MathF.Sqrt(variance + eps);
         TensorPrimitives.Multiply(destination, inv, destination);
-        TensorPrimitives.FusedMultiplyAdd(destination, gamma, beta, destination);
+        TensorPrimitives.MultiplyAdd(destination, gamma, beta, destination);
     }
 }

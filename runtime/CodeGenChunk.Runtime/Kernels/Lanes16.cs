@@ -41,11 +41,11 @@ public struct Lanes16
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes16 FusedMultiplyAdd(Lanes16 a, Lanes16 b, Lanes16 c) => new(
-        Vector128.FusedMultiplyAdd(a.A, b.A, c.A),
-        Vector128.FusedMultiplyAdd(a.B, b.B, c.B),
-        Vector128.FusedMultiplyAdd(a.C, b.C, c.C),
-        Vector128.FusedMultiplyAdd(a.D, b.D, c.D));
+    public static Lanes16 MultiplyAddEstimate(Lanes16 a, Lanes16 b, Lanes16 c) => new(
+        Vector128.MultiplyAddEstimate(a.A, b.A, c.A),
+        Vector128.MultiplyAddEstimate(a.B, b.B, c.B),
+        Vector128.MultiplyAddEstimate(a.C, b.C, c.C),
+        Vector128.MultiplyAddEstimate(a.D, b.D, c.D));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Add(Lanes16 a, Lanes16 b) => new(a.A + b.A, a.B + b.B, a.C + b.C, a.D + b.D);

@@ -193,13 +193,13 @@ public static class PackedDecode
         var h3 = Quotient(h0, 1f / 1331f);
         f8 = Quotient(h0, 1f / 14641f);
         var eleven = Vector512.Create(-11f);
-        f0 = Vector512.FusedMultiplyAdd(l1, eleven, l0);
-        f1 = Vector512.FusedMultiplyAdd(l2, eleven, l1);
-        f2 = Vector512.FusedMultiplyAdd(f3, eleven, l2);
-        f4 = Vector512.FusedMultiplyAdd(h1, eleven, h0);
-        f5 = Vector512.FusedMultiplyAdd(h2, eleven, h1);
-        f6 = Vector512.FusedMultiplyAdd(h3, eleven, h2);
-        f7 = Vector512.FusedMultiplyAdd(f8, eleven, h3);
+        f0 = Vector512.MultiplyAddEstimate(l1, eleven, l0);
+        f1 = Vector512.MultiplyAddEstimate(l2, eleven, l1);
+        f2 = Vector512.MultiplyAddEstimate(f3, eleven, l2);
+        f4 = Vector512.MultiplyAddEstimate(h1, eleven, h0);
+        f5 = Vector512.MultiplyAddEstimate(h2, eleven, h1);
+        f6 = Vector512.MultiplyAddEstimate(h3, eleven, h2);
+        f7 = Vector512.MultiplyAddEstimate(f8, eleven, h3);
     }
 
     /// <summary>The portable twin of <see cref="Base11V512"/> (four Vector128 at a time; arm64).</summary>
@@ -252,13 +252,13 @@ public static class PackedDecode
         var h3 = Quotient(h0, 1f / 1331f);
         f8 = Quotient(h0, 1f / 14641f);
         var eleven = Vector128.Create(-11f);
-        f0 = Vector128.FusedMultiplyAdd(l1, eleven, l0);
-        f1 = Vector128.FusedMultiplyAdd(l2, eleven, l1);
-        f2 = Vector128.FusedMultiplyAdd(f3, eleven, l2);
-        f4 = Vector128.FusedMultiplyAdd(h1, eleven, h0);
-        f5 = Vector128.FusedMultiplyAdd(h2, eleven, h1);
-        f6 = Vector128.FusedMultiplyAdd(h3, eleven, h2);
-        f7 = Vector128.FusedMultiplyAdd(f8, eleven, h3);
+        f0 = Vector128.MultiplyAddEstimate(l1, eleven, l0);
+        f1 = Vector128.MultiplyAddEstimate(l2, eleven, l1);
+        f2 = Vector128.MultiplyAddEstimate(f3, eleven, l2);
+        f4 = Vector128.MultiplyAddEstimate(h1, eleven, h0);
+        f5 = Vector128.MultiplyAddEstimate(h2, eleven, h1);
+        f6 = Vector128.MultiplyAddEstimate(h3, eleven, h2);
+        f7 = Vector128.MultiplyAddEstimate(f8, eleven, h3);
     }
 
     /// <summary>The base11 index of element <paramref name="element"/> of a group starting at <paramref name="group"/>.</summary>
