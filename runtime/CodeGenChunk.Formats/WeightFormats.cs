@@ -141,4 +141,78 @@ public static class WeightFormats
 
         return format;
     }
+
+    /// <summary>
+    /// The weights as a layer in <paramref name="format"/> computes with them: packed with the
+    /// format's packer and decoded with its scalar reference decoder (row-major [rows][cols]).
+    /// The plain reference forward passes of tests and samples use it to separate kernel error
+    /// from quantization error.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown format, a group size the format does not accept, or weights it cannot encode.</exception>
+    public static float[] RoundTrip(string format, ReadOnlySpan<float> weights, int rows, int cols, int groupSize)
+    {
+        var output = new float[weights.Length];
+        var groups = IsGrouped(format) ? (cols + groupSize - 1) / groupSize : 0;
+        switch (Check(format))
+        {
+            case F32:
+                weights.CopyTo(output);
+                break;
+            case F16:
+            {
+                var packed = new byte[rows * HalfFormat.RowBytes(cols)];
+                HalfFormat.Quantize(weights, rows, cols, packed);
+                HalfFormat.Dequantize(packed, rows, cols, output);
+                break;
+            }
+
+            case Int8:
+            {
+                var q = new sbyte[weights.Length];
+                var scales = new float[rows * groups];
+                Int8GroupQuantizer.Quantize(weights, rows, cols, groupSize, q, scales);
+                Int8GroupQuantizer.Dequantize(q, scales, rows, cols, groupSize, output);
+                break;
+            }
+
+            case Int4:
+            {
+                var packed = new byte[rows * Int4BlockFormat.RowBytes(cols)];
+                var scales = new float[rows * groups];
+                Int4BlockFormat.Quantize(weights, rows, cols, groupSize, packed, scales);
+                Int4BlockFormat.Dequantize(packed, scales, rows, cols, groupSize, output);
+                break;
+            }
+
+            case Ternary:
+            {
+                var packed = new byte[rows * TernaryBlockFormat.RowBytes(cols)];
+                var scales = new float[rows * groups];
+                TernaryBlockFormat.Quantize(weights, rows, cols, groupSize, packed, scales);
+                TernaryBlockFormat.Dequantize(packed, scales, rows, cols, groupSize, output);
+                break;
+            }
+
+            case Int1:
+            {
+                var packed = new byte[rows * Int1BlockFormat.RowBytes(cols)];
+                var scales = new float[rows * groups];
+                Int1BlockFormat.Quantize(weights, rows, cols, groupSize, packed, scales);
+                Int1BlockFormat.Dequantize(packed, scales, rows, cols, groupSize, output);
+                break;
+            }
+
+            default:
+            {
+                var packed = new byte[rows * Base11Format.RowBytes(cols, groupSize)];
+                var min = new ushort[rows * groups];
+                var range = new ushort[rows * groups];
+                Base11Format.Quantize(weights, rows, cols, groupSize, packed, min, range);
+                Base11Format.Dequantize(packed, min, range, rows, cols, groupSize, output);
+                break;
+            }
+        }
+
+        return output;
+    }
 }

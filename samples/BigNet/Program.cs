@@ -7,10 +7,12 @@ using CodeGenChunk.Runtime;
 namespace Samples.BigNet;
 
 /// <summary>
-/// Runs BigNet generated in f32 and int8 and prints, for each: max |difference| against the
-/// plain reference forward pass, median latency, weight bytes, bytes allocated per run and a checksum.
+/// Runs BigNet generated in f32, int8, int4, base11 and ternary and prints, for each: max |difference|
+/// against the plain reference forward pass (for a quantized model also against the reference over its
+/// dequantized weights, which isolates the kernel), max abs and relative error against the f32 model on
+/// the same input, bits per weight, median latency, weight bytes, bytes allocated per run and a checksum.
 /// <para>
-/// Usage: <c>BigNet [runs] [--model f32|int8|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
+/// Usage: <c>BigNet [runs] [--model f32|int8|int4|base11|ternary|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
 /// (default 50). <c>--no-reference</c> skips the reference pass, which reads the 75 MB float weights
 /// (bignet.safetensors) and dominates the process's memory: with <c>--model int8 --no-reference</c> the process
 /// holds only what the int8 model needs, which is what docs/deployment.md measures.
@@ -18,7 +20,10 @@ namespace Samples.BigNet;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "usage: BigNet [runs] [--model f32|int8|all] [--no-reference]";
+    private const string Usage = "usage: BigNet [runs] [--model f32|int8|int4|base11|ternary|all] [--no-reference]";
+
+    /// <summary>The quantized variants: format, group size (as in bignet.&lt;format&gt;.cgc.json).</summary>
+    private static readonly (string Format, int GroupSize)[] Quantized = { ("int8", 64), ("int4", 64), ("base11", 256), ("ternary", 320) };
 
     private static int Main(string[] args)
     {
@@ -33,7 +38,7 @@ internal static class Program
                 case "--no-reference":
                     withReference = false;
                     break;
-                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "all":
+                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "int4" or "base11" or "ternary" or "all":
                     model = args[++a];
                     break;
                 default:
@@ -55,13 +60,12 @@ internal static class Program
         }
 
         Console.WriteLine($"BigNet: 6 residual blocks of 3 x Linear(1024, 1024), LayerNorm between blocks; kernel path {KernelPaths.Resolve(KernelPath.Auto)} (widest accelerated {KernelPaths.Best})");
+        ReferenceBigNet? reference = null;
         float[]? expected = null;
-        float[]? expectedInt8 = null;
         if (withReference)
         {
-            var reference = ReferenceBigNet.Load(Path.Combine(AppContext.BaseDirectory, "bignet.safetensors"));
-            expected = reference.Forward(input); // int8 also prints its distance from the float model
-            expectedInt8 = model is "int8" or "all" ? reference.WithInt8Weights(64).Forward(input) : null;
+            reference = ReferenceBigNet.Load(Path.Combine(AppContext.BaseDirectory, "bignet.safetensors"));
+            expected = reference.Forward(input); // every model also prints its distance from the float model
         }
         else
         {
@@ -69,16 +73,35 @@ internal static class Program
         }
 
         var ok = true;
+        float[]? f32Output = null;
         if (model is "f32" or "all")
         {
             using var f32 = new BigNetF32();
-            ok &= Report("f32", input, expected, null, f32.Run, BigNetF32.WeightBytes, runs, 1e-3f);
+            ok &= Report("f32", input, expected, null, f32.Run, BigNetF32.WeightBytes, 32, runs, 1e-3f, out f32Output);
         }
 
-        if (model is "int8" or "all")
+        foreach (var (format, groupSize) in Quantized)
         {
-            using var int8 = new BigNetInt8();
-            ok &= Report("int8 (group 64)", input, expected, expectedInt8, int8.Run, BigNetInt8.WeightBytes, runs, 1e-3f);
+            if (model != format && model != "all")
+            {
+                continue;
+            }
+
+            var quantizedReference = reference?.WithQuantizedWeights(format, groupSize).Forward(input);
+            using var run = Create(format, out var weightBytes);
+            var bits = CodeGenChunk.Formats.WeightFormats.BitsPerWeight(format, BigNetF32.InputLength, groupSize);
+            ok &= Report($"{format} (group {groupSize})", input, expected, quantizedReference, run.Run, weightBytes, bits, runs, 1e-3f, out var output);
+            if (f32Output is not null)
+            {
+                var abs = MaxAbsDiff(output, f32Output);
+                var scale = 0f;
+                foreach (var v in f32Output)
+                {
+                    scale = MathF.Max(scale, MathF.Abs(v));
+                }
+
+                Console.WriteLine($"{string.Empty,-16} vs the f32 model on the same input: max abs error {abs:E2}, relative {abs / scale:E2} (of max |f32 output| {scale:F3})");
+            }
         }
 
         Console.WriteLine(ok ? "OK" : "FAILED: a generated model differs from the reference beyond tolerance, or allocates");
@@ -87,9 +110,44 @@ internal static class Program
 
     private delegate void RunFn(ReadOnlySpan<float> input, Span<float> output);
 
-    private static bool Report(string name, float[] input, float[]? reference, float[]? quantizedReference, RunFn run, long weightBytes, int runs, float tolerance)
+    /// <summary>One of the quantized models, as a disposable with a Run method.</summary>
+    private static IModel Create(string format, out long weightBytes)
     {
-        var output = new float[BigNetF32.OutputLength];
+        switch (format)
+        {
+            case "int8":
+                weightBytes = BigNetInt8.WeightBytes;
+                return new Model<BigNetInt8>(new BigNetInt8(), static (m, i, o) => m.Run(i, o));
+            case "int4":
+                weightBytes = BigNetInt4.WeightBytes;
+                return new Model<BigNetInt4>(new BigNetInt4(), static (m, i, o) => m.Run(i, o));
+            case "base11":
+                weightBytes = BigNetBase11.WeightBytes;
+                return new Model<BigNetBase11>(new BigNetBase11(), static (m, i, o) => m.Run(i, o));
+            default:
+                weightBytes = BigNetTernary.WeightBytes;
+                return new Model<BigNetTernary>(new BigNetTernary(), static (m, i, o) => m.Run(i, o));
+        }
+    }
+
+    private interface IModel : IDisposable
+    {
+        void Run(ReadOnlySpan<float> input, Span<float> output);
+    }
+
+    private sealed class Model<T>(T model, Model<T>.RunModel run) : IModel
+        where T : IDisposable
+    {
+        public delegate void RunModel(T model, ReadOnlySpan<float> input, Span<float> output);
+
+        public void Run(ReadOnlySpan<float> input, Span<float> output) => run(model, input, output);
+
+        public void Dispose() => model.Dispose();
+    }
+
+    private static bool Report(string name, float[] input, float[]? reference, float[]? quantizedReference, RunFn run, long weightBytes, double bitsPerWeight, int runs, float tolerance, out float[] output)
+    {
+        output = new float[BigNetF32.OutputLength];
         run(input, output); // first call: JIT, page-in of the weights
         var times = new double[runs];
         for (var r = 0; r < runs; r++)
@@ -108,7 +166,7 @@ internal static class Program
 
         var allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 10;
         var checksum = Checksum(output);
-        var timing = $"median {times[runs / 2]:F3} ms; weights {weightBytes:N0} bytes; allocated {allocated} bytes/run; checksum {checksum:F6}";
+        var timing = $"{bitsPerWeight:F2} bits/weight; median {times[runs / 2]:F3} ms; weights {weightBytes:N0} bytes; allocated {allocated} bytes/run; checksum {checksum:F6}";
         if (reference is null)
         {
             Console.WriteLine($"{name,-16} {timing}");

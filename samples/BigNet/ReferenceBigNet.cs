@@ -41,23 +41,16 @@ internal sealed class ReferenceBigNet
         return new ReferenceBigNet(tensors);
     }
 
-    /// <summary>Replaces every linear weight by its int8 group-quantized value (what the int8 kernel computes with).</summary>
-    public ReferenceBigNet WithInt8Weights(int groupSize)
+    /// <summary>Replaces every linear weight by its value in <paramref name="format"/> (what that model's kernels compute with).</summary>
+    public ReferenceBigNet WithQuantizedWeights(string format, int groupSize)
     {
         var copy = new Dictionary<string, float[]>(_tensors, StringComparer.Ordinal);
         foreach (var (name, values) in _tensors)
         {
-            if (!name.StartsWith("blocks.", StringComparison.Ordinal) || !name.EndsWith(".weight", StringComparison.Ordinal))
+            if (name.StartsWith("blocks.", StringComparison.Ordinal) && name.EndsWith(".weight", StringComparison.Ordinal))
             {
-                continue;
+                copy[name] = CodeGenChunk.Formats.WeightFormats.RoundTrip(format, values, Dim, Dim, groupSize);
             }
-
-            var q = new sbyte[values.Length];
-            var scales = new float[Dim * CodeGenChunk.Formats.Int8GroupQuantizer.GroupsPerRow(Dim, groupSize)];
-            CodeGenChunk.Formats.Int8GroupQuantizer.Quantize(values, Dim, Dim, groupSize, q, scales);
-            var dq = new float[values.Length];
-            CodeGenChunk.Formats.Int8GroupQuantizer.Dequantize(q, scales, Dim, Dim, groupSize, dq);
-            copy[name] = dq;
         }
 
         return new ReferenceBigNet(copy);

@@ -68,73 +68,8 @@ internal sealed class ReferenceInterpreter
     }
 
     /// <summary>The weights as the layer's format stores them, decoded by the formats' reference decoders.</summary>
-    private static float[] Dequantized(LayerSpec l, float[] w)
-    {
-        int rows = l.Out, cols = l.In, g = l.Quant!.GroupSize;
-        var groups = g > 0 ? (cols + g - 1) / g : 0;
-        var output = new float[w.Length];
-        switch (l.Quant.Format)
-        {
-            case "f32":
-                return w;
-            case "int8":
-            {
-                var q = new sbyte[w.Length];
-                var scales = new float[rows * groups];
-                Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
-                Int8GroupQuantizer.Dequantize(q, scales, rows, cols, g, output);
-                return output;
-            }
-
-            case "f16":
-            {
-                var packed = new byte[rows * HalfFormat.RowBytes(cols)];
-                HalfFormat.Quantize(w, rows, cols, packed);
-                HalfFormat.Dequantize(packed, rows, cols, output);
-                return output;
-            }
-
-            case "int4":
-            {
-                var packed = new byte[rows * Int4BlockFormat.RowBytes(cols)];
-                var scales = new float[rows * groups];
-                Int4BlockFormat.Quantize(w, rows, cols, g, packed, scales);
-                Int4BlockFormat.Dequantize(packed, scales, rows, cols, g, output);
-                return output;
-            }
-
-            case "ternary":
-            {
-                var packed = new byte[rows * TernaryBlockFormat.RowBytes(cols)];
-                var scales = new float[rows * groups];
-                TernaryBlockFormat.Quantize(w, rows, cols, g, packed, scales);
-                TernaryBlockFormat.Dequantize(packed, scales, rows, cols, g, output);
-                return output;
-            }
-
-            case "int1":
-            {
-                var packed = new byte[rows * Int1BlockFormat.RowBytes(cols)];
-                var scales = new float[rows * groups];
-                Int1BlockFormat.Quantize(w, rows, cols, g, packed, scales);
-                Int1BlockFormat.Dequantize(packed, scales, rows, cols, g, output);
-                return output;
-            }
-
-            case "base11":
-            {
-                var packed = new byte[rows * Base11Format.RowBytes(cols, g)];
-                var min = new ushort[rows * groups];
-                var range = new ushort[rows * groups];
-                Base11Format.Quantize(w, rows, cols, g, packed, min, range);
-                Base11Format.Dequantize(packed, min, range, rows, cols, g, output);
-                return output;
-            }
-
-            default:
-                throw new NotSupportedException(l.Quant.Format);
-        }
-    }
+    private static float[] Dequantized(LayerSpec l, float[] w) =>
+        WeightFormats.RoundTrip(l.Quant!.Format, w, l.Out, l.In, l.Quant.GroupSize);
 
     private static float[] Add(float[] a, float[] b)
     {
