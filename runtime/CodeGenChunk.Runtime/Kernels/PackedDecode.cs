@@ -234,7 +234,9 @@ public static class PackedDecode
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Base11Quarter(Vector128<uint> v, out Vector128<float> f0, out Vector128<float> f1, out Vector128<float> f2, out Vector128<float> f3, out Vector128<float> f4, out Vector128<float> f5, out Vector128<float> f6, out Vector128<float> f7, out Vector128<float> f8)
     {
-        var hi = Vector128.ConvertToUInt32(Vector128.Floor(Vector128.ConvertToSingle(v) * Vector128.Create(1f / 14641f)));
+        // Signed conversions only (x64 has no unsigned ones before AVX-512): v / 2 fits an int, and the
+        // estimate only needs to be within one of the quotient, which the correction below repairs.
+        var hi = Vector128.ConvertToInt32(Vector128.Floor(Vector128.ConvertToSingle((v >> 1).AsInt32()) * Vector128.Create(2f / 14641f))).AsUInt32();
         var lo = (v - (hi * Vector128.Create(14641u))).AsInt32();
         var under = Vector128.LessThan(lo, Vector128<int>.Zero);
         lo += under & Vector128.Create(14641);
@@ -316,9 +318,11 @@ public static class PackedDecode
         ShortsToLanes(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // The values are below 2^16: converting them as signed ints is exact and one instruction everywhere
+    // (an unsigned conversion has no x64 instruction before AVX-512 and falls back to software).
     private static Lanes16 ShortsToLanes(Vector128<ushort> lo, Vector128<ushort> hi) => new(
-        Vector128.ConvertToSingle(Vector128.WidenLower(lo)),
-        Vector128.ConvertToSingle(Vector128.WidenUpper(lo)),
-        Vector128.ConvertToSingle(Vector128.WidenLower(hi)),
-        Vector128.ConvertToSingle(Vector128.WidenUpper(hi)));
+        Vector128.ConvertToSingle(Vector128.WidenLower(lo).AsInt32()),
+        Vector128.ConvertToSingle(Vector128.WidenUpper(lo).AsInt32()),
+        Vector128.ConvertToSingle(Vector128.WidenLower(hi).AsInt32()),
+        Vector128.ConvertToSingle(Vector128.WidenUpper(hi).AsInt32()));
 }
