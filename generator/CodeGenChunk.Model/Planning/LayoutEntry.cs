@@ -3,7 +3,11 @@ namespace CodeGenChunk.Model.Planning;
 /// <summary>What the bytes of a chunk-file entry are.</summary>
 public enum EntryKind
 {
-    /// <summary>float32 values, row-major [Rows][Cols], copied from the source tensor.</summary>
+    /// <summary>
+    /// float32 values of the source tensor; a matrix (Rows &gt; 1) is stored in row blocks of four, each block
+    /// slice by slice (16 floats) with the four rows' slices side by side (the order its kernel reads them),
+    /// a vector (bias, LayerNorm gamma/beta) as it is.
+    /// </summary>
     F32,
 
     /// <summary>

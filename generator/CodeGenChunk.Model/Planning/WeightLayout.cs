@@ -23,7 +23,7 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
 
         var offsets = ChunkFileLayout.ComputeOffsets(lengths, out var fileLength);
         var placed = new LayoutEntry[entries.Count];
-        var canonical = new StringBuilder("cgcw-layout-v2\n");
+        var canonical = new StringBuilder("cgcw-layout-v3\n");
         for (var i = 0; i < placed.Length; i++)
         {
             var e = entries[i] with { Offset = offsets[i] };

@@ -108,7 +108,9 @@ public static class WeightPacker
             byte[] bytes;
             if (entry.Kind == EntryKind.F32)
             {
-                bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+                // A linear layer's matrix is stored row-blocked in slices of 16 floats, as its kernel reads it.
+                var raw = MemoryMarshal.AsBytes(values.AsSpan());
+                bytes = entry.Rows > 1 ? RowBlocked(raw, entry.Rows, entry.Cols * 4, 64) : raw.ToArray();
             }
             else
             {
