@@ -125,4 +125,24 @@ public sealed class DiagnosticDetailTests
         Assert.Contains("ramBudgetBytes = " + budget.ToString(CultureInfo.InvariantCulture), message);
         Assert.IsEmpty(outcome.Sources);
     }
+
+    [TestMethod]
+    public void PeakLayerOfAFusedStepIsTheLinearLayer()
+    {
+        // The linear layer's ReLU is fused into its kernel; the peak is still reported at the linear layer.
+        var manifest = """
+            {
+              "model": "M", "namespace": "N",
+              "weights": { "source": "w.safetensors" },
+              "input": { "shape": [4] },
+              "layers": [
+                { "op": "linear", "name": "wide", "in": 4, "out": 1000 },
+                { "op": "relu" },
+                { "op": "linear", "name": "narrow", "in": 1000, "out": 2 }
+              ]
+            }
+            """;
+        var plan = ModelPlanner.Plan(ManifestParser.Parse("fused.cgc.json", manifest).Spec!).Plan!;
+        Assert.AreEqual("wide", plan.PeakLayer);
+    }
 }

@@ -49,7 +49,7 @@ public static class ModelPlanner
                 DiagnosticCatalog.OverBudget,
                 spec.Target.Span,
                 peakRam,
-                peakStep.LayerName,
+                peakStep.ReportName ?? peakStep.LayerName,
                 string.Format(CultureInfo.InvariantCulture, "{0} bytes of weights + {1} bytes of activations", layout.FileLength, activationBytes),
                 peakRam - budget,
                 budget));
@@ -68,7 +68,7 @@ public static class ModelPlanner
             scratchFloats,
             layout,
             peakRam,
-            peakStep.LayerName,
+            peakStep.ReportName ?? peakStep.LayerName,
             macs,
             steps.ToEquatableArray(),
             kernels.ToEquatableArray());
@@ -303,6 +303,7 @@ public static class ModelPlanner
                     };
                     step = new Step(last.Name, l.Op)
                     {
+                        ReportName = l.Name,
                         Source = current,
                         Residual = residual,
                         Kernel = kernel,
@@ -455,6 +456,9 @@ public static class ModelPlanner
         }
 
         public string LayerName { get; }
+
+        /// <summary>The layer diagnostics name for this step: the linear layer a fused ReLU/residual belongs to.</summary>
+        public string? ReportName { get; set; }
 
         public string Op { get; }
 
