@@ -32,4 +32,35 @@ public sealed class CompilationTests
         Assert.IsEmpty(problems, string.Join("\n", problems.Take(20)));
         Assert.IsTrue(emit.Success);
     }
+
+    [TestMethod]
+    public void OddNamesStayInsideCommentsAndStrings()
+    {
+        // A layer name with XML characters lands in a doc comment; a file name with braces and a quote
+        // in an interpolated string. Both must be escaped: compile with documentation diagnostics on.
+        const string Manifest = """
+            {
+              "model": "M", "namespace": "N",
+              "weights": { "source": "w.safetensors" },
+              "input": { "shape": [4] },
+              "layers": [
+                { "op": "linear", "name": "a<b>&c", "in": 4, "out": 64 },
+                { "op": "linear", "name": "d", "in": 64, "out": 2 }
+              ]
+            }
+            """;
+        var outcome = GeneratorHarness.Run(Manifest, "/models/we{ird}\"na me.cgc.json");
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsNotEmpty(outcome.Sources);
+
+        var options = new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest, DocumentationMode.Diagnose);
+        var trees = outcome.Sources.Select(s => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(s.SourceText, options, s.HintName)).ToArray();
+        var compilation = GeneratorHarness.CreateCompilation(trees);
+        var problems = compilation.GetDiagnostics()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS1591")
+            .Select(d => d.ToString())
+            .ToList();
+        Assert.IsEmpty(problems, string.Join("\n", problems.Take(20)));
+        Assert.IsTrue(outcome.Sources.Any(s => s.SourceText.ToString().Contains("a&lt;b&gt;&amp;c", System.StringComparison.Ordinal)), "the layer name is XML-escaped in the doc comment");
+    }
 }

@@ -37,6 +37,8 @@ internal static class TemplateRenderer
         view.Import("long", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture) + "L"));
         view.Import("int", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture)));
         view.Import("str", new Func<string, string>(static v => "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""));
+        view.Import("xml", new Func<string, string>(static v => System.Security.SecurityElement.Escape(v) ?? string.Empty));
+        view.Import("interp", new Func<string, string>(static v => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("{", "{{").Replace("}", "}}")));
         view.Import("rows", new Func<int, int[]>(static n =>
         {
             var r = new int[n];
