@@ -64,9 +64,9 @@ public sealed class KernelPathView
     }
 
     /// <summary>
-    /// Paths of the packed formats, which decode sixteen weights at a time: Vector512 where the
-    /// manifest allows it, and the portable sixteen-lane twin (four Vector128) for every narrower
-    /// width — the path arm64 takes.
+    /// Paths of the packed formats, which decode sixteen weights at a time: Vector512, two Vector256
+    /// (AVX2) and the portable sixteen-lane twin of four Vector128 — the path arm64 takes — as far
+    /// as the manifest's simd choice allows.
     /// </summary>
     public static IReadOnlyList<KernelPathView> ForPacked(string simd)
     {
@@ -76,9 +76,14 @@ public sealed class KernelPathView
             list.Add(new KernelPathView("V512", "Vector512", 16, new[] { "Vector512" }));
         }
 
+        if (simd is "auto" or "v512" or "v256")
+        {
+            list.Add(new KernelPathView("W256", "Lanes16W", 16, list.Count == 0 ? new[] { "Vector512", "Vector256" } : new[] { "Vector256" }, "Lanes16W"));
+        }
+
         if (simd != "scalar")
         {
-            list.Add(new KernelPathView("L16", "Lanes16", 16, list.Count == 0 ? new[] { "Vector512", "Vector256", "Vector128" } : new[] { "Vector256", "Vector128" }, "Lanes16"));
+            list.Add(new KernelPathView("L16", "Lanes16", 16, list.Count == 0 ? new[] { "Vector512", "Vector256", "Vector128" } : new[] { "Vector128" }, "Lanes16"));
         }
 
         list.Add(new KernelPathView("Scalar", string.Empty, ScalarLanes, simd == "scalar" ? new[] { "Vector512", "Vector256", "Vector128" } : new string[0]));

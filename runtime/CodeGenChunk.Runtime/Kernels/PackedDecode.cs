@@ -276,6 +276,120 @@ public static class PackedDecode
         return (int)(word % 11);
     }
 
+    // ---- the 256-bit twins (two Vector256 per sixteen weights) ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Int4W256(ref byte p, out Lanes16W low, out Lanes16W high)
+    {
+        var bytes = Vector128.LoadUnsafe(ref p);
+        low = BytesToLanesW(bytes & Vector128.Create((byte)15));
+        high = BytesToLanesW(Vector128.ShiftRightLogical(bytes, 4));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TernaryW256(ref byte p, out Lanes16W t0, out Lanes16W t1, out Lanes16W t2, out Lanes16W t3, out Lanes16W t4)
+    {
+        var v = Vector256.WidenLower(Vector128.LoadUnsafe(ref p).ToVector256Unsafe());
+        t0 = NextTrit(ref v);
+        t1 = NextTrit(ref v);
+        t2 = NextTrit(ref v);
+        t3 = NextTrit(ref v);
+        t4 = ShortsToLanesW(v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> BytesW256(ref byte p) => Vector128.LoadUnsafe(ref p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16W BitPlaneW256(Vector128<byte> bytes, int plane) =>
+        BytesToLanesW(Vector128.ShiftRightLogical(bytes, plane) & Vector128.Create((byte)1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16W HalfW256(ref byte p)
+    {
+        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, ushort>(ref p));
+        return new Lanes16W(HalfBits(Vector256.WidenLower(h)), HalfBits(Vector256.WidenUpper(h)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Base11W256(ref byte p, out Lanes16W f0, out Lanes16W f1, out Lanes16W f2, out Lanes16W f3, out Lanes16W f4, out Lanes16W f5, out Lanes16W f6, out Lanes16W f7, out Lanes16W f8)
+    {
+        ref var w = ref Unsafe.As<byte, uint>(ref p);
+        Base11Eighth(Vector256.LoadUnsafe(ref w), out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7, out var a8);
+        Base11Eighth(Vector256.LoadUnsafe(ref w, 8), out var b0, out var b1, out var b2, out var b3, out var b4, out var b5, out var b6, out var b7, out var b8);
+        f0 = new Lanes16W(a0, b0);
+        f1 = new Lanes16W(a1, b1);
+        f2 = new Lanes16W(a2, b2);
+        f3 = new Lanes16W(a3, b3);
+        f4 = new Lanes16W(a4, b4);
+        f5 = new Lanes16W(a5, b5);
+        f6 = new Lanes16W(a6, b6);
+        f7 = new Lanes16W(a7, b7);
+        f8 = new Lanes16W(a8, b8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Base11Eighth(Vector256<uint> v, out Vector256<float> f0, out Vector256<float> f1, out Vector256<float> f2, out Vector256<float> f3, out Vector256<float> f4, out Vector256<float> f5, out Vector256<float> f6, out Vector256<float> f7, out Vector256<float> f8)
+    {
+        // Signed conversions only (see Base11Quarter).
+        var hi = Vector256.ConvertToInt32(Vector256.Floor(Vector256.ConvertToSingle((v >> 1).AsInt32()) * Vector256.Create(2f / 14641f))).AsUInt32();
+        var lo = (v - (hi * Vector256.Create(14641u))).AsInt32();
+        var under = Vector256.LessThan(lo, Vector256<int>.Zero);
+        lo += under & Vector256.Create(14641);
+        hi += under.AsUInt32();
+        var over = Vector256.GreaterThanOrEqual(lo, Vector256.Create(14641));
+        lo -= over & Vector256.Create(14641);
+        hi -= over.AsUInt32();
+        var l0 = Vector256.ConvertToSingle(lo);
+        var h0 = Vector256.ConvertToSingle(hi.AsInt32());
+        var l1 = Quotient(l0, 1f / 11f);
+        var l2 = Quotient(l0, 1f / 121f);
+        f3 = Quotient(l0, 1f / 1331f);
+        var h1 = Quotient(h0, 1f / 11f);
+        var h2 = Quotient(h0, 1f / 121f);
+        var h3 = Quotient(h0, 1f / 1331f);
+        f8 = Quotient(h0, 1f / 14641f);
+        var eleven = Vector256.Create(-11f);
+        f0 = Vector256.MultiplyAddEstimate(l1, eleven, l0);
+        f1 = Vector256.MultiplyAddEstimate(l2, eleven, l1);
+        f2 = Vector256.MultiplyAddEstimate(f3, eleven, l2);
+        f4 = Vector256.MultiplyAddEstimate(h1, eleven, h0);
+        f5 = Vector256.MultiplyAddEstimate(h2, eleven, h1);
+        f6 = Vector256.MultiplyAddEstimate(h3, eleven, h2);
+        f7 = Vector256.MultiplyAddEstimate(f8, eleven, h3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Quotient(Vector256<float> f, float reciprocal) =>
+        Vector256.Floor((f + Vector256.Create(0.5f)) * Vector256.Create(reciprocal));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lanes16W NextTrit(ref Vector256<ushort> v)
+    {
+        var q = Vector256.ShiftRightLogical(v * Vector256.Create((ushort)171), 9);
+        var t = v - (q * Vector256.Create((ushort)3));
+        v = q;
+        return ShortsToLanesW(t);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lanes16W BytesToLanesW(Vector128<byte> bytes) =>
+        ShortsToLanesW(Vector256.WidenLower(bytes.ToVector256Unsafe()));
+
+    // Below 2^16: signed conversion is exact and one instruction (see ShortsToLanes).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lanes16W ShortsToLanesW(Vector256<ushort> v) => new(
+        Vector256.ConvertToSingle(Vector256.WidenLower(v).AsInt32()),
+        Vector256.ConvertToSingle(Vector256.WidenUpper(v).AsInt32()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HalfBits(Vector256<uint> h)
+    {
+        var magnitude = (h & Vector256.Create(0x7FFFu)) << 13;
+        var value = magnitude.AsSingle() * Vector256.Create(5.192296858534828E+33f);
+        return (value.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
     // ---- shared widening ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
