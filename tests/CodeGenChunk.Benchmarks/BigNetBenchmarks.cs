@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
 using Samples.BigNet;
 
 namespace CodeGenChunk.Benchmarks;
@@ -7,7 +8,8 @@ namespace CodeGenChunk.Benchmarks;
 /// <summary>
 /// BigNet (6 residual blocks of 3 x Linear(1024,1024), ReLU, LayerNorm between blocks) at batch 1:
 /// plain C# against the generated kernels, warm and cold, plus a DRAM read-bandwidth probe, in one
-/// summary. The baseline is the TensorPrimitives forward pass, so every row gets a ratio.
+/// summary. The baseline is the TensorPrimitives forward pass, so every row gets a ratio. Warm only: the generated
+/// int4, base11 and ternary models, and the ONNX Runtime peer (OrtBigNet: f32, dynamic int8, MatMulNBits 4-bit; one thread).
 /// </summary>
 /// <remarks>
 /// Cold-cache variants: each invocation runs the next of K independent copies of the weights, and the
@@ -41,6 +43,11 @@ public class BigNetBenchmarks
     private PlainBigNet? _plain;
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
+    private BigNetInt4? _int4;
+    private BigNetBase11? _base11;
+    private BigNetTernary? _ternary;
+    private OrtBigNet? _ort;
+    private readonly float[] _ortOutput = new float[PlainBigNet.Dim];
     private PlainBigNet[] _plainCopies = Array.Empty<PlainBigNet>();
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
@@ -59,6 +66,12 @@ public class BigNetBenchmarks
     {
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
+        nameof(Int4_Generated) => BigNetInt4.WeightBytes,
+        nameof(Base11_Generated) => BigNetBase11.WeightBytes,
+        nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
+        nameof(Ort_F32) => OrtBigNet.WeightBytes(OrtFormat.F32),
+        nameof(Ort_DynamicInt8) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
+        nameof(Ort_MatMulNBits4) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
         _ => BigNetF32.WeightBytes,
     };
 
@@ -77,6 +90,36 @@ public class BigNetBenchmarks
 
     [GlobalSetup(Target = nameof(Int8_Generated))]
     public void SetupInt8() => _int8 = new BigNetInt8();
+
+    [GlobalSetup(Target = nameof(Int4_Generated))]
+    public void SetupInt4()
+    {
+        _int4 = new BigNetInt4();
+        ReportDifference("BigNetInt4", _int4.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Base11_Generated))]
+    public void SetupBase11()
+    {
+        _base11 = new BigNetBase11();
+        ReportDifference("BigNetBase11", _base11.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Ternary_Generated))]
+    public void SetupTernary()
+    {
+        _ternary = new BigNetTernary();
+        ReportDifference("BigNetTernary", _ternary.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Ort_F32))]
+    public void SetupOrtF32() => SetupOrt(OrtFormat.F32, OrtF32Tolerance);
+
+    [GlobalSetup(Target = nameof(Ort_DynamicInt8))]
+    public void SetupOrtDynamicInt8() => SetupOrt(OrtFormat.DynamicInt8, OrtInt8Tolerance);
+
+    [GlobalSetup(Target = nameof(Ort_MatMulNBits4))]
+    public void SetupOrtMatMulNBits4() => SetupOrt(OrtFormat.MatMulNBits4, OrtInt4Tolerance);
 
     /// <summary>Plain C#: every output is TensorPrimitives.Dot(weight row, x) + bias. The baseline.</summary>
     [Benchmark(Baseline = true)]
@@ -112,6 +155,60 @@ public class BigNetBenchmarks
     {
         _int8!.Run(_input, _output);
         return _output[0];
+    }
+
+    /// <summary>The generated int4 model over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int4_Generated()
+    {
+        _int4!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated base11 model over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Base11_Generated()
+    {
+        _base11!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated ternary model over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Ternary_Generated()
+    {
+        _ternary!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>ONNX Runtime, f32 graph (Gemm transB=1), one thread, input/output pre-bound.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Ort_F32()
+    {
+        _ort!.Run();
+        return _ortOutput[0];
+    }
+
+    /// <summary>ONNX Runtime, dynamic int8 graph (DynamicQuantizeLinear + MatMulInteger, per-channel int8 weights), one thread.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Ort_DynamicInt8()
+    {
+        _ort!.Run();
+        return _ortOutput[0];
+    }
+
+    /// <summary>ONNX Runtime, com.microsoft MatMulNBits 4-bit (block 32, accuracy_level 4), one thread.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Ort_MatMulNBits4()
+    {
+        _ort!.Run();
+        return _ortOutput[0];
     }
 
     // ---------------------------------------------------------------- cold
@@ -214,6 +311,10 @@ public class BigNetBenchmarks
         _plain?.Dispose();
         _f32?.Dispose();
         _int8?.Dispose();
+        _int4?.Dispose();
+        _base11?.Dispose();
+        _ternary?.Dispose();
+        _ort?.Dispose();
         foreach (var c in _plainCopies)
         {
             c.Dispose();
@@ -272,6 +373,65 @@ public class BigNetBenchmarks
         {
             throw new InvalidOperationException($"{name}: max |difference| against BigNetF32 is {max:E2} > {tolerance:E2}");
         }
+    }
+
+    /// <summary>Max |ORT − PlainBigNet.ForwardDot| allowed for the f32 graph (same arithmetic, different summation order).</summary>
+    public const float OrtF32Tolerance = 1e-3f;
+
+    /// <summary>The same for dynamic int8 (8-bit activations per tensor and 8-bit weights per channel).</summary>
+    public const float OrtInt8Tolerance = 0.05f;
+
+    /// <summary>The same for MatMulNBits (4-bit weights per block of 32, int8 activations per block at accuracy_level 4).</summary>
+    public const float OrtInt4Tolerance = 0.25f;
+
+    /// <summary>Builds and opens the ORT graph of <paramref name="format"/>, prints the optimized graph's ops and checks it against the plain f32 forward pass.</summary>
+    private void SetupOrt(OrtFormat format, float tolerance)
+    {
+        var path = Paths.SafeTensors();
+        Console.WriteLine($"// ORT {OrtEnv.Instance().GetVersionString()} {format}: optimized graph {OrtBigNet.OptimizedOps(format, path)}");
+        _ort = OrtBigNet.Create(format, path, _input, _ortOutput);
+        var expected = new float[PlainBigNet.Dim];
+        using (var plain = PlainBigNet.Load(path))
+        {
+            plain.ForwardDot(_input, expected);
+        }
+
+        Array.Clear(_ortOutput);
+        _ort.Run();
+        var (max, scale) = Difference(expected, _ortOutput);
+        Console.WriteLine($"// ORT {format}: max |ORT - PlainBigNet| = {max:E2} (max |reference| {scale:F3}, tolerance {tolerance:E1}), {OrtBigNet.WeightBytes(format):N0} initializer bytes");
+        if (!(max <= tolerance))
+        {
+            throw new InvalidOperationException($"ORT {format}: max |difference| against PlainBigNet is {max:E2} > {tolerance:E2}: the graph does not compute BigNet");
+        }
+    }
+
+    /// <summary>Prints (does not check) how far a quantized generated model is from the plain f32 forward pass.</summary>
+    private void ReportDifference(string name, Forward forward)
+    {
+        var expected = new float[PlainBigNet.Dim];
+        using (var plain = PlainBigNet.Load(Paths.SafeTensors()))
+        {
+            plain.ForwardDot(_input, expected);
+        }
+
+        var actual = new float[PlainBigNet.Dim];
+        forward(_input, actual);
+        var (max, scale) = Difference(expected, actual);
+        Console.WriteLine($"// {name}: max |generated - PlainBigNet| = {max:E2} (max |reference| {scale:F3})");
+    }
+
+    private static (float Max, float Scale) Difference(float[] expected, float[] actual)
+    {
+        var max = 0f;
+        var scale = 0f;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            max = MathF.Max(max, MathF.Abs(actual[i] - expected[i]));
+            scale = MathF.Max(scale, MathF.Abs(expected[i]));
+        }
+
+        return (float.IsFinite(max) ? max : float.NaN, scale);
     }
 
     private static void Report(int copies, long bytesPerCopy) =>

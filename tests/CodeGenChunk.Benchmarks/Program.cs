@@ -23,6 +23,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
+/// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
 /// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
 /// </list>
 /// </remarks>
@@ -52,6 +53,8 @@ internal static class Program
                 case "--experiments":
                     experiments = true;
                     break;
+                case "--ort-check":
+                    return OrtCheck();
                 case "--no-docs":
                     noDocs = true;
                     break;
@@ -114,5 +117,40 @@ internal static class Program
         }
 
         return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+    }
+
+    /// <summary>The ORT setups (graph build, optimized ops, check against PlainBigNet) and a rough median of 200 runs each, without BenchmarkDotNet.</summary>
+    private static int OrtCheck()
+    {
+        var rows = new (string Name, Action<BigNetBenchmarks> Setup, Func<BigNetBenchmarks, float> Run)[]
+        {
+            (nameof(BigNetBenchmarks.Ort_F32), static b => b.SetupOrtF32(), static b => b.Ort_F32()),
+            (nameof(BigNetBenchmarks.Ort_DynamicInt8), static b => b.SetupOrtDynamicInt8(), static b => b.Ort_DynamicInt8()),
+            (nameof(BigNetBenchmarks.Ort_MatMulNBits4), static b => b.SetupOrtMatMulNBits4(), static b => b.Ort_MatMulNBits4()),
+            (nameof(BigNetBenchmarks.Int4_Generated), static b => b.SetupInt4(), static b => b.Int4_Generated()),
+            (nameof(BigNetBenchmarks.Base11_Generated), static b => b.SetupBase11(), static b => b.Base11_Generated()),
+            (nameof(BigNetBenchmarks.Ternary_Generated), static b => b.SetupTernary(), static b => b.Ternary_Generated()),
+        };
+        foreach (var (name, setup, run) in rows)
+        {
+            var bench = new BigNetBenchmarks();
+            setup(bench);
+            var times = new double[200];
+            for (var i = -20; i < times.Length; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                run(bench);
+                if (i >= 0)
+                {
+                    times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+            }
+
+            Array.Sort(times);
+            Console.WriteLine($"{name}: median {times[times.Length / 2]:F3} ms, {BigNetBenchmarks.BytesRead(name) / (times[times.Length / 2] * 1e6):F1} GB/s");
+            bench.Cleanup();
+        }
+
+        return 0;
     }
 }

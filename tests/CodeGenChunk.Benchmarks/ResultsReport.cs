@@ -68,6 +68,12 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_NaiveLoop),
             nameof(BigNetBenchmarks.F32_Generated),
             nameof(BigNetBenchmarks.Int8_Generated),
+            nameof(BigNetBenchmarks.Int4_Generated),
+            nameof(BigNetBenchmarks.Base11_Generated),
+            nameof(BigNetBenchmarks.Ternary_Generated),
+            nameof(BigNetBenchmarks.Ort_F32),
+            nameof(BigNetBenchmarks.Ort_DynamicInt8),
+            nameof(BigNetBenchmarks.Ort_MatMulNBits4),
             nameof(BigNetBenchmarks.F32_TensorPrimitivesDot_Cold),
             nameof(BigNetBenchmarks.F32_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold),
@@ -108,6 +114,26 @@ internal sealed class ResultsReport
         AddDramTarget(targets, "F32_Generated_Cold ≥ 70 % of DRAM read bandwidth", GBps(nameof(BigNetBenchmarks.F32_Generated_Cold)), dram);
         AddDramTarget(targets, "Int8_Generated_Cold ≥ 70 % of DRAM read bandwidth", GBps(nameof(BigNetBenchmarks.Int8_Generated_Cold)), dram);
 
+        var ortF32 = Median(nameof(BigNetBenchmarks.Ort_F32));
+        var ort = new StringBuilder();
+        ort.AppendLine("| Generated | ONNX Runtime peer | Generated median | ORT median | Speed-up (ORT ÷ generated) | Generated faster? |");
+        ort.AppendLine("|---|---|---:|---:|---:|---|");
+        foreach (var name in new[]
+        {
+            nameof(BigNetBenchmarks.F32_Generated), nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Int4_Generated),
+            nameof(BigNetBenchmarks.Base11_Generated), nameof(BigNetBenchmarks.Ternary_Generated),
+        })
+        {
+            AddOrtRow(ort, name, nameof(BigNetBenchmarks.Ort_F32), Median(name), ortF32);
+        }
+
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
+            Median(nameof(BigNetBenchmarks.Int8_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int4_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
+            Median(nameof(BigNetBenchmarks.Int4_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
+        targets.AppendLine();
+        targets.Append(ort);
+
         var logger = new AccumulationLogger();
         MarkdownExporter.GitHub.ExportToLog(summary, logger);
 
@@ -136,12 +162,15 @@ internal sealed class ResultsReport
         section.AppendLine();
         section.AppendLine("### Effective weight bandwidth (medians; 1 GB = 1e9 B)");
         section.AppendLine();
-        section.AppendLine("Effective GB/s = weight bytes ÷ median time (the f32 rows all read the f32 weights, 75.6 MB; int8 reads its chunk file, int8 weights + one float scale per 64 inputs + float biases and LayerNorm parameters). " +
+        section.AppendLine("Effective GB/s = weight bytes ÷ median time (the f32 rows all read the f32 weights, 75.6 MB; int8 reads its chunk file, int8 weights + one float scale per 64 inputs + float biases and LayerNorm parameters; every generated format its own chunk file; " +
+            "the ONNX Runtime rows the initializer bytes of their graph). " +
             "% of DRAM = that ÷ the probe's bytes ÷ its median time. Ratios \"vs\" are speedups: baseline median ÷ row median (> 1 is faster).");
         section.AppendLine();
         section.Append(table);
         section.AppendLine();
         section.AppendLine("### Targets");
+        section.AppendLine();
+        section.AppendLine("The second table sets the generated models against the ONNX Runtime peer (ORT, one thread, graphs built by OrtBigNet.cs, warm).");
         section.AppendLine();
         section.Append(targets);
         section.AppendLine();
@@ -181,6 +210,17 @@ internal sealed class ResultsReport
 
         var speedup = b / n;
         sb.AppendLine($"| {what} | {speedup:F2}× ({Time(b)} → {Time(n)}) | {(speedup >= Int8SpeedupTarget ? "yes" : "**no**")} |");
+    }
+
+    private static void AddOrtRow(StringBuilder sb, string generated, string peer, double? generatedNs, double? peerNs)
+    {
+        if (generatedNs is not { } g || peerNs is not { } p)
+        {
+            sb.AppendLine($"| {generated} | {peer} | not measured | | | — |");
+            return;
+        }
+
+        sb.AppendLine($"| {generated} | {peer} | {Time(g)} | {Time(p)} | {p / g:F2}× | {(g < p ? "yes" : "**no**")} |");
     }
 
     private static void AddDramTarget(StringBuilder sb, string what, double? gbps, double? dram)
