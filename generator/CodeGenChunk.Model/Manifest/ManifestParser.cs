@@ -112,7 +112,7 @@ public static class ManifestParser
         var placement = t.Enum("weights", Ops.Placements, "embedded");
         if (placement == "stream")
         {
-            t.Report(DiagnosticCatalog.FeatureNotImplemented, t.SpanOf("weights"), "Placement \"stream\"", "(all)", "with \"file\" placement");
+            t.Report(DiagnosticCatalog.FeatureNotImplemented, t.SpanOf("weights"), "Placement \"stream\"", "the weights are read whole, as with \"file\" placement");
             placement = "file";
         }
 

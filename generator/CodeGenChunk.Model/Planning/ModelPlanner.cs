@@ -140,11 +140,11 @@ public static class ModelPlanner
         {
             if (l.Name == "input")
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, "the model input (\"input\" is reserved)"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, "the model input (\"input\" is reserved for residual sources)"));
             }
             else if (seen.TryGetValue(l.Name, out var first))
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, first));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DuplicateName, l.NameSpan, l.Name, "layer " + first.ToString(CultureInfo.InvariantCulture)));
             }
             else
             {
@@ -249,12 +249,12 @@ public static class ModelPlanner
 
             if (q.HasPolicy)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, q.PolicySpan, "A per-chunk precision policy", l.Name, "in " + q.Format + " throughout"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, q.PolicySpan, "The precision policy of layer '" + l.Name + "'", "the layer runs in " + q.Format + " throughout"));
             }
 
             if (l.Chunks is { Count: > 1 } c)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, c.Span, "Chunk routing", l.Name, "dense"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, c.Span, "Chunk routing of layer '" + l.Name + "'", "the layer runs dense"));
             }
         }
     }
