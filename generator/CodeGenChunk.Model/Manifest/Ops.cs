@@ -9,7 +9,8 @@ public static class Ops
 
     public static readonly string[] All = { Linear, Relu, Residual, LayerNorm };
 
-    public static readonly string[] Formats = { "f32", "f16", "int8", "int4", "base11", "ternary", "int1" };
+    /// <summary>Every weight format of the schema: the shared format library's list.</summary>
+    public static readonly string[] Formats = System.Linq.Enumerable.ToArray(CodeGenChunk.Formats.WeightFormats.Names);
 
     /// <summary>The formats this version generates kernels for.</summary>
     public static readonly string[] ImplementedFormats = { "f32", "f16", "int8", "int4", "base11", "ternary", "int1" };
@@ -17,6 +18,4 @@ public static class Ops
     public static readonly string[] Simd = { "auto", "v512", "v256", "v128", "scalar" };
 
     public static readonly string[] Placements = { "embedded", "file", "stream" };
-
-    public const int DefaultInt8GroupSize = 64;
 }

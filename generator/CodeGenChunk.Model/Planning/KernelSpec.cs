@@ -108,9 +108,3 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
         }
     }
 }
-
-public static class KernelSpecShape
-{
-    /// <summary>Rows computed together (they share each load of x).</summary>
-    public const int RowBlock = 4;
-}
