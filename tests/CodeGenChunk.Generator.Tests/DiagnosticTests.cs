@@ -427,6 +427,69 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0023 layer too large")]
+    [DataRow("CGC0025", 8, 72, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 8,
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "input" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 input estimator on output chunks")]
+    [DataRow("CGC0025", 8, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 8,
+              "chunks": { "count": 9 } }
+          ]
+        }
+        """, DisplayName = "CGC0025 more chunks than rows")]
+    [DataRow("CGC0026", 9, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 2,
+              "quant": { "format": "int8", "groupSize": 4,
+                         "policy": { "by": "activity", "thresholds": [0.5], "formats": ["int1", "int8"] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 policy without chunks")]
+    [DataRow("CGC0026", 9, 80, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "chunks": { "count": 2 },
+              "quant": { "format": "int8", "groupSize": 4,
+                         "policy": { "by": "activity", "thresholds": [0.5], "formats": ["int1", "int8", "f32"] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 formats do not match thresholds")]
+    [DataRow("CGC0027", 9, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "chunks": { "count": 2 },
+              "quant": { "format": "int8", "groupSize": 4,
+                         "policy": { "by": "activity", "thresholds": [0.5], "formats": ["int1", "int8"] } } }
+          ]
+        }
+        """, DisplayName = "CGC0027 policy not calibrated")]
     [DataRow("CGC0019", 6, 13, """
         {
           "model": "M",

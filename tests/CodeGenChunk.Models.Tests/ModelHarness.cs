@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "mixed" };
 
     public string BaseName { get; }
 
@@ -81,6 +81,18 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new FormatsC();
                 return new ModelHarness(name, m, FormatsC.InputLength, FormatsC.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "routed":
+            {
+                var m = new Routed();
+                return new ModelHarness(name, m, Routed.InputLength, Routed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "mixed":
+            {
+                var m = new Mixed();
+                return new ModelHarness(name, m, Mixed.InputLength, Mixed.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             default:

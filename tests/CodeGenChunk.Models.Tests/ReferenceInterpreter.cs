@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using CodeGenChunk.Formats;
 using CodeGenChunk.Model.Manifest;
+using CodeGenChunk.Model.Planning;
 using CodeGenChunk.Tool.SafeTensors;
 
 namespace CodeGenChunk.Models.Tests;
@@ -28,6 +29,8 @@ internal sealed class ReferenceInterpreter
 
     public float[] Forward(float[] input)
     {
+        LastMacs = 0;
+        LastSelection.Clear();
         var values = new Dictionary<string, float[]>(StringComparer.Ordinal) { ["input"] = input };
         var x = input;
         foreach (var l in _spec.Layers)
@@ -48,8 +51,20 @@ internal sealed class ReferenceInterpreter
 
     private float[] Tensor(string name) => _weights.GetFloats(_weights.Tensors[name]).ToArray();
 
+    /// <summary>Chunks computed by the last <see cref="Forward"/>, per chunked layer (for tests of routing).</summary>
+    public Dictionary<string, bool[]> LastSelection { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Multiply-accumulates executed by the last forward pass, counted as the generated model documents it.</summary>
+    public long LastMacs { get; private set; }
+
     private float[] Linear(LayerSpec l, float[] x)
     {
+        if (Chunking.IsChunked(l))
+        {
+            return ChunkedLinear(l, x);
+        }
+
+        LastMacs += (long)l.In * l.Out;
         var w = Dequantized(l, Tensor(l.WeightsPrefix + ".weight"));
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
         var y = new float[l.Out];
@@ -65,6 +80,183 @@ internal sealed class ReferenceInterpreter
         }
 
         return y;
+    }
+
+    /// <summary>
+    /// A chunked linear layer, written from docs/routing.md: activities in double, a plain sort for
+    /// the top k, chunk weights decoded by the reference decoders. Skipped output chunks give their
+    /// bias; skipped input chunks add nothing. Fused ReLU/residual are separate layers here.
+    /// </summary>
+    private float[] ChunkedLinear(LayerSpec l, float[] x)
+    {
+        var c = l.Chunks!;
+        var w = Tensor(l.WeightsPrefix + ".weight");
+        var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
+        var parts = Chunking.Split(l, c);
+        var output = c.Axis == "output";
+        var chunkW = new float[parts.Length][];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var (format, group) = Chunking.FormatOf(l, i);
+            var rows = output ? parts[i].Length : l.Out;
+            var cols = output ? l.In : parts[i].Length;
+            var sub = new float[rows * cols];
+            for (var r = 0; r < rows; r++)
+            {
+                for (var k = 0; k < cols; k++)
+                {
+                    sub[(r * cols) + k] = output ? w[((parts[i].Start + r) * l.In) + k] : w[(r * l.In) + parts[i].Start + k];
+                }
+            }
+
+            chunkW[i] = WeightFormats.RoundTrip(format, sub, rows, cols, group);
+        }
+
+        // y_i = W_i x_i for every chunk (output: its rows; input: its contribution to all rows).
+        double[] Contribution(int i)
+        {
+            var rows = output ? parts[i].Length : l.Out;
+            var cols = output ? l.In : parts[i].Length;
+            var y = new double[rows];
+            for (var r = 0; r < rows; r++)
+            {
+                double s = 0;
+                for (var k = 0; k < cols; k++)
+                {
+                    s += (double)chunkW[i][(r * cols) + k] * x[(output ? 0 : parts[i].Start) + k];
+                }
+
+                y[r] = s;
+            }
+
+            return y;
+        }
+
+        var activity = new double[parts.Length];
+        var proxyMacs = 0L;
+        var exactMacs = 0L;
+        for (var i = 0; i < parts.Length && c.Routed; i++)
+        {
+            switch (c.Activity)
+            {
+                case "input":
+                {
+                    double s = 0;
+                    for (var k = 0; k < parts[i].Length; k++)
+                    {
+                        s += Math.Abs(x[parts[i].Start + k]);
+                    }
+
+                    activity[i] = s / parts[i].Length;
+                    break;
+                }
+
+                case "exact":
+                {
+                    double s = 0;
+                    foreach (var v in Contribution(i))
+                    {
+                        s += Math.Abs(v);
+                    }
+
+                    activity[i] = s / parts[i].Length;
+                    exactMacs = (long)l.In * l.Out;
+                    break;
+                }
+
+                default:
+                {
+                    var sketch = ProxySketchOf(l);
+                    double s = 0;
+                    for (var j = 0; j < c.ProxyRank; j++)
+                    {
+                        double d = 0;
+                        for (var k = 0; k < l.In; k++)
+                        {
+                            d += (double)sketch[(((i * c.ProxyRank) + j) * l.In) + k] * x[k];
+                        }
+
+                        s += d * d;
+                    }
+
+                    activity[i] = Math.Sqrt(s / parts[i].Length) * Math.Sqrt(2 / Math.PI);
+                    proxyMacs = (long)c.Count * c.ProxyRank * l.In;
+                    break;
+                }
+            }
+        }
+
+        var selected = new bool[parts.Length];
+        if (!c.Routed)
+        {
+            Array.Fill(selected, true);
+        }
+        else
+        {
+            var order = new int[parts.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            Array.Sort(order, (p, q) => activity[q] != activity[p] ? activity[q].CompareTo(activity[p]) : p.CompareTo(q));
+            var limit = Math.Min(c.TopK ?? c.MaxK ?? c.Count, c.Count);
+            for (var n = 0; n < limit; n++)
+            {
+                if (c.MinActivity is { } min && !(activity[order[n]] > min))
+                {
+                    break;
+                }
+
+                selected[order[n]] = true;
+            }
+        }
+
+        LastSelection[l.Name] = selected;
+        LastMacs += proxyMacs + exactMacs;
+        var result = new double[l.Out];
+        for (var o = 0; o < l.Out; o++)
+        {
+            result[o] = b[o];
+        }
+
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!selected[i])
+            {
+                continue;
+            }
+
+            var y = Contribution(i);
+            if (c.Activity != "exact" || !c.Routed)
+            {
+                LastMacs += (long)parts[i].Length * (output ? l.In : l.Out);
+            }
+
+            for (var r = 0; r < y.Length; r++)
+            {
+                result[(output ? parts[i].Start : 0) + r] += y[r];
+            }
+        }
+
+        return Array.ConvertAll(result, v => (float)v);
+    }
+
+    private readonly Dictionary<string, float[]> _sketches = new(StringComparer.Ordinal);
+
+    /// <summary>The proxy sketch as the packer derives and stores it (decoded from its format).</summary>
+    private float[] ProxySketchOf(LayerSpec l)
+    {
+        if (!_sketches.TryGetValue(l.Name, out var sketch))
+        {
+            var c = l.Chunks!;
+            var raw = CodeGenChunk.Tool.Packing.ProxySketch.Build(Tensor(l.WeightsPrefix + ".weight"), l.Out, l.In, c.Count, c.ProxyRank);
+            var g = WeightFormats.IsGrouped(c.ProxyFormat) ? WeightFormats.DefaultGroupSize(c.ProxyFormat) : 0;
+            sketch = WeightFormats.RoundTrip(c.ProxyFormat, raw, c.Count * c.ProxyRank, l.In, g);
+            _sketches[l.Name] = sketch;
+        }
+
+        return sketch;
     }
 
     /// <summary>The weights as the layer's format stores them, decoded by the formats' reference decoders.</summary>

@@ -105,6 +105,18 @@ public static class DiagnosticCatalog
         "CGC0024", "Weights cannot be encoded in the format",
         "Tensor '{0}' cannot be stored as {1}: {2}; choose a wider format for this layer or fix the weights", Severity.Error);
 
+    public static readonly DiagnosticInfo ChunkConfig = new(
+        "CGC0025", "Chunking not possible as written",
+        "The chunks of layer '{0}' {1}; {2}", Severity.Error);
+
+    public static readonly DiagnosticInfo PolicyInvalid = new(
+        "CGC0026", "Precision policy not usable as written",
+        "The precision policy of layer '{0}' {1}; {2}", Severity.Error);
+
+    public static readonly DiagnosticInfo PolicyNotCalibrated = new(
+        "CGC0027", "Precision policy not calibrated",
+        "Layer '{0}' chooses each chunk's format from calibration activity, but {1}; run 'cgc calibrate {2}' to record the choice", Severity.Error);
+
     public static readonly DiagnosticInfo Internal = new(
         "CGC0099", "Internal generator error",
         "CodeGenChunk failed on this manifest: {0}; please report it with the manifest", Severity.Error);
@@ -114,6 +126,7 @@ public static class DiagnosticCatalog
         JsonSyntax, MissingProperty, WrongType, UnknownProperty, InvalidValue, UnknownOp, DimensionMismatch,
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
-        WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, Internal,
+        WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
+        PolicyNotCalibrated, Internal,
     };
 }

@@ -200,25 +200,88 @@ public static class ManifestParser
 
         var groupSize = q.Integer("groupSize", required: false, min: 1, max: int.MaxValue);
         var policy = q.Object("policy", required: false);
-        policy?.CheckAllowed("by", "thresholds", "formats", "bits");
+        var policySpec = policy is null ? null : ReadPolicy(policy);
         return new QuantSpec(
             format,
             (int)(groupSize ?? CodeGenChunk.Formats.WeightFormats.DefaultGroupSize(format)),
             q.SpanOf("format"),
             groupSize is null ? q.SpanOf("format") : q.SpanOf("groupSize"),
             policy is not null,
-            policy?.Span ?? q.Span);
+            policy?.Span ?? q.Span)
+        {
+            Policy = policySpec,
+        };
+    }
+
+    private static PolicySpec ReadPolicy(ObjectReader p)
+    {
+        p.CheckAllowed("by", "thresholds", "formats", "bits", "chosen", "activity");
+        var by = p.Enum("by", new[] { "activity", "runtime-activity" }, "activity");
+        var thresholds = new List<double>();
+        if (p.Array("thresholds", required: false) is { } t)
+        {
+            foreach (var item in t.Items)
+            {
+                if (item.Kind == JsonNodeKind.Number && double.TryParse(item.NumberText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 && v <= 1)
+                {
+                    thresholds.Add(v);
+                }
+                else
+                {
+                    p.Report(DiagnosticCatalog.InvalidValue, item.Span, "thresholds", "numbers from 0 to 1 (activity relative to the layer's most active chunk)", item.NumberText ?? item.Describe());
+                }
+            }
+        }
+
+        var formats = Strings(p, "formats", Ops.Formats);
+        var chosen = Strings(p, "chosen", Ops.Formats);
+        var activity = new List<double>();
+        if (p.Array("activity", required: false) is { } a)
+        {
+            foreach (var item in a.Items)
+            {
+                if (item.Kind == JsonNodeKind.Number && double.TryParse(item.NumberText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                {
+                    activity.Add(v);
+                }
+            }
+        }
+
+        return new PolicySpec(by, thresholds.ToEquatableArray(), formats.ToEquatableArray(), chosen.ToEquatableArray(), activity.ToEquatableArray(), p.Span, p.SpanOf("formats"), p.SpanOf("chosen"));
+    }
+
+    private static List<string> Strings(ObjectReader r, string name, string[] allowed)
+    {
+        var list = new List<string>();
+        if (r.Array(name, required: false) is { } node)
+        {
+            foreach (var item in node.Items)
+            {
+                if (item.Kind == JsonNodeKind.String && System.Array.IndexOf(allowed, item.StringValue) >= 0)
+                {
+                    list.Add(item.StringValue!);
+                }
+                else
+                {
+                    r.Report(DiagnosticCatalog.InvalidValue, item.Span, name, "weight formats (" + string.Join(", ", allowed) + ")", item.StringValue is null ? item.Describe() : "\"" + item.StringValue + "\"");
+                }
+            }
+        }
+
+        return list;
     }
 
     private static ChunksSpec? ReadChunks(ObjectReader c)
     {
-        c.CheckAllowed("count", "axis", "topK", "minActivity", "maxK", "activity");
+        c.CheckAllowed("count", "axis", "topK", "minActivity", "maxK", "activity", "proxyFormat", "proxyRank");
         var count = c.Integer("count", required: true, min: 1, max: 65536);
         var axis = c.Enum("axis", new[] { "output", "input" }, "output");
         var topK = c.Integer("topK", required: false, min: 1, max: 65536);
         var minActivity = c.Number("minActivity", exclusiveMin: double.NegativeInfinity);
         var maxK = c.Integer("maxK", required: false, min: 1, max: 65536);
-        var activity = c.Enum("activity", new[] { "input", "proxy", "exact" }, "input");
+        var activity = c.Enum("activity", new[] { "input", "proxy", "exact" }, axis == "input" ? "input" : "proxy");
+        var proxyFormat = c.Enum("proxyFormat", new[] { "ternary", "int1", "int8" }, "ternary");
+        var proxyRank = c.Integer("proxyRank", required: false, min: 1, max: 64);
         if (count is null)
         {
             return null;
@@ -229,7 +292,13 @@ public static class ManifestParser
             c.Report(DiagnosticCatalog.InvalidValue, c.SpanOf("topK"), "topK", "at most count (" + count.Value.ToString(CultureInfo.InvariantCulture) + ")", topK.Value.ToString(CultureInfo.InvariantCulture));
         }
 
-        return new ChunksSpec((int)count.Value, axis, (int?)topK, minActivity, (int?)maxK, activity, c.Span);
+        return new ChunksSpec((int)count.Value, axis, (int?)topK, minActivity, (int?)maxK, activity, c.Span)
+        {
+            ProxyFormat = proxyFormat,
+            ProxyRank = (int)(proxyRank ?? 4),
+            ActivitySpan = c.SpanOf("activity"),
+            CountSpan = c.SpanOf("count"),
+        };
     }
 
     private static LayerSpec? ReadLayer(JsonNode node, int index, QuantSpec? defaultQuant, List<ManifestDiagnostic> diagnostics)

@@ -43,10 +43,43 @@ public sealed record TargetSpec(long? RamBudgetBytes, TextSpanInfo Span, string 
 public sealed record WeightsSpec(string Source, TextSpanInfo SourceSpan, string? Calibration);
 
 /// <summary>How a layer's weights are stored.</summary>
-public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo FormatSpan, TextSpanInfo GroupSizeSpan, bool HasPolicy, TextSpanInfo PolicySpan);
+public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo FormatSpan, TextSpanInfo GroupSizeSpan, bool HasPolicy, TextSpanInfo PolicySpan)
+{
+    /// <summary>The per-chunk precision policy, when the layer has one.</summary>
+    public PolicySpec? Policy { get; init; }
+}
+
+/// <summary>
+/// A per-chunk precision policy: <c>by: "activity"</c> chooses each chunk's format once, from its
+/// mean activity over calibration inputs (<c>cgc calibrate</c> records the choice in <see cref="Chosen"/>);
+/// <c>by: "runtime-activity"</c> would choose per input.
+/// </summary>
+public sealed record PolicySpec(
+    string By,
+    EquatableArray<double> Thresholds,
+    EquatableArray<string> Formats,
+    EquatableArray<string> Chosen,
+    EquatableArray<double> Activity,
+    TextSpanInfo Span,
+    TextSpanInfo FormatsSpan,
+    TextSpanInfo ChosenSpan);
 
 /// <summary>How a layer is split into chunks for partial computation.</summary>
-public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span);
+public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span)
+{
+    /// <summary>Format of the proxy sketch (activity "proxy").</summary>
+    public string ProxyFormat { get; init; } = "ternary";
+
+    /// <summary>Sketch rows per chunk (activity "proxy").</summary>
+    public int ProxyRank { get; init; } = 4;
+
+    public TextSpanInfo? ActivitySpan { get; init; }
+
+    public TextSpanInfo? CountSpan { get; init; }
+
+    /// <summary>Whether some inputs skip chunks (top-k or a threshold), rather than every chunk always running.</summary>
+    public bool Routed => (TopK is { } k && k < Count) || MinActivity is not null || (MaxK is { } m && m < Count);
+}
 
 /// <summary>One layer of the manifest. Fields that an op does not use keep their defaults.</summary>
 public sealed record LayerSpec(

@@ -24,6 +24,14 @@ public sealed record BufferRef(BufferKind Kind, int Offset, int Length)
         _ => "default",
     };
 
+    /// <summary>The C# expression of elements [start, start + length) of this buffer.</summary>
+    public string Slice(int start, int length) => Kind switch
+    {
+        BufferKind.Scratch => string.Format(CultureInfo.InvariantCulture, "scratch.Slice({0}, {1})", Offset + start, length),
+        BufferKind.None => "default",
+        _ => start == 0 && length == Length ? Expression : string.Format(CultureInfo.InvariantCulture, "{0}.Slice({1}, {2})", Expression, start, length),
+    };
+
     public string Describe => Kind switch
     {
         BufferKind.Scratch => string.Format(CultureInfo.InvariantCulture, "scratch[{0}..{1}]", Offset, Offset + Length),

@@ -56,4 +56,28 @@ public sealed record LayoutEntry(
 
     /// <summary>The manifest layer this entry belongs to.</summary>
     public string Layer { get; init; } = string.Empty;
+
+    /// <summary>First row and column of the source tensor this entry holds (a chunk is a block of the layer's matrix).</summary>
+    public int RowStart { get; init; }
+
+    public int ColStart { get; init; }
+
+    /// <summary>Shape of the whole source tensor (0: the entry's own Rows x Cols).</summary>
+    public int SourceRows { get; init; }
+
+    public int SourceCols { get; init; }
+
+    /// <summary>
+    /// Empty for values taken from the source tensor; "sketch:{count}:{rank}:{axisLength}" for the proxy sketch
+    /// of an output-chunked layer, derived from its weights at pack time (see docs/routing.md).
+    /// </summary>
+    public string Derived { get; init; } = string.Empty;
+
+    /// <summary>The whole source tensor's shape [rows, cols].</summary>
+    public int TensorRows => SourceRows > 0 ? SourceRows : Rows;
+
+    public int TensorCols => SourceCols > 0 ? SourceCols : Cols;
+
+    /// <summary>Whether the entry holds only part of its source tensor (or something derived from it).</summary>
+    public bool IsPartial => Derived.Length > 0 || TensorRows != Rows || TensorCols != Cols;
 }

@@ -18,4 +18,10 @@ public sealed record ModelPlan(
     EquatableArray<KernelSpec> Kernels)
 {
     public string WeightsFileName => BaseName + ".cgcw";
+
+    /// <summary>Chunks of all chunked layers: the length of the model's per-chunk selection counters.</summary>
+    public int ChunkCounters { get; init; }
+
+    /// <summary>Multiply-accumulates of the layers that always run whole (every layer but the chunked ones).</summary>
+    public long FixedMacs { get; init; }
 }

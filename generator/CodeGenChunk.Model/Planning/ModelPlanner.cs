@@ -22,7 +22,7 @@ public static class ModelPlanner
         var layers = spec.Layers;
         CheckNames(layers, diagnostics);
         var sizes = CheckSizes(spec, diagnostics);
-        CheckFormats(layers, diagnostics);
+        CheckFormats(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
             return new PlanResult(null, diagnostics.ToEquatableArray());
@@ -35,7 +35,10 @@ public static class ModelPlanner
         AssignBuffers(program);
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
-        var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!).Distinct().ToList();
+        var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!)
+            .Concat(steps.SelectMany(s => s.Chunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
+            .Distinct().ToList();
         var scratchFloats = program.ScratchFloats;
 
         // Peak RAM: resident weights (embedded or file placement keep the whole file in memory)
@@ -71,7 +74,11 @@ public static class ModelPlanner
             peakStep.ReportName ?? peakStep.LayerName,
             macs,
             steps.ToEquatableArray(),
-            kernels.ToEquatableArray());
+            kernels.ToEquatableArray())
+        {
+            ChunkCounters = program.ChunkHits,
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out),
+        };
         return new PlanResult(plan, diagnostics.ToEquatableArray());
     }
 
@@ -84,38 +91,29 @@ public static class ModelPlanner
             switch (l.Op)
             {
                 case Ops.Linear:
-                {
-                    var f = l.Quant!.Format;
-                    var g = l.Quant.GroupSize;
-                    var w = l.WeightsPrefix + ".weight";
-                    LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
-                        new(l.Name + suffix, w, kind, l.Out, l.In, g, length) { Layer = l.Name, Format = f };
-                    switch (f)
+                    if (Chunking.IsChunked(l))
                     {
-                        case "int8":
-                            entries.Add(Entry(".weight.q", EntryKind.Int8Values, (long)l.Out * l.In));
-                            entries.Add(Entry(".weight.scale", EntryKind.Int8Scales, 4L * l.Out * Int8GroupQuantizer.GroupsPerRow(l.In, g)));
-                            break;
-                        case "f16":
-                            entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * l.Out * l.In));
-                            break;
-                        case "int4":
-                        case "ternary":
-                        case "int1":
-                            entries.Add(Entry(".weight.q", EntryKind.BlockValues, l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)));
-                            entries.Add(Entry(".weight.scale", EntryKind.BlockScales, l.Out * WeightFormats.MetadataBytesPerRow(f, l.In, g)));
-                            break;
-                        case "base11":
-                            var groups = (l.In + g - 1) / g;
-                            entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)) + 64));
-                            entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * l.Out * groups));
-                            entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * l.Out * groups));
-                            break;
-                        default:
-                            entries.Add(new LayoutEntry(l.Name + ".weight", w, EntryKind.F32, l.Out, l.In, 0, 4L * l.Out * l.In) { Layer = l.Name });
-                            break;
+                        var c = l.Chunks!;
+                        var parts = Chunking.Split(l, c);
+                        for (var i = 0; i < parts.Length; i++)
+                        {
+                            var (format, group) = Chunking.FormatOf(l, i);
+                            var rows = c.Axis == "output" ? parts[i].Length : l.Out;
+                            var cols = c.Axis == "output" ? l.In : parts[i].Length;
+                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, rows, cols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty);
+                        }
+
+                        if (c.Routed && c.Activity == "proxy")
+                        {
+                            var pf = c.ProxyFormat;
+                            var derived = string.Format(CultureInfo.InvariantCulture, "sketch:{0}:{1}", c.Count, c.ProxyRank);
+                            MatrixEntries(entries, l, l.Name + ".proxy", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.Count * c.ProxyRank, l.In, 0, 0, derived);
+                        }
                     }
-                }
+                    else
+                    {
+                        MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, l.Out, l.In, 0, 0, string.Empty);
+                    }
 
                     if (l.Bias)
                     {
@@ -131,6 +129,47 @@ public static class ModelPlanner
         }
 
         return entries;
+    }
+
+    /// <summary>The entries of one matrix (a layer's weights, one chunk of them, or a derived sketch) in its format.</summary>
+    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived)
+    {
+        LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
+            new(prefix + suffix, tensor, kind, rows, cols, g, length)
+            {
+                Layer = l.Name,
+                Format = f,
+                RowStart = rowStart,
+                ColStart = colStart,
+                SourceRows = l.Out,
+                SourceCols = l.In,
+                Derived = derived,
+            };
+        switch (f)
+        {
+            case "int8":
+                entries.Add(Entry(".weight.q", EntryKind.Int8Values, (long)rows * cols));
+                entries.Add(Entry(".weight.scale", EntryKind.Int8Scales, 4L * rows * Int8GroupQuantizer.GroupsPerRow(cols, g)));
+                break;
+            case "f16":
+                entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * rows * cols));
+                break;
+            case "int4":
+            case "ternary":
+            case "int1":
+                entries.Add(Entry(".weight.q", EntryKind.BlockValues, rows * WeightFormats.WeightBytesPerRow(f, cols, g)));
+                entries.Add(Entry(".weight.scale", EntryKind.BlockScales, rows * WeightFormats.MetadataBytesPerRow(f, cols, g)));
+                break;
+            case "base11":
+                var groups = (cols + g - 1) / g;
+                entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (rows * WeightFormats.WeightBytesPerRow(f, cols, g)) + 64));
+                entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * rows * groups));
+                entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * rows * groups));
+                break;
+            default:
+                entries.Add(Entry(".weight", EntryKind.F32, 4L * rows * cols) with { GroupSize = 0, Format = "f32" });
+                break;
+        }
     }
 
     private static void CheckNames(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
@@ -220,7 +259,7 @@ public static class ModelPlanner
         return sizes;
     }
 
-    private static void CheckFormats(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
+    private static void CheckFormats(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         foreach (var l in layers)
         {
@@ -247,14 +286,96 @@ public static class ModelPlanner
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, q.Format + " weights have no groups; remove groupSize"));
             }
 
-            if (q.HasPolicy)
-            {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, q.PolicySpan, "The precision policy of layer '" + l.Name + "'", "the layer runs in " + q.Format + " throughout"));
-            }
+            CheckChunks(l, diagnostics, manifest);
+        }
+    }
 
-            if (l.Chunks is { Count: > 1 } c)
+    private static void CheckChunks(LayerSpec l, List<ManifestDiagnostic> diagnostics, string manifest)
+    {
+        var q = l.Quant!;
+        var c = l.Chunks;
+        if (c is not null)
+        {
+            var dim = c.Axis == "input" ? l.In : l.Out;
+            var what = c.Axis == "input" ? "inputs (columns)" : "outputs (rows)";
+            if (c.Count > dim)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, c.Span, "Chunk routing of layer '" + l.Name + "'", "the layer runs dense"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.CountSpan ?? c.Span, l.Name, "split " + dim.ToString(CultureInfo.InvariantCulture) + " " + what + " into " + c.Count.ToString(CultureInfo.InvariantCulture) + " chunks", "use a count of at most " + dim.ToString(CultureInfo.InvariantCulture)));
+            }
+            else if (c.Count > 1024)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.CountSpan ?? c.Span, l.Name, "number " + c.Count.ToString(CultureInfo.InvariantCulture), "use at most 1024 chunks per layer"));
+            }
+            else if (c.Axis == "output" && c.Activity == "input")
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "split the outputs, and every output chunk reads the same input, so the 'input' estimator cannot rank them", "use activity 'proxy' or 'exact', or axis 'input'"));
+            }
+            else if (c.Axis == "input" && c.Activity != "input")
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "split the inputs, which are ranked by their own mean |x|", "use activity 'input' (or axis 'output' for '" + c.Activity + "')"));
+            }
+        }
+
+        var p = q.Policy;
+        if (p is null)
+        {
+            return;
+        }
+
+        if (p.By == "runtime-activity")
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, p.Span, "The per-input precision policy of layer '" + l.Name + "'", "the layer runs in " + q.Format + " throughout"));
+            return;
+        }
+
+        if (c is not { Count: > 1 })
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "chooses a format per chunk, but the layer has no chunks", "add \"chunks\": { \"count\": 12 } (two or more) to the layer"));
+            return;
+        }
+
+        if (p.Formats.Count != p.Thresholds.Count + 1)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.FormatsSpan, l.Name, "has " + p.Thresholds.Count.ToString(CultureInfo.InvariantCulture) + " thresholds and " + p.Formats.Count.ToString(CultureInfo.InvariantCulture) + " formats", "give one format more than thresholds (lowest activity first)"));
+            return;
+        }
+
+        for (var i = 1; i < p.Thresholds.Count; i++)
+        {
+            if (!(p.Thresholds[i] > p.Thresholds[i - 1]))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "has thresholds that do not increase", "list them in increasing order"));
+                return;
+            }
+        }
+
+        foreach (var f in p.Formats)
+        {
+            if (Array.IndexOf(Ops.ImplementedFormats, f) < 0)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.FormatsSpan, l.Name, "names format '" + f + "', which has no kernels", "use " + string.Join(", ", Ops.ImplementedFormats)));
+                return;
+            }
+        }
+
+        if (p.Chosen.Count == 0)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyNotCalibrated, p.Span, l.Name, "no choice is recorded yet", manifest));
+            return;
+        }
+
+        if (p.Chosen.Count != c.Count)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyNotCalibrated, p.ChosenSpan, l.Name, "'chosen' lists " + p.Chosen.Count.ToString(CultureInfo.InvariantCulture) + " formats for " + c.Count.ToString(CultureInfo.InvariantCulture) + " chunks", manifest));
+            return;
+        }
+
+        foreach (var f in p.Chosen)
+        {
+            if (!p.Formats.Contains(f))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.ChosenSpan, l.Name, "records format '" + f + "', which is not among its formats (" + string.Join(", ", p.Formats) + ")", "run 'cgc calibrate' again or correct 'chosen'"));
+                return;
             }
         }
     }
@@ -267,6 +388,7 @@ public static class ModelPlanner
         var input = program.NewValue(spec.InputLength, external: BufferKind.Input);
         var named = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = input };
         var current = input;
+        var hitOffset = 0;
 
         for (var i = 0; i < layers.Count; i++)
         {
@@ -289,6 +411,12 @@ public static class ModelPlanner
                     {
                         last = layers[++i];
                         residual = named[last.From!];
+                    }
+
+                    if (Chunking.IsChunked(l))
+                    {
+                        step = ChunkedStep(l, last, relu, residual, current, offsets, ref hitOffset);
+                        break;
                     }
 
                     var format = l.Quant!.Format;
@@ -347,7 +475,115 @@ public static class ModelPlanner
         }
 
         program.Values[current].Buffer = new BufferRef(BufferKind.Output, 0, program.Values[current].Length);
+        program.ChunkHits = hitOffset;
         return program;
+    }
+
+    private static string Suffix(string format) => format switch
+    {
+        "f32" => ".weight",
+        "f16" => ".weight.f16",
+        "base11" => ".weight.b11",
+        _ => ".weight.q",
+    };
+
+    /// <summary>A chunked linear layer: one kernel call per chunk, and the routing that picks them (docs/routing.md).</summary>
+    private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, ref int hitOffset)
+    {
+        var c = l.Chunks!;
+        var parts = Chunking.Split(l, c);
+        var output = c.Axis == "output";
+        var routed = c.Routed;
+        var chunks = new List<ChunkCall>();
+        var formats = new List<string>();
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var (format, group) = Chunking.FormatOf(l, i);
+            formats.Add(format);
+            var prefix = Chunking.ChunkPrefix(l, i);
+            var grouped = WeightFormats.IsGrouped(format);
+            var (start, length) = parts[i];
+
+            // Output chunks own their rows: the whole epilogue fuses, unless "exact" must see W_i x first.
+            // Input chunks add into the layer's output, which starts as the bias.
+            var kernel = output
+                ? (c.Activity == "exact" && routed
+                    ? new KernelSpec(format, l.In, length, group, false, false, false)
+                    : new KernelSpec(format, l.In, length, group, l.Bias, relu, residual >= 0))
+                : new KernelSpec(format, length, l.Out, group, false, false, true);
+            chunks.Add(new ChunkCall(
+                i,
+                start,
+                length,
+                kernel,
+                offsets[prefix + Suffix(format)],
+                format == "base11" ? offsets[prefix + ".weight.min"] : grouped ? offsets[prefix + ".weight.scale"] : 0,
+                format == "base11" ? offsets[prefix + ".weight.range"] : 0,
+                output && l.Bias ? offsets[l.Name + ".bias"] + (4L * start) : 0,
+                (long)length * (output ? l.In : l.Out)));
+        }
+
+        var limit = c.TopK ?? c.MaxK ?? c.Count;
+        var route = new ChunkRoute(
+            c.Axis,
+            c.Activity,
+            c.Count,
+            Math.Min(limit, c.Count),
+            c.MinActivity is not null,
+            FloatLiteral.Format((float)(c.MinActivity ?? 0)),
+            hitOffset,
+            l.Out,
+            relu,
+            residual >= 0)
+        {
+            Routed = routed,
+            ProxyRank = c.ProxyRank,
+            Layer = l.Name,
+            AllMacs = (long)l.In * l.Out,
+        };
+        if (routed && c.Activity == "proxy")
+        {
+            var pf = c.ProxyFormat;
+            var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;
+            var prefix = l.Name + ".proxy";
+            route = route with
+            {
+                ProxyKernel = new KernelSpec(pf, l.In, c.Count * c.ProxyRank, pg, false, false, false),
+                ProxyWeightOffset = offsets[prefix + Suffix(pf)],
+                ProxyScaleOffset = pf == "base11" ? offsets[prefix + ".weight.min"] : WeightFormats.IsGrouped(pf) ? offsets[prefix + ".weight.scale"] : 0,
+                ProxyScale2Offset = pf == "base11" ? offsets[prefix + ".weight.range"] : 0,
+            };
+        }
+
+        hitOffset += c.Count;
+        var distinct = formats.Distinct().ToList();
+        var formatText = distinct.Count == 1 ? distinct[0] : string.Join("/", distinct.Select(f => formats.Count(x => x == f).ToString(CultureInfo.InvariantCulture) + " " + f));
+        var routing = routed
+            ? string.Format(CultureInfo.InvariantCulture, "top {0} by '{1}' activity{2}", route.Limit, c.Activity, c.MinActivity is null ? string.Empty : " above " + route.MinActivityLiteral)
+            : "all chunks";
+        return new Step(last.Name, "chunked")
+        {
+            ReportName = l.Name,
+            Source = source,
+            Residual = residual,
+            Chunks = chunks,
+            Route = route,
+            BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : -1,
+            Comment = string.Format(
+                CultureInfo.InvariantCulture,
+                "layer {0} '{1}': linear {2} -> {3} in {4} {5} chunks ({6}), {7}{8}{9}{10}",
+                l.Index,
+                l.Name,
+                l.In,
+                l.Out,
+                c.Count,
+                c.Axis,
+                formatText,
+                routing,
+                l.Bias ? ", + bias" : string.Empty,
+                relu ? ", ReLU" : string.Empty,
+                residual >= 0 ? ", + residual from '" + last.From + "'" : string.Empty),
+        };
     }
 
     /// <summary>Greedy slot assignment: in-place where the source dies, else the first free slot.</summary>
@@ -374,7 +610,7 @@ public static class ModelPlanner
             }
 
             var src = program.Values[step.Source];
-            var inPlace = step.Kernel is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            var inPlace = step.Kernel is null && step.Chunks is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
             if (inPlace)
             {
                 dst.Slot = src.Slot;
@@ -419,6 +655,9 @@ public static class ModelPlanner
         public List<Step> Steps { get; } = new();
 
         public int ScratchFloats { get; set; }
+
+        /// <summary>Chunks of all chunked layers (the length of the model's chunk-hit counters).</summary>
+        public int ChunkHits { get; set; }
 
         public int NewValue(int length, BufferKind external)
         {
@@ -486,10 +725,18 @@ public static class ModelPlanner
 
         public float Eps { get; set; }
 
+        public List<ChunkCall>? Chunks { get; set; }
+
+        public ChunkRoute? Route { get; set; }
+
         public long LiveFloats(List<Value> values) => values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0);
 
-        public PlanStep ToPlanStep(List<Value> values) =>
-            new(Op, Comment, values[Source].Buffer, values[Destination].Buffer, Residual >= 0 ? values[Residual].Buffer : BufferRef.None, Kernel)
+        public PlanStep ToPlanStep(List<Value> values)
+        {
+            var src = values[Source].Buffer;
+            var dst = values[Destination].Buffer;
+            var res = Residual >= 0 ? values[Residual].Buffer : BufferRef.None;
+            var step = new PlanStep(Op, Comment, src, dst, res, Kernel)
             {
                 WeightOffset = WeightOffset,
                 ScaleOffset = ScaleOffset,
@@ -500,6 +747,26 @@ public static class ModelPlanner
                 Length = values[Destination].Length,
                 EpsLiteral = FloatLiteral.Format(Eps),
             };
+            if (Chunks is null || Route is null)
+            {
+                return step;
+            }
+
+            var output = Route.Axis == "output";
+            string Bias(int start, int length) => BiasOffset < 0 ? "default" : string.Format(CultureInfo.InvariantCulture, "Floats(ref w, {0}, {1})", BiasOffset + (4L * start), length);
+            var chunks = Chunks.Select(c => c with
+            {
+                Source = output ? src.Expression : src.Slice(c.Start, c.Length),
+                Destination = output ? dst.Slice(c.Start, c.Length) : dst.Expression,
+                Residual = output ? res.Slice(c.Start, c.Length) : dst.Expression,
+                Bias = output ? Bias(c.Start, c.Length) : "default",
+            });
+            return step with
+            {
+                Chunks = chunks.ToEquatableArray(),
+                Route = Route with { Destination = dst.Expression, Residual = res.Expression, Bias = Bias(0, Route.Out) },
+            };
+        }
     }
 }
 

@@ -25,4 +25,73 @@ public sealed record PlanStep(
     public int Length { get; init; }
 
     public string EpsLiteral { get; init; } = "0f";
+
+    /// <summary>The chunks of a chunked linear layer (empty otherwise), in order.</summary>
+    public EquatableArray<ChunkCall> Chunks { get; init; } = EquatableArray<ChunkCall>.Empty;
+
+    /// <summary>How a chunked linear layer routes its chunks (null otherwise).</summary>
+    public ChunkRoute? Route { get; init; }
+}
+
+/// <summary>One chunk of a chunked linear layer: its range, kernel, entry offsets and the spans it reads and writes.</summary>
+public sealed record ChunkCall(
+    int Index,
+    int Start,
+    int Length,
+    KernelSpec Kernel,
+    long WeightOffset,
+    long ScaleOffset,
+    long Scale2Offset,
+    long BiasOffset,
+    long Macs)
+{
+    /// <summary>C# expressions of the chunk's input, output, residual and bias spans in the generated Run method.</summary>
+    public string Source { get; init; } = "default";
+
+    public string Destination { get; init; } = "default";
+
+    public string Residual { get; init; } = "default";
+
+    public string Bias { get; init; } = "default";
+}
+
+/// <summary>How a chunked layer picks the chunks it computes for an input (docs/routing.md).</summary>
+public sealed record ChunkRoute(
+    string Axis,
+    string Activity,
+    int Count,
+    int Limit,
+    bool HasMinActivity,
+    string MinActivityLiteral,
+    int HitOffset,
+    int Out,
+    bool Relu,
+    bool HasResidual)
+{
+    /// <summary>The proxy sketch (activity "proxy"): Count x Rank rows, one kernel call.</summary>
+    public KernelSpec? ProxyKernel { get; init; }
+
+    public long ProxyWeightOffset { get; init; }
+
+    public long ProxyScaleOffset { get; init; }
+
+    public long ProxyScale2Offset { get; init; }
+
+    public int ProxyRank { get; init; }
+
+    /// <summary>The manifest layer.</summary>
+    public string Layer { get; init; } = string.Empty;
+
+    /// <summary>Multiply-accumulates of all chunks together (the dense layer).</summary>
+    public long AllMacs { get; init; }
+
+    /// <summary>Whether chunks are skipped for some inputs (top-k or threshold) rather than all run.</summary>
+    public bool Routed { get; init; }
+
+    public string Destination { get; init; } = "default";
+
+    public string Residual { get; init; } = "default";
+
+    /// <summary>The whole layer's bias span expression, or "default" without bias.</summary>
+    public string Bias { get; init; } = "default";
 }

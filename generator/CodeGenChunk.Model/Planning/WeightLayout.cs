@@ -23,14 +23,14 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
 
         var offsets = ChunkFileLayout.ComputeOffsets(lengths, out var fileLength);
         var placed = new LayoutEntry[entries.Count];
-        var canonical = new StringBuilder("cgcw-layout-v3\n");
+        var canonical = new StringBuilder("cgcw-layout-v4\n");
         for (var i = 0; i < placed.Length; i++)
         {
             var e = entries[i] with { Offset = offsets[i] };
             placed[i] = e;
             canonical.Append(string.Format(
                 CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}\n",
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}\n",
                 e.Name,
                 e.TensorName,
                 e.Kind,
@@ -38,7 +38,13 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
                 e.Cols,
                 e.GroupSize,
                 e.Offset,
-                e.Length));
+                e.Length,
+                e.Format,
+                e.RowStart,
+                e.ColStart,
+                e.TensorRows,
+                e.TensorCols,
+                e.Derived));
         }
 
         canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));

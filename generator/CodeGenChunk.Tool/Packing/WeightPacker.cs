@@ -67,7 +67,7 @@ public static class WeightPacker
                 continue;
             }
 
-            var expected = entry.Rows == 1 && entry.Kind == EntryKind.F32 ? new long[] { entry.Cols } : new long[] { entry.Rows, entry.Cols };
+            var expected = entry.TensorRows == 1 && entry.Kind == EntryKind.F32 ? new long[] { entry.TensorCols } : new long[] { entry.TensorRows, entry.TensorCols };
             if (!tensor.Shape.SequenceEqual(expected))
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.TensorShape, layer.OutSpan ?? layer.DimSpan ?? span, entry.TensorName, sourceName, tensor.ShapeText, layer.Name, "[" + string.Join(", ", expected) + "]"));
@@ -101,10 +101,10 @@ public static class WeightPacker
         }
 
         var encoded = new List<ReadOnlyMemory<byte>>();
-        var cache = new Dictionary<(string Tensor, string Format, int Group), byte[][]>();
+        var cache = new Dictionary<(string Tensor, string Format, int Group, int Row, int Col, int Rows, int Cols, string Derived), byte[][]>();
         foreach (var entry in plan.Layout.Entries)
         {
-            var values = floatsByTensor[entry.TensorName];
+            var values = Region(entry, floatsByTensor[entry.TensorName]);
             byte[] bytes;
             if (entry.Kind == EntryKind.F32)
             {
@@ -114,7 +114,7 @@ public static class WeightPacker
             }
             else
             {
-                var key = (entry.TensorName, entry.Format, entry.GroupSize);
+                var key = (entry.TensorName, entry.Format, entry.GroupSize, entry.RowStart, entry.ColStart, entry.Rows, entry.Cols, entry.Derived);
                 if (!cache.TryGetValue(key, out var parts))
                 {
                     try
@@ -154,6 +154,34 @@ public static class WeightPacker
         }
 
         return new PackResult(file, diagnostics);
+    }
+
+    /// <summary>
+    /// The values an entry encodes: the whole tensor, the block of it a chunk holds, or the proxy
+    /// sketch derived from the layer's chunks (<see cref="ProxySketch"/>).
+    /// </summary>
+    private static float[] Region(LayoutEntry entry, float[] tensor)
+    {
+        if (!entry.IsPartial)
+        {
+            return tensor;
+        }
+
+        if (entry.Derived.StartsWith("sketch:", StringComparison.Ordinal))
+        {
+            var parts = entry.Derived.Split(':');
+            var count = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            var rank = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            return ProxySketch.Build(tensor, entry.TensorRows, entry.TensorCols, count, rank);
+        }
+
+        var values = new float[entry.Rows * entry.Cols];
+        for (var r = 0; r < entry.Rows; r++)
+        {
+            tensor.AsSpan(((entry.RowStart + r) * entry.TensorCols) + entry.ColStart, entry.Cols).CopyTo(values.AsSpan(r * entry.Cols));
+        }
+
+        return values;
     }
 
     /// <summary>

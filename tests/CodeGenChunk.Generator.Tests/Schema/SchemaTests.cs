@@ -32,6 +32,11 @@ public sealed class SchemaTests
         "CGC0015 groupSize larger than in",
         "CGC0015 groupSize on f32",
         "CGC0023 layer too large",
+        "CGC0025 input estimator on output chunks",
+        "CGC0025 more chunks than rows",
+        "CGC0026 policy without chunks",
+        "CGC0026 formats do not match thresholds",
+        "CGC0027 policy not calibrated",
     };
 
     private static readonly Lazy<SchemaValidator> Validator = new(() => SchemaValidator.Parse(File.ReadAllText(RepoPaths.Schema)));

@@ -1,0 +1,68 @@
+using System.Globalization;
+using CodeGenChunk.Formats;
+using CodeGenChunk.Model.Manifest;
+
+namespace CodeGenChunk.Model.Planning;
+
+/// <summary>
+/// How a linear layer's matrix is split into chunks (docs/routing.md): C contiguous ranges of its
+/// rows (axis "output") or columns (axis "input"), as even as the dimension allows — the first
+/// <c>dim % C</c> chunks are one longer — and the format each chunk is stored in.
+/// </summary>
+public static class Chunking
+{
+    /// <summary>A layer runs chunk by chunk when its manifest splits it into two or more chunks.</summary>
+    public static bool IsChunked(LayerSpec l) => l.Op == Ops.Linear && l.Chunks is { Count: > 1 };
+
+    /// <summary>The chunks' ranges along the chunked axis: [start, start + length).</summary>
+    public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) => Split(c.Axis == "input" ? l.In : l.Out, c.Count);
+
+    public static (int Start, int Length)[] Split(int dim, int count)
+    {
+        var parts = new (int Start, int Length)[count];
+        var start = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var length = (dim / count) + (i < dim % count ? 1 : 0);
+            parts[i] = (start, length);
+            start += length;
+        }
+
+        return parts;
+    }
+
+    /// <summary>Entry-name prefix of chunk <paramref name="index"/> ("fc1.c3").</summary>
+    public static string ChunkPrefix(LayerSpec l, int index) => l.Name + ".c" + index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The format and group size of one chunk: the policy's recorded choice when the layer has a
+    /// calibrated policy, else the layer's format. A chunk in another format than the layer's uses
+    /// that format's default group size.
+    /// </summary>
+    public static (string Format, int GroupSize) FormatOf(LayerSpec l, int index)
+    {
+        var q = l.Quant!;
+        var format = q.Policy is { By: "activity" } p && p.Chosen.Count == l.Chunks!.Count ? p.Chosen[index] : q.Format;
+        if (!WeightFormats.IsGrouped(format))
+        {
+            return (format, 0);
+        }
+
+        return (format, format == q.Format && q.GroupSize > 0 ? q.GroupSize : WeightFormats.DefaultGroupSize(format));
+    }
+
+    /// <summary>
+    /// The format a calibrated activity maps to: thresholds t[0] &lt; t[1] &lt; ... split [0, 1] into
+    /// bands, formats[j] for activities in band j (activity below t[0] gets formats[0]).
+    /// </summary>
+    public static string Choose(PolicySpec p, double activity)
+    {
+        var band = 0;
+        while (band < p.Thresholds.Count && activity >= p.Thresholds[band])
+        {
+            band++;
+        }
+
+        return p.Formats[band];
+    }
+}

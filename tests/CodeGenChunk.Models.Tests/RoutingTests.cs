@@ -1,0 +1,95 @@
+using System;
+using CodeGenChunk.Models.Tests.Generated;
+using CodeGenChunk.Runtime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Models.Tests;
+
+/// <summary>Chunk routing of the generated code against the reference's own routing (docs/routing.md).</summary>
+[TestClass]
+public sealed class RoutingTests
+{
+    [TestMethod]
+    [DataRow(KernelPath.Auto)]
+    [DataRow(KernelPath.Vector128)]
+    [DataRow(KernelPath.Scalar)]
+    public void Selected_chunks_and_executed_macs_match_the_reference(KernelPath path)
+    {
+        using var model = new Routed { KernelPath = path };
+        var reference = new ReferenceInterpreter(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "routed.cgc.json"));
+        var output = new float[Routed.OutputLength];
+        var offsets = Routed.ChunkedLayerOffsets.ToArray();
+        for (var seed = 0; seed < 16; seed++)
+        {
+            var input = ModelHarness.RandomInput(Routed.InputLength, seed);
+            model.ResetChunkHits();
+            model.Run(input, output);
+            reference.Forward(input);
+            for (var l = 0; l < Routed.ChunkedLayerNames.Length; l++)
+            {
+                var expected = reference.LastSelection[Routed.ChunkedLayerNames[l]];
+                for (var c = 0; c < expected.Length; c++)
+                {
+                    Assert.AreEqual(expected[c] ? 1L : 0L, model.ChunkHits[offsets[l] + c], $"input {seed}, layer {Routed.ChunkedLayerNames[l]}, chunk {c}");
+                }
+            }
+
+            Assert.AreEqual(reference.LastMacs, model.LastRunMacs, $"input {seed}: MACs executed");
+        }
+    }
+
+    [TestMethod]
+    public void Routing_executes_fewer_macs_than_dense_and_counts_them()
+    {
+        using var model = new Routed();
+        var output = new float[Routed.OutputLength];
+        model.Run(ModelHarness.RandomInput(Routed.InputLength, 3), output);
+
+        // fc1: sketch 6x3 rows of 96 + 2 of 6 chunks (9 or 8 rows); fc2: at most 3 of 4 input chunks;
+        // fc3 "exact" computes all 40x40; fc4 runs whole (3 chunks, no routing).
+        Assert.IsLessThan(Routed.MacsPerRun, model.LastRunMacs);
+        Assert.IsGreaterThanOrEqualTo((6 * 3 * 96) + (2 * 8 * 96) + (40 * 40) + (40 * 10), model.LastRunMacs);
+        long hits = 0;
+        foreach (var h in model.ChunkHits)
+        {
+            hits += h;
+        }
+
+        Assert.IsLessThanOrEqualTo(2 + 3 + 3 + 3, (int)hits);
+        Assert.IsGreaterThanOrEqualTo(2 + 1 + 3 + 3, (int)hits);
+    }
+
+    [TestMethod]
+    public void Skipped_output_chunks_yield_their_epilogue_of_zero()
+    {
+        // The first layer's skipped rows are ReLU(bias), read back from the scratch memory.
+        using var model = new Routed();
+        var reference = new ReferenceInterpreter(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "routed.cgc.json"));
+        var weights = CodeGenChunk.Tool.SafeTensors.SafeTensorsFile.Read(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "weights", "routed.safetensors"));
+        var bias = weights.GetFloats(weights.Tensors["fc1.bias"]).ToArray();
+        var output = new float[Routed.OutputLength];
+        var scratch = new float[Routed.ScratchFloats];
+        var checkedInputs = 0;
+        for (var seed = 0; seed < 40; seed++)
+        {
+            var input = ModelHarness.RandomInput(Routed.InputLength, seed);
+            model.Run(input, output, scratch);
+            reference.Forward(input);
+            var selected = reference.LastSelection["fc1"];
+            Assert.AreEqual(2, Array.FindAll(selected, s => s).Length);
+
+            // fc1's output lives at scratch[0..50) until fc3 overwrites scratch[0..40): rows 42..49
+            // (the last chunk's) are still there after the run.
+            if (!selected[5])
+            {
+                checkedInputs++;
+                for (var r = 42; r < 50; r++)
+                {
+                    Assert.AreEqual(MathF.Max(bias[r], 0f), scratch[r], $"input {seed}, row {r}");
+                }
+            }
+        }
+
+        Assert.IsGreaterThan(10, checkedInputs, "inputs for which the last chunk of fc1 was skipped");
+    }
+}
