@@ -7,11 +7,12 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (pack weights, synthesize test weights, inspect layouts).")
+        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (pack weights, synthesize test weights, inspect layouts, calibrate precision policies).")
         {
             PackCommand.Create(),
             SynthCommand.Create(),
             InspectCommand.Create(),
+            CalibrateCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -24,6 +24,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
+/// <item><c>--routing</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md).</item>
 /// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
 /// </list>
 /// </remarks>
@@ -55,6 +56,9 @@ internal static class Program
                     break;
                 case "--ort-check":
                     return OrtCheck();
+                case "--routing":
+                    BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance.WithOptions(ConfigOptions.JoinSummary).AddJob(Job.Default.WithId("routing")));
+                    return 0;
                 case "--no-docs":
                     noDocs = true;
                     break;

@@ -31,6 +31,21 @@ internal static class ManifestLoader
         return planned.Plan is null ? null : (parsed.Spec, planned.Plan);
     }
 
+    /// <summary>Reads and checks a manifest without planning it (for commands that run before it can be planned).</summary>
+    public static ManifestSpec? Parse(string path, TextWriter errors)
+    {
+        if (!File.Exists(path))
+        {
+            errors.WriteLine($"{path}: error CGC0018: the manifest does not exist");
+            return null;
+        }
+
+        var full = Path.GetFullPath(path);
+        var parsed = ManifestParser.Parse(full, File.ReadAllText(full));
+        Print(parsed.Diagnostics, errors);
+        return parsed.Spec;
+    }
+
     public static void Print(IEnumerable<ManifestDiagnostic> diagnostics, TextWriter errors)
     {
         foreach (var d in diagnostics)

@@ -18,13 +18,12 @@ internal static class SynthCommand
         };
         command.SetAction(parse =>
         {
-            var loaded = ManifestLoader.Load(parse.GetValue(manifest)!, Console.Error);
-            if (loaded is null)
+            var spec = ManifestLoader.Parse(parse.GetValue(manifest)!, Console.Error);
+            if (spec is null)
             {
                 return 1;
             }
 
-            var spec = loaded.Value.Spec;
             var path = parse.GetValue(output)
                 ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(spec.FilePath) ?? ".", spec.Weights.Source);
             var tensors = SyntheticWeights.Create(spec, parse.GetValue(seed));
