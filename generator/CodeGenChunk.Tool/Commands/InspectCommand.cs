@@ -52,8 +52,26 @@ internal static class InspectCommand
                 var weightBytes = entries.Where(e => !e.Name.EndsWith(".bias", StringComparison.Ordinal)).Sum(e => e.Length);
                 var weights = l.Op == Ops.Linear ? (long)l.In * l.Out : l.Dim;
                 var format = l.Op == Ops.Linear ? l.Quant!.Format : "f32";
-                var chunk = new InspectChunk(0, format, l.Op == Ops.Linear ? l.Out : 1, weightBytes);
-                return new InspectLayer(l.Name, l.Op, format, Math.Round(weightBytes * 8.0 / weights, 4), entries.Sum(e => e.Length), new[] { chunk });
+                InspectChunk[] chunks;
+                if (Chunking.IsChunked(l))
+                {
+                    var parts = Chunking.Split(l, l.Chunks!);
+                    chunks = parts.Select((p, i) =>
+                    {
+                        var prefix = Chunking.ChunkPrefix(l, i) + ".";
+                        var bytes = entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Length);
+                        var chunkWeights = (long)p.Length * (l.Chunks!.Axis == "input" ? l.Out : l.In);
+                        return new InspectChunk(i, Chunking.FormatOf(l, i).Format, p.Length, bytes) { BitsPerWeight = Math.Round(bytes * 8.0 / chunkWeights, 4) };
+                    }).ToArray();
+                    var formats = chunks.Select(c => c.Format).Distinct().ToArray();
+                    format = formats.Length == 1 ? formats[0] : "mixed";
+                }
+                else
+                {
+                    chunks = new[] { new InspectChunk(0, format, l.Op == Ops.Linear ? l.Out : 1, weightBytes) { BitsPerWeight = Math.Round(weightBytes * 8.0 / weights, 4) } };
+                }
+
+                return new InspectLayer(l.Name, l.Op, format, Math.Round(weightBytes * 8.0 / weights, 4), entries.Sum(e => e.Length), chunks);
             })
             .ToArray();
         return new InspectReport(spec.Model, plan.Layout.FileLength, plan.PeakRamBytes, plan.ScratchFloats * 4L, plan.Macs, plan.Layout.HashHex, layers);
@@ -65,6 +83,13 @@ internal static class InspectCommand
         foreach (var l in r.Layers)
         {
             o.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-24} {1,-10} {2,-7} {3,8:0.###} {4,14:N0}", l.Name, l.Op, l.Format, l.BitsPerWeight, l.Bytes));
+            if (l.Chunks.Length > 1)
+            {
+                foreach (var c in l.Chunks)
+                {
+                    o.WriteLine(string.Format(CultureInfo.InvariantCulture, "  chunk {0,-16} {1,-10} {2,-7} {3,8:0.###} {4,14:N0}", c.Index, c.Rows.ToString(CultureInfo.InvariantCulture) + " wide", c.Format, c.BitsPerWeight, c.Bytes));
+                }
+            }
         }
 
         o.WriteLine(string.Format(CultureInfo.InvariantCulture, "total weight bytes (chunk file): {0:N0}", r.TotalWeightBytes));
@@ -75,7 +100,11 @@ internal static class InspectCommand
     }
 }
 
-public sealed record InspectChunk(int Index, string Format, int Rows, long Bytes);
+/// <summary>One chunk: its index, format, extent along the chunked axis ("rows"), bytes including metadata.</summary>
+public sealed record InspectChunk(int Index, string Format, int Rows, long Bytes)
+{
+    public double BitsPerWeight { get; init; }
+}
 
 public sealed record InspectLayer(string Name, string Op, string Format, double BitsPerWeight, long Bytes, InspectChunk[] Chunks);
 
