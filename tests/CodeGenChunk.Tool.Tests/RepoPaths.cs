@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.IO;
 using System.Runtime.CompilerServices;
 
@@ -15,12 +16,26 @@ internal static class RepoPaths
 
     public static string MnistSample => Path.Combine(Root, "samples", "Mnist");
 
-    /// <summary>A new empty folder under the system temp folder.</summary>
+    private static readonly ConcurrentBag<string> TempDirectories = new();
+
+    /// <summary>A new empty folder under the system temp folder, deleted when the test run ends.</summary>
     public static string NewTempDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "cgc-import-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
+        TempDirectories.Add(path);
         return path;
+    }
+
+    public static void DeleteTempDirectories()
+    {
+        foreach (var path in TempDirectories)
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
     }
 
     private static string ThisFile([CallerFilePath] string path = "") => path;

@@ -40,6 +40,9 @@ public sealed class SafeTensorsImportTests
 
         message = Assert.ThrowsExactly<ImportException>(() => Imports.Run(MlpWeights, "mlp", arch: "784x512")).Message;
         StringAssert.StartsWith(message, "--arch '784x512' is not a list");
+
+        message = Assert.ThrowsExactly<ImportException>(() => Imports.Run(MlpWeights, "mlp")).Message;
+        Assert.AreEqual("mlp.safetensors: a safetensors file has no graph: give --arch (e.g. 784-512-512-10) or --skeleton (a manifest-like JSON naming the tensors)", message);
     }
 
     [TestMethod]

@@ -100,9 +100,14 @@ internal static class ImportCommand
         }
         else if (extension == ".safetensors")
         {
-            if ((arch is null) == (skeleton is null))
+            if (arch is null && skeleton is null)
             {
-                throw new ImportException($"{Path.GetFileName(modelPath)}: a safetensors file has no graph: give --arch (e.g. 784-512-512-10) or --skeleton (a manifest-like JSON naming the tensors), not both");
+                throw new ImportException($"{Path.GetFileName(modelPath)}: a safetensors file has no graph: give --arch (e.g. 784-512-512-10) or --skeleton (a manifest-like JSON naming the tensors)");
+            }
+
+            if (arch is not null && skeleton is not null)
+            {
+                throw new ImportException("--arch and --skeleton both describe the layers: give one of them");
             }
 
             if (arch is not null)
