@@ -843,7 +843,7 @@ public sealed class OnnxImporter
         Emit(node, layer, x.Shape, named: true);
     }
 
-    // ---- helpers ----------------------------------------------------------------------------------------------
+    // ---- graph bookkeeping --------------------------------------------------------------------------------------
 
     private void Emit(NodeProto node, ImportedLayer layer, int[] outputShape, bool named)
     {
