@@ -7,8 +7,9 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (pack weights, synthesize test weights, inspect layouts, calibrate precision policies).")
+        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (import models, pack weights, synthesize test weights, inspect layouts, calibrate precision policies).")
         {
+            ImportCommand.Create(),
             PackCommand.Create(),
             SynthCommand.Create(),
             InspectCommand.Create(),

@@ -83,6 +83,40 @@ public sealed class SafeTensorsFile
         return new SafeTensorsFile(path, bytes, dataStart, tensors);
     }
 
+    /// <summary>The dtypes <see cref="ToFloatArray"/> converts to float32.</summary>
+    public const string ConvertibleDTypes = "F32, F16, BF16, F64";
+
+    /// <summary>A copy of a tensor's values as float32, from F32, F16, BF16 (exact) or F64 (rounded to nearest).</summary>
+    /// <exception cref="InvalidDataException">Another dtype, or a byte size that does not match the shape.</exception>
+    public float[] ToFloatArray(SafeTensorInfo tensor)
+    {
+        var width = tensor.DType switch { "F32" => 4, "F16" => 2, "BF16" => 2, "F64" => 8, _ => 0 };
+        if (width == 0)
+        {
+            throw new InvalidDataException($"tensor '{tensor.Name}' has dtype {tensor.DType}; readable as float32: {ConvertibleDTypes}");
+        }
+
+        if (tensor.End - tensor.Begin != tensor.ElementCount * width)
+        {
+            throw new InvalidDataException($"tensor '{tensor.Name}' holds {tensor.End - tensor.Begin} bytes but its shape {tensor.ShapeText} needs {tensor.ElementCount * width}");
+        }
+
+        var bytes = _data.AsSpan((int)(_dataStart + tensor.Begin), (int)(tensor.End - tensor.Begin));
+        var values = new float[tensor.ElementCount];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = tensor.DType switch
+            {
+                "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4)),
+                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.Slice(i * 2)),
+                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2)) << 16),
+                _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(i * 8)),
+            };
+        }
+
+        return values;
+    }
+
     /// <summary>The float32 values of a tensor whose dtype is F32 and whose size matches its shape.</summary>
     public ReadOnlySpan<float> GetFloats(SafeTensorInfo tensor)
     {
