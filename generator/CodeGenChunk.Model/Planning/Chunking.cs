@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using CodeGenChunk.Formats;
 using CodeGenChunk.Model.Manifest;
@@ -6,8 +7,8 @@ namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
 /// How a linear layer's matrix is split into chunks (docs/routing.md): C contiguous ranges of its
-/// rows (axis "output") or columns (axis "input"), as even as the dimension allows — the first
-/// <c>dim % C</c> chunks are one longer — and the format each chunk is stored in.
+/// rows (axis "output", boundaries on multiples of the kernels' 4-row blocks) or columns (axis
+/// "input", boundaries on multiples of 16), as even as that allows, and the format each chunk is stored in.
 /// </summary>
 public static class Chunking
 {
@@ -15,17 +16,47 @@ public static class Chunking
     public static bool IsChunked(LayerSpec l) => l.Op == Ops.Linear && l.Chunks is { Count: > 1 };
 
     /// <summary>The chunks' ranges along the chunked axis: [start, start + length).</summary>
-    public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) => Split(c.Axis == "input" ? l.In : l.Out, c.Count);
+    public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) =>
+        c.Axis == "input" ? Split(l.In, c.Count, InputAlignment) : Split(l.Out, c.Count, KernelSpecShape.RowBlock);
 
-    public static (int Start, int Length)[] Split(int dim, int count)
+    /// <summary>Input chunks start at multiples of 16 columns where the layer is wide enough: whole vectors, no scalar tails.</summary>
+    public const int InputAlignment = 16;
+
+    /// <summary>
+    /// Splits [0, dim) into <paramref name="count"/> ranges: boundary i is i·dim/count rounded to the nearest
+    /// multiple of <paramref name="align"/> (when every chunk still gets at least one multiple), so that
+    /// chunks fit the kernels' vectors and row blocks; otherwise as even as possible.
+    /// </summary>
+    public static (int Start, int Length)[] Split(int dim, int count, int align = 1)
     {
+        if (align < 1 || dim / count < align)
+        {
+            align = 1;
+        }
+
         var parts = new (int Start, int Length)[count];
         var start = 0;
         for (var i = 0; i < count; i++)
         {
-            var length = (dim / count) + (i < dim % count ? 1 : 0);
-            parts[i] = (start, length);
-            start += length;
+            int end;
+            if (i == count - 1)
+            {
+                end = dim;
+            }
+            else if (align == 1)
+            {
+                end = start + (dim / count) + (i < dim % count ? 1 : 0);
+            }
+            else
+            {
+                var ideal = (long)(i + 1) * dim / count;
+                end = (int)(((ideal + (align / 2)) / align) * align);
+                end = Math.Max(end, start + align);
+                end = Math.Min(end, dim - ((count - 1 - i) * align));
+            }
+
+            parts[i] = (start, end - start);
+            start = end;
         }
 
         return parts;

@@ -17,7 +17,7 @@ public static class ProxySketch
     public static float[] Build(float[] w, int rows, int cols, int count, int rank)
     {
         var sketch = new float[count * rank * cols];
-        var parts = Chunking.Split(rows, count);
+        var parts = Chunking.Split(rows, count, KernelSpecShape.RowBlock);
         for (var c = 0; c < count; c++)
         {
             var (start, m) = parts[c];
