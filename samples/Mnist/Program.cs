@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using Samples.Mnist;
+
+// The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing, over the 2,000 held-out
+// digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
+// model, agreement with it, the MACs executed per digit and the weight bytes; then seed 000's size arithmetic on the
+// mixed model's real layers.
+//
+//   dotnet run -c Release --project samples/Mnist                       # the table
+//   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32
+//       writes the calibration inputs of mlp.mixed.cgc.json: the first 512 training digits, float32, pixels / 255;
+//       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var root = FindRoot();
+var (images, labels) = Load(Path.Combine(root, "samples", "data", "mnist"));
+const int Pixels = 784;
+
+if (args.Length == 2 && args[0] == "--write-calibration")
+{
+    using var file = File.Create(args[1]);
+    var written = 0;
+    for (var i = 0; i < labels.Length && written < 512; i++)
+    {
+        if (i % 5 == 4)
+        {
+            continue;
+        }
+
+        foreach (var b in images.AsSpan(i * Pixels, Pixels))
+        {
+            file.Write(BitConverter.GetBytes(b / 255f));
+        }
+
+        written++;
+    }
+
+    Console.WriteLine($"{args[1]}: {written} training digits");
+    return 0;
+}
+
+var models = new List<(string Name, Action<float[], float[]> Run, Func<long> Macs, long Bytes, long Dense)>();
+void Add<T>(string name, T m, Action<T, float[], float[]> run, Func<T, long> macs, long bytes, long dense) =>
+    models.Add((name, (x, y) => run(m, x, y), () => macs(m), bytes, dense));
+
+Add("f32", new MnistMlp(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlp.WeightBytes, MnistMlp.MacsPerRun);
+Add("int8", new MnistMlpInt8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8.WeightBytes, MnistMlpInt8.MacsPerRun);
+Add("int4", new MnistMlpInt4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt4.WeightBytes, MnistMlpInt4.MacsPerRun);
+Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11.WeightBytes, MnistMlpBase11.MacsPerRun);
+Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);
+Add("mixed 32/8/1", new MnistMlpMixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpMixed.WeightBytes, MnistMlpMixed.MacsPerRun);
+Add("input k=6/12", new MnistMlpInput6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput6.WeightBytes, MnistMlpInput6.MacsPerRun);
+Add("input k=4/12", new MnistMlpInput4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput4.WeightBytes, MnistMlpInput4.MacsPerRun);
+Add("input k=3/12", new MnistMlpInput3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput3.WeightBytes, MnistMlpInput3.MacsPerRun);
+Add("proxy k=6/12", new MnistMlpProxy6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy6.WeightBytes, MnistMlpProxy6.MacsPerRun);
+Add("proxy k=4/12", new MnistMlpProxy4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy4.WeightBytes, MnistMlpProxy4.MacsPerRun);
+Add("proxy k=3/12", new MnistMlpProxy3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy3.WeightBytes, MnistMlpProxy3.MacsPerRun);
+
+var heldOut = Enumerable.Range(0, labels.Length).Where(i => i % 5 == 4).ToArray();
+var input = new float[Pixels];
+var logits = new float[10];
+var reference = new int[heldOut.Length];
+Console.WriteLine($"MNIST MLP 784-512-512-10 over {heldOut.Length} held-out digits (index % 5 == 4)");
+Console.WriteLine($"{"model",-14} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
+var f32Accuracy = 0.0;
+for (var m = 0; m < models.Count; m++)
+{
+    var (name, run, macs, bytes, dense) = models[m];
+    int correct = 0, agree = 0;
+    long macSum = 0;
+    for (var n = 0; n < heldOut.Length; n++)
+    {
+        var i = heldOut[n];
+        for (var p = 0; p < Pixels; p++)
+        {
+            input[p] = images[(i * Pixels) + p] / 255f;
+        }
+
+        run(input, logits);
+        macSum += macs();
+        var top = ArgMax(logits);
+        if (m == 0)
+        {
+            reference[n] = top;
+        }
+
+        correct += top == labels[i] ? 1 : 0;
+        agree += top == reference[n] ? 1 : 0;
+    }
+
+    var accuracy = 100.0 * correct / heldOut.Length;
+    if (m == 0)
+    {
+        f32Accuracy = accuracy;
+    }
+
+    var meanMacs = (double)macSum / heldOut.Length;
+    Console.WriteLine($"{name,-14} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
+}
+
+// Seed 000, section 3: S = n_high·q_high + n_mid·q_mid + n_low·q_low, in bits per chunk-weight, against 32 bits for all.
+Console.WriteLine();
+Console.WriteLine("Seed 000's size arithmetic on the mixed model's layers (chunks × bits, per weight of a chunk):");
+var offsets = MnistMlpMixed.ChunkedLayerOffsets.ToArray();
+for (var l = 0; l < offsets.Length; l++)
+{
+    var count = (l + 1 < offsets.Length ? offsets[l + 1] : MnistMlpMixed.ChunkCount) - offsets[l];
+    var formats = MnistMlpMixed.ChunkFormats.Skip(offsets[l]).Take(count).ToArray();
+    int n32 = formats.Count(f => f == "f32"), n8 = formats.Count(f => f == "int8"), n1 = formats.Count(f => f == "int1");
+    var s = (n32 * 32) + (n8 * 8) + (n1 * 1);
+    Console.WriteLine($"  {MnistMlpMixed.ChunkedLayerNames[l]}: n_high={n32}, n_mid={n8}, n_low={n1}: S = {n32}×32 + {n8}×8 + {n1}×1 = {s} bits vs {count}×32 = {count * 32} bits: {100.0 * (1 - (s / (32.0 * count))):0.0}% smaller (weights only, before scales)");
+}
+
+Console.WriteLine($"  whole model with scales and biases: {MnistMlpMixed.WeightBytes:N0} bytes vs f32 {MnistMlp.WeightBytes:N0} bytes: {100.0 * (1 - ((double)MnistMlpMixed.WeightBytes / MnistMlp.WeightBytes)):0.0}% smaller");
+return 0;
+
+static int ArgMax(float[] v)
+{
+    var best = 0;
+    for (var i = 1; i < v.Length; i++)
+    {
+        if (v[i] > v[best])
+        {
+            best = i;
+        }
+    }
+
+    return best;
+}
+
+static (byte[] Images, byte[] Labels) Load(string dir)
+{
+    var labels = File.ReadAllBytes(Path.Combine(dir, "labels-u8.bin"));
+    using var gz = new GZipStream(File.OpenRead(Path.Combine(dir, "images-u8.bin.gz")), CompressionMode.Decompress);
+    using var images = new MemoryStream();
+    gz.CopyTo(images);
+    return (images.ToArray(), labels);
+}
+
+static string FindRoot()
+{
+    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CodeGenChunk.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+    }
+
+    throw new DirectoryNotFoundException("Run inside the CodeGenChunk repository (samples/data/mnist is needed).");
+}
