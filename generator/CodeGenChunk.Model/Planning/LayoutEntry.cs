@@ -56,4 +56,10 @@ public sealed record LayoutEntry(
 
     /// <summary>The manifest layer this entry belongs to.</summary>
     public string Layer { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The matrix is stored row by row in its format's own layout, not in row blocks of four: a conv2d
+    /// filter bank [OutC, InC·KH·KW], whose kernel reads (or decodes) whole filters.
+    /// </summary>
+    public bool RowMajor { get; init; }
 }

@@ -21,7 +21,7 @@ public static class ModelPlanner
         var diagnostics = new List<ManifestDiagnostic>();
         var layers = spec.Layers;
         CheckNames(layers, diagnostics);
-        var sizes = CheckSizes(spec, diagnostics);
+        var sizes = CheckSizes(spec, diagnostics, out var shapes);
         CheckFormats(layers, diagnostics);
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
@@ -31,11 +31,13 @@ public static class ModelPlanner
         cancellationToken.ThrowIfCancellationRequested();
         var layout = WeightLayout.Create(LayoutEntries(layers));
         var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
-        var program = BuildProgram(spec, sizes, entryOffsets);
+        var program = BuildProgram(spec, sizes, shapes, entryOffsets);
         AssignBuffers(program);
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
         var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!).Distinct().ToList();
+        var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!).Distinct().ToList();
+        var poolKernels = steps.Where(s => s.Pool is not null).Select(s => s.Pool!).Distinct().ToList();
         var scratchFloats = program.ScratchFloats;
 
         // Peak RAM: resident weights (embedded or file placement keep the whole file in memory)
@@ -56,7 +58,7 @@ public static class ModelPlanner
             return new PlanResult(null, diagnostics.ToEquatableArray());
         }
 
-        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out);
+        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs);
         var plan = new ModelPlan(
             spec.Namespace,
             spec.Model,
@@ -71,7 +73,11 @@ public static class ModelPlanner
             peakStep.ReportName ?? peakStep.LayerName,
             macs,
             steps.ToEquatableArray(),
-            kernels.ToEquatableArray());
+            kernels.ToEquatableArray())
+        {
+            ConvKernels = convKernels.ToEquatableArray(),
+            PoolKernels = poolKernels.ToEquatableArray(),
+        };
         return new PlanResult(plan, diagnostics.ToEquatableArray());
     }
 
@@ -84,45 +90,51 @@ public static class ModelPlanner
             switch (l.Op)
             {
                 case Ops.Linear:
+                case Ops.Conv2d:
                 {
+                    // A conv2d filter bank is the matrix [outChannels, inChannels * kH * kW], stored row by row.
+                    var conv = l.Op == Ops.Conv2d;
+                    var rows = conv ? l.OutChannels : l.Out;
+                    var cols = conv ? l.FilterLength : l.In;
                     var f = l.Quant!.Format;
                     var g = l.Quant.GroupSize;
                     var w = l.WeightsPrefix + ".weight";
                     LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
-                        new(l.Name + suffix, w, kind, l.Out, l.In, g, length) { Layer = l.Name, Format = f };
+                        new(l.Name + suffix, w, kind, rows, cols, g, length) { Layer = l.Name, Format = f, RowMajor = conv };
                     switch (f)
                     {
                         case "int8":
-                            entries.Add(Entry(".weight.q", EntryKind.Int8Values, (long)l.Out * l.In));
-                            entries.Add(Entry(".weight.scale", EntryKind.Int8Scales, 4L * l.Out * Int8GroupQuantizer.GroupsPerRow(l.In, g)));
+                            entries.Add(Entry(".weight.q", EntryKind.Int8Values, (long)rows * cols));
+                            entries.Add(Entry(".weight.scale", EntryKind.Int8Scales, 4L * rows * Int8GroupQuantizer.GroupsPerRow(cols, g)));
                             break;
                         case "f16":
-                            entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * l.Out * l.In));
+                            entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * rows * cols));
                             break;
                         case "int4":
                         case "ternary":
                         case "int1":
-                            entries.Add(Entry(".weight.q", EntryKind.BlockValues, l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)));
-                            entries.Add(Entry(".weight.scale", EntryKind.BlockScales, l.Out * WeightFormats.MetadataBytesPerRow(f, l.In, g)));
+                            entries.Add(Entry(".weight.q", EntryKind.BlockValues, rows * WeightFormats.WeightBytesPerRow(f, cols, g)));
+                            entries.Add(Entry(".weight.scale", EntryKind.BlockScales, rows * WeightFormats.MetadataBytesPerRow(f, cols, g)));
                             break;
                         case "base11":
-                            var groups = (l.In + g - 1) / g;
-                            entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (l.Out * WeightFormats.WeightBytesPerRow(f, l.In, g)) + 64));
-                            entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * l.Out * groups));
-                            entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * l.Out * groups));
+                            var groups = (cols + g - 1) / g;
+                            entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (rows * WeightFormats.WeightBytesPerRow(f, cols, g)) + 64));
+                            entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * rows * groups));
+                            entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * rows * groups));
                             break;
                         default:
-                            entries.Add(new LayoutEntry(l.Name + ".weight", w, EntryKind.F32, l.Out, l.In, 0, 4L * l.Out * l.In) { Layer = l.Name });
+                            entries.Add(new LayoutEntry(l.Name + ".weight", w, EntryKind.F32, rows, cols, 0, 4L * rows * cols) { Layer = l.Name, RowMajor = conv });
                             break;
                     }
-                }
 
                     if (l.Bias)
                     {
-                        entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Out, 0, 4L * l.Out) { Layer = l.Name });
+                        entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, rows, 0, 4L * rows) { Layer = l.Name });
                     }
 
                     break;
+                }
+
                 case Ops.LayerNorm:
                     entries.Add(new LayoutEntry(l.Name + ".weight", l.WeightsPrefix + ".weight", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
                     entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
@@ -153,23 +165,32 @@ public static class ModelPlanner
         }
     }
 
-    /// <summary>Follows the tensor size through the layers; sizes[i] is layer i's output size.</summary>
-    private static int[] CheckSizes(ManifestSpec spec, List<ManifestDiagnostic> diagnostics)
+    /// <summary>
+    /// Follows the tensor through the layers: sizes[i] is layer i's output size, shapes[i] its
+    /// [C, H, W] shape when it has one (the input when "input.shape" has three dimensions, and the
+    /// outputs of conv2d, maxpool and the element-wise layers after them; flatten and linear end it).
+    /// </summary>
+    private static int[] CheckSizes(ManifestSpec spec, List<ManifestDiagnostic> diagnostics, out Chw?[] shapes)
     {
         var layers = spec.Layers;
         var sizes = new int[layers.Count];
+        shapes = new Chw?[layers.Count];
         var byName = new Dictionary<string, int>(StringComparer.Ordinal);
         var current = spec.InputLength;
+        Chw? shape = spec.InputShape.Count == 3 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : null;
+        var known = true; // false after a layer whose output could not be computed: later layers are not checked against it
         var producer = "the input";
+        Chw? flattened = null; // the shape a flatten right before this layer took apart, for messages
         for (var i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
             switch (l.Op)
             {
                 case Ops.Linear:
-                    if (l.In != current)
+                    if (known && l.In != current)
                     {
-                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.InSpan ?? l.Span, l.Name, l.In, producer, current));
+                        var what = flattened is { } flat ? producer + " (the flattened " + flat.Describe() + ")" : producer;
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.InSpan ?? l.Span, l.Name, l.In, what, current));
                     }
 
                     if ((long)l.In * l.Out > int.MaxValue / 4)
@@ -178,15 +199,93 @@ public static class ModelPlanner
                     }
 
                     current = l.Out;
+                    shape = null;
+                    known = true;
                     break;
                 case Ops.LayerNorm:
-                    if (l.Dim != current)
+                    if (known && l.Dim != current)
                     {
                         diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.DimSpan ?? l.Span, l.Name, l.Dim, producer, current));
                     }
 
                     current = l.Dim;
                     break;
+                case Ops.Conv2d:
+                case Ops.MaxPool:
+                {
+                    var conv = l.Op == Ops.Conv2d;
+                    if (!known)
+                    {
+                        break;
+                    }
+
+                    if (shape is not { } input)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.NotChw, l.Span, l.Name, l.Op, producer, current.ToString(CultureInfo.InvariantCulture) + " values without [C, H, W] shape"));
+                        known = false;
+                        break;
+                    }
+
+                    if (conv && l.InChannels != input.C)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChannelMismatch, l.InChannelsSpan ?? l.Span, l.Name, l.InChannels, producer, input.C, input.Describe()));
+                    }
+
+                    if (!conv && (l.PadTop >= l.KernelH || l.PadBottom >= l.KernelH || l.PadLeft >= l.KernelW || l.PadRight >= l.KernelW))
+                    {
+                        var vertical = l.PadTop >= l.KernelH || l.PadBottom >= l.KernelH;
+                        diagnostics.Add(ManifestDiagnostic.Create(
+                            DiagnosticCatalog.PoolPadding,
+                            l.PadSpan ?? l.Span,
+                            l.Name,
+                            vertical ? "a row side" : "a column side",
+                            vertical ? Math.Max(l.PadTop, l.PadBottom) : Math.Max(l.PadLeft, l.PadRight),
+                            vertical ? "height " + l.KernelH.ToString(CultureInfo.InvariantCulture) : "width " + l.KernelW.ToString(CultureInfo.InvariantCulture)));
+                        known = false;
+                        break;
+                    }
+
+                    var spanH = (long)input.H + l.PadTop + l.PadBottom;
+                    var spanW = (long)input.W + l.PadLeft + l.PadRight;
+                    if (spanH < l.KernelH || spanW < l.KernelW)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(
+                            DiagnosticCatalog.EmptyOutput,
+                            l.KernelSpan ?? l.Span,
+                            l.Name,
+                            l.KernelH.ToString(CultureInfo.InvariantCulture) + "x" + l.KernelW.ToString(CultureInfo.InvariantCulture),
+                            string.Format(CultureInfo.InvariantCulture, "{0} rows and {1} columns", spanH, spanW),
+                            spanH < l.KernelH ? "row" : "column"));
+                        known = false;
+                        break;
+                    }
+
+                    var output = new Chw(
+                        conv ? l.OutChannels : input.C,
+                        (int)((spanH - l.KernelH) / l.StrideH) + 1,
+                        (int)((spanW - l.KernelW) / l.StrideW) + 1);
+                    var weightsCount = conv ? (long)l.OutChannels * l.InChannels * l.KernelH * l.KernelW : 0;
+                    var largest = Math.Max(Math.Max(output.Length, weightsCount), conv ? (long)input.C * spanH * spanW * l.StrideW : 0);
+                    if (largest > int.MaxValue / 4)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ModelTooLarge, (conv ? l.OutSpan : l.KernelSpan) ?? l.Span, l.Name, largest, int.MaxValue / 4));
+                        known = false;
+                        break;
+                    }
+
+                    shape = output;
+                    current = (int)output.Length;
+                    break;
+                }
+
+                case Ops.Flatten:
+                    flattened = shape;
+                    shape = null;
+                    sizes[i] = current;
+                    shapes[i] = null;
+                    byName[l.Name] = i;
+                    producer = "layer '" + l.Name + "'";
+                    continue;
                 case Ops.Residual:
                     int fromSize;
                     if (l.From == "input")
@@ -199,12 +298,12 @@ public static class ModelPlanner
                     }
                     else
                     {
-                        var known = byName.Keys.Count == 0 ? "input" : "input, " + string.Join(", ", byName.Keys);
-                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualUnknown, l.FromSpan ?? l.Span, l.From ?? string.Empty, known));
+                        var names = byName.Keys.Count == 0 ? "input" : "input, " + string.Join(", ", byName.Keys);
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualUnknown, l.FromSpan ?? l.Span, l.From ?? string.Empty, names));
                         break;
                     }
 
-                    if (fromSize != current)
+                    if (known && fromSize != current)
                     {
                         diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualIncompatible, l.FromSpan ?? l.Span, l.From!, fromSize, current));
                     }
@@ -213,8 +312,10 @@ public static class ModelPlanner
             }
 
             sizes[i] = current;
+            shapes[i] = shape;
             byName[l.Name] = i;
             producer = "layer '" + l.Name + "'";
+            flattened = null;
         }
 
         return sizes;
@@ -224,12 +325,14 @@ public static class ModelPlanner
     {
         foreach (var l in layers)
         {
-            if (l.Op != Ops.Linear || l.Quant is null)
+            if (l.Op is not (Ops.Linear or Ops.Conv2d) || l.Quant is null)
             {
                 continue;
             }
 
             var q = l.Quant;
+            var cols = l.Op == Ops.Conv2d ? l.FilterLength : l.In;
+            var colsText = l.Op == Ops.Conv2d ? " weights per output channel" : " inputs";
             if (Array.IndexOf(Ops.ImplementedFormats, q.Format) < 0)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FormatNotImplemented, q.FormatSpan, q.Format, l.Name, string.Join(", ", Ops.ImplementedFormats)));
@@ -238,9 +341,9 @@ public static class ModelPlanner
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, q.Format + " packs weights in blocks of " + WeightFormats.GroupSizeMultiple(q.Format).ToString(CultureInfo.InvariantCulture) + ", so groupSize must be a multiple of that"));
             }
-            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize > l.In && q.GroupSizeSpan != q.FormatSpan)
+            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize > cols && q.GroupSizeSpan != q.FormatSpan)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + l.In.ToString(CultureInfo.InvariantCulture) + " inputs; use at most that"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + cols.ToString(CultureInfo.InvariantCulture) + colsText + "; use at most that"));
             }
             else if (!WeightFormats.IsGrouped(q.Format) && q.GroupSize > 0 && q.GroupSizeSpan != q.FormatSpan)
             {
@@ -259,7 +362,7 @@ public static class ModelPlanner
         }
     }
 
-    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Dictionary<string, long> offsets)
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets)
     {
         var layers = spec.Layers;
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -325,6 +428,105 @@ public static class ModelPlanner
                     break;
                 }
 
+                case Ops.Conv2d:
+                {
+                    var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
+                    var relu = false;
+                    var last = l;
+                    if (i + 1 < layers.Count && layers[i + 1].Op == Ops.Relu && !referenced.Contains(last.Name))
+                    {
+                        relu = true;
+                        last = layers[++i];
+                    }
+
+                    var format = l.Quant!.Format;
+                    var grouped = WeightFormats.IsGrouped(format);
+                    var conv = new ConvKernelSpec(
+                        format,
+                        inShape.C,
+                        inShape.H,
+                        inShape.W,
+                        l.OutChannels,
+                        l.KernelH,
+                        l.KernelW,
+                        l.StrideH,
+                        l.StrideW,
+                        l.PadTop,
+                        l.PadLeft,
+                        l.PadBottom,
+                        l.PadRight,
+                        grouped ? l.Quant.GroupSize : 0,
+                        l.Bias,
+                        relu);
+                    var weightSuffix = format switch
+                    {
+                        "f32" => ".weight",
+                        "f16" => ".weight.f16",
+                        "base11" => ".weight.b11",
+                        _ => ".weight.q",
+                    };
+                    step = new Step(last.Name, l.Op)
+                    {
+                        ReportName = l.Name,
+                        Source = current,
+                        Conv = conv,
+                        Temp = program.NewValue(conv.TempFloats, BufferKind.None),
+                        WeightOffset = offsets[l.Name + weightSuffix],
+                        ScaleOffset = format == "base11" ? offsets[l.Name + ".weight.min"] : grouped ? offsets[l.Name + ".weight.scale"] : 0,
+                        Scale2Offset = format == "base11" ? offsets[l.Name + ".weight.range"] : 0,
+                        BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+                        Comment = string.Format(
+                            CultureInfo.InvariantCulture,
+                            "layer {0} '{1}': conv2d {2} -> [{3}, {4}, {5}], kernel {6}x{7}, stride {8}x{9}, pad [{10}, {11}, {12}, {13}], {14}{15}, epilogue: {16}",
+                            l.Index,
+                            l.Name,
+                            inShape.Describe(),
+                            conv.OutC,
+                            conv.OutH,
+                            conv.OutW,
+                            conv.KH,
+                            conv.KW,
+                            conv.SH,
+                            conv.SW,
+                            conv.PadTop,
+                            conv.PadLeft,
+                            conv.PadBottom,
+                            conv.PadRight,
+                            format,
+                            grouped ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
+                            conv.Epilogue),
+                    };
+                    break;
+                }
+
+                case Ops.MaxPool:
+                {
+                    var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
+                    var pool = new PoolKernelSpec(inShape.C, inShape.H, inShape.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight);
+                    step.Pool = pool;
+                    step.Comment = string.Format(
+                        CultureInfo.InvariantCulture,
+                        "layer {0} '{1}': maxpool {2} -> [{3}, {4}, {5}], window {6}x{7}, stride {8}x{9}{10}",
+                        l.Index,
+                        l.Name,
+                        inShape.Describe(),
+                        inShape.C,
+                        pool.OutH,
+                        pool.OutW,
+                        pool.KH,
+                        pool.KW,
+                        pool.SH,
+                        pool.SW,
+                        pool.HasPadding ? string.Format(CultureInfo.InvariantCulture, ", pad [{0}, {1}, {2}, {3}]", pool.PadTop, pool.PadLeft, pool.PadBottom, pool.PadRight) : string.Empty);
+                    break;
+                }
+
+                case Ops.Flatten:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} values (same memory order)", l.Index, l.Name, sizes[i]);
+                    break;
+                case Ops.Softmax:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': softmax over {2} values", l.Index, l.Name, sizes[i]);
+                    break;
                 case Ops.Relu:
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': relu", l.Index, l.Name);
                     break;
@@ -361,12 +563,23 @@ public static class ModelPlanner
             {
                 program.Values[step.Residual].LastUse = s;
             }
+
+            if (step.Temp >= 0)
+            {
+                program.Values[step.Temp].LastUse = s;
+            }
         }
 
         var slots = new List<Slot>();
         for (var s = 0; s < program.Steps.Count; s++)
         {
             var step = program.Steps[s];
+            if (step.Temp >= 0)
+            {
+                // Scratch of the step itself: live only while it runs, so never shared with its source or destination.
+                Place(program, slots, step.Temp, s);
+            }
+
             var dst = program.Values[step.Destination];
             if (dst.Buffer.Kind == BufferKind.Output)
             {
@@ -374,25 +587,17 @@ public static class ModelPlanner
             }
 
             var src = program.Values[step.Source];
-            var inPlace = step.Kernel is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            var inPlace = step.Kernel is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
             if (inPlace)
             {
                 dst.Slot = src.Slot;
+                slots[dst.Slot].Holder = step.Destination;
+                slots[dst.Slot].Size = Math.Max(slots[dst.Slot].Size, dst.Length);
             }
             else
             {
-                var free = slots.FindIndex(sl => program.Values[sl.Holder].LastUse < s);
-                if (free < 0)
-                {
-                    slots.Add(new Slot());
-                    free = slots.Count - 1;
-                }
-
-                dst.Slot = free;
+                Place(program, slots, step.Destination, s);
             }
-
-            slots[dst.Slot].Holder = step.Destination;
-            slots[dst.Slot].Size = Math.Max(slots[dst.Slot].Size, dst.Length);
         }
 
         var offset = 0;
@@ -410,6 +615,22 @@ public static class ModelPlanner
                 v.Buffer = new BufferRef(BufferKind.Scratch, slots[v.Slot].Offset, v.Length);
             }
         }
+    }
+
+    /// <summary>Puts a value into the first slot whose holder is dead before step <paramref name="s"/>, or a new slot.</summary>
+    private static void Place(Program program, List<Slot> slots, int value, int s)
+    {
+        var free = slots.FindIndex(sl => program.Values[sl.Holder].LastUse < s);
+        if (free < 0)
+        {
+            slots.Add(new Slot());
+            free = slots.Count - 1;
+        }
+
+        var v = program.Values[value];
+        v.Slot = free;
+        slots[free].Holder = value;
+        slots[free].Size = Math.Max(slots[free].Size, v.Length);
     }
 
     private sealed class Program
@@ -472,6 +693,13 @@ public static class ModelPlanner
 
         public KernelSpec? Kernel { get; set; }
 
+        public ConvKernelSpec? Conv { get; set; }
+
+        public PoolKernelSpec? Pool { get; set; }
+
+        /// <summary>The value of the step's own scratch (conv2d), or -1.</summary>
+        public int Temp { get; set; } = -1;
+
         public long WeightOffset { get; set; }
 
         public long ScaleOffset { get; set; }
@@ -486,7 +714,8 @@ public static class ModelPlanner
 
         public float Eps { get; set; }
 
-        public long LiveFloats(List<Value> values) => values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0);
+        public long LiveFloats(List<Value> values) =>
+            values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0) + (Temp >= 0 ? values[Temp].Length : 0);
 
         public PlanStep ToPlanStep(List<Value> values) =>
             new(Op, Comment, values[Source].Buffer, values[Destination].Buffer, Residual >= 0 ? values[Residual].Buffer : BufferRef.None, Kernel)
@@ -499,6 +728,9 @@ public static class ModelPlanner
                 BetaOffset = BetaOffset,
                 Length = values[Destination].Length,
                 EpsLiteral = FloatLiteral.Format(Eps),
+                Conv = Conv,
+                Pool = Pool,
+                Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
             };
     }
 }

@@ -30,7 +30,7 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
             placed[i] = e;
             canonical.Append(string.Format(
                 CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}\n",
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}{8}\n",
                 e.Name,
                 e.TensorName,
                 e.Kind,
@@ -38,7 +38,8 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
                 e.Cols,
                 e.GroupSize,
                 e.Offset,
-                e.Length));
+                e.Length,
+                e.RowMajor ? "|row-major" : string.Empty));
         }
 
         canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));
