@@ -283,7 +283,7 @@ public sealed class DiagnosticTests
           "input": { "shape": [4] },
           "layers": [
             { "op": "linear", "name": "a", "in": 4, "out": 2 },
-            { "op": "conv2d" }
+            { "op": "lstm" }
           ]
         }
         """, DisplayName = "CGC0006 unknown op")]
