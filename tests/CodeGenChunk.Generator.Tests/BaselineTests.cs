@@ -11,6 +11,7 @@ public sealed class BaselineTests
     [DataRow("samples/BigNet/bignet.int8.cgc.json", "BigNetInt8")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/odd.f32.cgc.json", "OddF32")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json", "SmallInt8")]
+    [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json", "Cnn")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

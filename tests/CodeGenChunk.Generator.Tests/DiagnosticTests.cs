@@ -283,7 +283,7 @@ public sealed class DiagnosticTests
           "input": { "shape": [4] },
           "layers": [
             { "op": "linear", "name": "a", "in": 4, "out": 2 },
-            { "op": "conv2d" }
+            { "op": "lstm" }
           ]
         }
         """, DisplayName = "CGC0006 unknown op")]
@@ -499,6 +499,108 @@ public sealed class DiagnosticTests
           "layers": []
         }
         """, DisplayName = "CGC0019 empty layers")]
+    [DataRow("CGC0040", 7, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [784] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0040 non-CHW input for conv2d")]
+    [DataRow("CGC0040", 8, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 6, 6] },
+          "layers": [
+            { "op": "flatten" },
+            { "op": "maxpool", "kernel": [2, 2] }
+          ]
+        }
+        """, DisplayName = "CGC0040 maxpool after flatten")]
+    [DataRow("CGC0041", 7, 50, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [3, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0041 conv2d inChannels does not match")]
+    [DataRow("CGC0042", 7, 81, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 4, 9] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [5, 5], "pad": [0, 1, 0, 1] }
+          ]
+        }
+        """, DisplayName = "CGC0042 window larger than the padded input")]
+    [DataRow("CGC0043", 7, 49, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 6, 6] },
+          "layers": [
+            { "op": "maxpool", "kernel": [2, 2], "pad": [0, 2, 0, 0] }
+          ]
+        }
+        """, DisplayName = "CGC0043 maxpool padding as large as the window")]
+    [DataRow("CGC0007", 8, 43, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4, 3, 3] },
+          "layers": [
+            { "op": "flatten" },
+            { "op": "linear", "name": "fc", "in": 35, "out": 2 }
+          ]
+        }
+        """, DisplayName = "CGC0007 linear in does not match a flattened [C, H, W]")]
+    [DataRow("CGC0005", 7, 81, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0005 conv2d kernel is not a pair")]
+    [DataRow("CGC0002", 7, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0002 conv2d without kernel")]
+    [DataRow("CGC0015", 8, 49, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "quant": { "format": "int8", "groupSize": 10 } }
+          ]
+        }
+        """, DisplayName = "CGC0015 conv2d groupSize larger than a filter")]
     public void BrokenManifestReportsOneDiagnosticAtTheOffendingValue(string id, int line, int column, string manifest)
     {
         var outcome = GeneratorHarness.Run(manifest);

@@ -9,7 +9,9 @@ internal static class TestManifests
 
     public static string SmallInt8Path => Path.Combine(RepoPaths.TestManifests, "small.int8.cgc.json");
 
-    public static string[] All => new[] { RepoPaths.BigNetF32, RepoPaths.BigNetInt8, OddF32Path, SmallInt8Path };
+    public static string CnnF32Path => Path.Combine(RepoPaths.TestManifests, "cnn.f32.cgc.json");
+
+    public static string[] All => new[] { RepoPaths.BigNetF32, RepoPaths.BigNetInt8, OddF32Path, SmallInt8Path, CnnF32Path };
 
     /// <summary>Two layernorms with small and fractional eps, for culture checks of float literals.</summary>
     public const string Epsilons = """

@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "mixed" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide" };
 
     public string BaseName { get; }
 
@@ -93,6 +93,36 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new Mixed();
                 return new ModelHarness(name, m, Mixed.InputLength, Mixed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "cnn.f32":
+            {
+                var m = new CnnF32();
+                return new ModelHarness(name, m, CnnF32.InputLength, CnnF32.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "cnn.int8":
+            {
+                var m = new CnnInt8();
+                return new ModelHarness(name, m, CnnInt8.InputLength, CnnInt8.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "cnn.int4":
+            {
+                var m = new CnnInt4();
+                return new ModelHarness(name, m, CnnInt4.InputLength, CnnInt4.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "conv.odd":
+            {
+                var m = new ConvOdd();
+                return new ModelHarness(name, m, ConvOdd.InputLength, ConvOdd.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "conv.wide":
+            {
+                var m = new ConvWide();
+                return new ModelHarness(name, m, ConvWide.InputLength, ConvWide.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             default:

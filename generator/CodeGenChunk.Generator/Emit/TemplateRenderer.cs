@@ -21,6 +21,7 @@ internal static class TemplateRenderer
     private static readonly Lazy<Template> ModelTemplate = new(() => Load("Model.sbntxt"));
     private static readonly Lazy<Template> KernelsTemplate = new(() => Load("Kernels.sbntxt"));
     private static readonly Lazy<Template> PackedKernelsTemplate = new(() => Load("PackedKernels.sbntxt"));
+    private static readonly Lazy<Template> ConvKernelsTemplate = new(() => Load("ConvKernels.sbntxt"));
 
     public static IEnumerable<(string HintName, string Source)> Render(ModelPlan plan, CancellationToken cancellationToken)
     {
@@ -33,7 +34,8 @@ internal static class TemplateRenderer
             levels.Add(FloatLiteral.Format(level));
         }
 
-        view.Import(new { plan, paths, packed_paths = packedPaths, base11_levels = levels, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
+        var convKernels = ConvKernelView.For(plan.ConvKernels, paths);
+        view.Import(new { plan, paths, packed_paths = packedPaths, conv_kernels = convKernels, base11_levels = levels, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
         view.Import("long", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture) + "L"));
         view.Import("int", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture)));
         view.Import("str", new Func<string, string>(static v => "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""));
@@ -58,6 +60,12 @@ internal static class TemplateRenderer
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return ("CGC." + plan.ClassName + ".PackedKernels.g.cs", RenderOne(PackedKernelsTemplate.Value, view));
+        }
+
+        if (plan.ConvKernels.Count > 0 || plan.PoolKernels.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return ("CGC." + plan.ClassName + ".ConvKernels.g.cs", RenderOne(ConvKernelsTemplate.Value, view));
         }
     }
 

@@ -117,6 +117,22 @@ public static class DiagnosticCatalog
         "CGC0027", "Precision policy not calibrated",
         "Layer '{0}' chooses each chunk's format from calibration activity, but {1}; run 'cgc calibrate {2}' to record the choice", Severity.Error);
 
+    public static readonly DiagnosticInfo NotChw = new(
+        "CGC0040", "Layer needs a [C, H, W] tensor",
+        "Layer '{0}' ({1}) needs a [C, H, W] tensor, but {2} produces {3}; give \"input.shape\" three dimensions [C, H, W] or move the layer before the flatten", Severity.Error);
+
+    public static readonly DiagnosticInfo ChannelMismatch = new(
+        "CGC0041", "Convolution input channels do not match",
+        "Layer '{0}' takes {1} input channels, but {2} produces {3} ([C, H, W] = {4}); set inChannels to {3} or change the previous layer", Severity.Error);
+
+    public static readonly DiagnosticInfo EmptyOutput = new(
+        "CGC0042", "Window leaves no output",
+        "Layer '{0}' slides a {1} window over {2} (padding included), which leaves no output {3}; use a smaller kernel or more padding", Severity.Error);
+
+    public static readonly DiagnosticInfo PoolPadding = new(
+        "CGC0043", "Pooling padding as large as the window",
+        "Layer '{0}' pads {1} by {2}, not less than its window's {3}: a window could hold padding only; make the padding smaller than the kernel", Severity.Error);
+
     public static readonly DiagnosticInfo Internal = new(
         "CGC0099", "Internal generator error",
         "CodeGenChunk failed on this manifest: {0}; please report it with the manifest", Severity.Error);
@@ -127,6 +143,6 @@ public static class DiagnosticCatalog
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
         WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
-        PolicyNotCalibrated, Internal,
+        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, Internal,
     };
 }

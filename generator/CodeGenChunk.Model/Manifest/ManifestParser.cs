@@ -13,6 +13,9 @@ namespace CodeGenChunk.Model.Manifest;
 /// </summary>
 public static class ManifestParser
 {
+    /// <summary>Largest kernel, stride or padding of a conv2d or maxpool (keeps every index computation in range).</summary>
+    public const int MaxWindow = 65535;
+
     public static ParseResult Parse(string filePath, string text, CancellationToken cancellationToken = default)
     {
         var diagnostics = new List<ManifestDiagnostic>();
@@ -323,7 +326,7 @@ public static class ManifestParser
             return null;
         }
 
-        var needsName = op is Ops.Linear or Ops.LayerNorm;
+        var needsName = op is Ops.Linear or Ops.LayerNorm or Ops.Conv2d;
         var name = r.String("name", required: needsName) ?? op + index.ToString(CultureInfo.InvariantCulture);
         var nameSpan = r.Get("name")?.Value.Span ?? node.Span;
         if (Identifiers.HasLineBreakOrControl(name))
@@ -368,6 +371,68 @@ public static class ManifestParser
                     DimSpan = r.SpanOf("dim"),
                     Eps = (float)(eps ?? 1e-5),
                     WeightsPrefix = r.String("weights", required: false) ?? name,
+                };
+            }
+
+            case Ops.Conv2d:
+            {
+                r.CheckAllowed("op", "name", "inChannels", "outChannels", "kernel", "stride", "pad", "bias", "weights", "quant");
+                var inChannels = r.Integer("inChannels", required: true, min: 1, max: int.MaxValue);
+                var outChannels = r.Integer("outChannels", required: true, min: 1, max: int.MaxValue);
+                if (r.Get("kernel") is null)
+                {
+                    r.Report(DiagnosticCatalog.MissingProperty, node.Span, "kernel", what);
+                }
+
+                var kernel = r.IntegerArray("kernel", 2, 1, MaxWindow);
+                var stride = r.IntegerArray("stride", 2, 1, MaxWindow) ?? new[] { 1, 1 };
+                var pad = r.IntegerArray("pad", 4, 0, MaxWindow) ?? new[] { 0, 0, 0, 0 };
+                var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
+                return layer with
+                {
+                    InChannels = (int)(inChannels ?? 0),
+                    InChannelsSpan = r.SpanOf("inChannels"),
+                    OutChannels = (int)(outChannels ?? 0),
+                    OutSpan = r.SpanOf("outChannels"),
+                    KernelH = kernel?[0] ?? 1,
+                    KernelW = kernel?[1] ?? 1,
+                    KernelSpan = r.SpanOf("kernel"),
+                    StrideH = stride[0],
+                    StrideW = stride[1],
+                    PadTop = pad[0],
+                    PadLeft = pad[1],
+                    PadBottom = pad[2],
+                    PadRight = pad[3],
+                    PadSpan = r.SpanOf("pad"),
+                    Bias = r.Boolean("bias", true),
+                    WeightsPrefix = r.String("weights", required: false) ?? name,
+                    Quant = quant ?? new QuantSpec("f32", 0, node.Span, node.Span, false, node.Span),
+                };
+            }
+
+            case Ops.MaxPool:
+            {
+                r.CheckAllowed("op", "name", "kernel", "stride", "pad");
+                if (r.Get("kernel") is null)
+                {
+                    r.Report(DiagnosticCatalog.MissingProperty, node.Span, "kernel", what);
+                }
+
+                var kernel = r.IntegerArray("kernel", 2, 1, MaxWindow) ?? new[] { 1, 1 };
+                var stride = r.IntegerArray("stride", 2, 1, MaxWindow) ?? kernel;
+                var pad = r.IntegerArray("pad", 4, 0, MaxWindow) ?? new[] { 0, 0, 0, 0 };
+                return layer with
+                {
+                    KernelH = kernel[0],
+                    KernelW = kernel[1],
+                    KernelSpan = r.SpanOf("kernel"),
+                    StrideH = stride[0],
+                    StrideW = stride[1],
+                    PadTop = pad[0],
+                    PadLeft = pad[1],
+                    PadBottom = pad[2],
+                    PadRight = pad[3],
+                    PadSpan = r.SpanOf("pad"),
                 };
             }
 

@@ -114,4 +114,37 @@ public sealed record LayerSpec(
     public QuantSpec? Quant { get; init; }
 
     public ChunksSpec? Chunks { get; init; }
+
+    /// <summary>conv2d: channels in and out.</summary>
+    public int InChannels { get; init; }
+
+    public TextSpanInfo? InChannelsSpan { get; init; }
+
+    public int OutChannels { get; init; }
+
+    /// <summary>conv2d and maxpool: window height and width.</summary>
+    public int KernelH { get; init; }
+
+    public int KernelW { get; init; }
+
+    public TextSpanInfo? KernelSpan { get; init; }
+
+    /// <summary>conv2d and maxpool: step between windows (default 1 for conv2d, the kernel for maxpool).</summary>
+    public int StrideH { get; init; } = 1;
+
+    public int StrideW { get; init; } = 1;
+
+    /// <summary>conv2d and maxpool: padding in ONNX order [top, left, bottom, right].</summary>
+    public int PadTop { get; init; }
+
+    public int PadLeft { get; init; }
+
+    public int PadBottom { get; init; }
+
+    public int PadRight { get; init; }
+
+    public TextSpanInfo? PadSpan { get; init; }
+
+    /// <summary>conv2d: weights per output channel (inChannels · kernel height · kernel width).</summary>
+    public int FilterLength => InChannels * KernelH * KernelW;
 }

@@ -162,6 +162,44 @@ internal sealed class ObjectReader
         }
     }
 
+    /// <summary>
+    /// An optional array of exactly <paramref name="count"/> integers from <paramref name="min"/> to
+    /// <paramref name="max"/>; null when absent or wrong (the problem is reported).
+    /// </summary>
+    public int[]? IntegerArray(string name, int count, long min, long max)
+    {
+        var node = Array(name, required: false);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node.Items.Count != count)
+        {
+            Report(
+                DiagnosticCatalog.InvalidValue,
+                node.Span,
+                name,
+                string.Format(CultureInfo.InvariantCulture, "an array of {0} integers", count),
+                string.Format(CultureInfo.InvariantCulture, "an array of {0}", node.Items.Count));
+            return null;
+        }
+
+        var values = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var v = IntegerValue(name, node.Items[i], min, max);
+            if (v is null)
+            {
+                return null;
+            }
+
+            values[i] = (int)v.Value;
+        }
+
+        return values;
+    }
+
     public ObjectReader? Object(string name, bool required)
     {
         var p = _node.Find(name);

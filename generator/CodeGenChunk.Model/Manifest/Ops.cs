@@ -6,8 +6,12 @@ public static class Ops
     public const string Relu = "relu";
     public const string Residual = "residual";
     public const string LayerNorm = "layernorm";
+    public const string Conv2d = "conv2d";
+    public const string MaxPool = "maxpool";
+    public const string Flatten = "flatten";
+    public const string Softmax = "softmax";
 
-    public static readonly string[] All = { Linear, Relu, Residual, LayerNorm };
+    public static readonly string[] All = { Linear, Relu, Residual, LayerNorm, Conv2d, MaxPool, Flatten, Softmax };
 
     /// <summary>Every weight format of the schema: the shared format library's list.</summary>
     public static readonly string[] Formats = System.Linq.Enumerable.ToArray(CodeGenChunk.Formats.WeightFormats.Names);

@@ -80,4 +80,10 @@ public sealed record LayoutEntry(
 
     /// <summary>Whether the entry holds only part of its source tensor (or something derived from it).</summary>
     public bool IsPartial => Derived.Length > 0 || TensorRows != Rows || TensorCols != Cols;
+
+    /// <summary>
+    /// The matrix is stored row by row in its format's own layout, not in row blocks of four: a conv2d
+    /// filter bank [OutC, InC·KH·KW], whose kernel reads (or decodes) whole filters.
+    /// </summary>
+    public bool RowMajor { get; init; }
 }

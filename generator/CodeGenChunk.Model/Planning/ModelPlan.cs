@@ -17,6 +17,12 @@ public sealed record ModelPlan(
     EquatableArray<PlanStep> Steps,
     EquatableArray<KernelSpec> Kernels)
 {
+    /// <summary>The distinct convolution kernels (empty for a model without conv2d).</summary>
+    public EquatableArray<ConvKernelSpec> ConvKernels { get; init; } = EquatableArray<ConvKernelSpec>.Empty;
+
+    /// <summary>The distinct max-pooling kernels.</summary>
+    public EquatableArray<PoolKernelSpec> PoolKernels { get; init; } = EquatableArray<PoolKernelSpec>.Empty;
+
     public string WeightsFileName => BaseName + ".cgcw";
 
     /// <summary>Chunks of all chunked layers: the length of the model's per-chunk selection counters.</summary>

@@ -21,7 +21,7 @@ public static class ModelPlanner
         var diagnostics = new List<ManifestDiagnostic>();
         var layers = spec.Layers;
         CheckNames(layers, diagnostics);
-        var sizes = CheckSizes(spec, diagnostics);
+        var sizes = CheckSizes(spec, diagnostics, out var shapes);
         CheckFormats(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
@@ -31,7 +31,7 @@ public static class ModelPlanner
         cancellationToken.ThrowIfCancellationRequested();
         var layout = WeightLayout.Create(LayoutEntries(layers));
         var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
-        var program = BuildProgram(spec, sizes, entryOffsets);
+        var program = BuildProgram(spec, sizes, shapes, entryOffsets);
         AssignBuffers(program);
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
@@ -39,6 +39,8 @@ public static class ModelPlanner
             .Concat(steps.SelectMany(s => s.Chunks.Select(c => c.Kernel)))
             .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
             .Distinct().ToList();
+        var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!).Distinct().ToList();
+        var poolKernels = steps.Where(s => s.Pool is not null).Select(s => s.Pool!).Distinct().ToList();
         var scratchFloats = program.ScratchFloats;
 
         // Peak RAM: resident weights (embedded or file placement keep the whole file in memory)
@@ -59,7 +61,7 @@ public static class ModelPlanner
             return new PlanResult(null, diagnostics.ToEquatableArray());
         }
 
-        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out);
+        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs);
         var plan = new ModelPlan(
             spec.Namespace,
             spec.Model,
@@ -77,7 +79,9 @@ public static class ModelPlanner
             kernels.ToEquatableArray())
         {
             ChunkCounters = program.ChunkHits,
-            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out),
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
+            ConvKernels = convKernels.ToEquatableArray(),
+            PoolKernels = poolKernels.ToEquatableArray(),
         };
         return new PlanResult(plan, diagnostics.ToEquatableArray());
     }
@@ -91,36 +95,44 @@ public static class ModelPlanner
             switch (l.Op)
             {
                 case Ops.Linear:
-                    if (Chunking.IsChunked(l))
+                case Ops.Conv2d:
+                {
+                    // A conv2d filter bank is the matrix [outChannels, inChannels * kH * kW], stored row by row.
+                    var conv = l.Op == Ops.Conv2d;
+                    var rows = conv ? l.OutChannels : l.Out;
+                    var cols = conv ? l.FilterLength : l.In;
+                    if (!conv && Chunking.IsChunked(l))
                     {
                         var c = l.Chunks!;
                         var parts = Chunking.Split(l, c);
                         for (var i = 0; i < parts.Length; i++)
                         {
                             var (format, group) = Chunking.FormatOf(l, i);
-                            var rows = c.Axis == "output" ? parts[i].Length : l.Out;
-                            var cols = c.Axis == "output" ? l.In : parts[i].Length;
-                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, rows, cols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty);
+                            var chunkRows = c.Axis == "output" ? parts[i].Length : l.Out;
+                            var chunkCols = c.Axis == "output" ? l.In : parts[i].Length;
+                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, chunkRows, chunkCols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty, rows, cols, false);
                         }
 
                         if (c.Routed && c.Activity == "proxy")
                         {
                             var pf = c.ProxyFormat;
                             var derived = string.Format(CultureInfo.InvariantCulture, "sketch:{0}:{1}", c.Count, c.ProxyRank);
-                            MatrixEntries(entries, l, l.Name + ".proxy", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.Count * c.ProxyRank, l.In, 0, 0, derived);
+                            MatrixEntries(entries, l, l.Name + ".proxy", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.Count * c.ProxyRank, l.In, 0, 0, derived, rows, cols, false);
                         }
                     }
                     else
                     {
-                        MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, l.Out, l.In, 0, 0, string.Empty);
+                        MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, rows, cols, 0, 0, string.Empty, rows, cols, conv);
                     }
 
                     if (l.Bias)
                     {
-                        entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Out, 0, 4L * l.Out) { Layer = l.Name });
+                        entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, rows, 0, 4L * rows) { Layer = l.Name });
                     }
 
                     break;
+                }
+
                 case Ops.LayerNorm:
                     entries.Add(new LayoutEntry(l.Name + ".weight", l.WeightsPrefix + ".weight", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
                     entries.Add(new LayoutEntry(l.Name + ".bias", l.WeightsPrefix + ".bias", EntryKind.F32, 1, l.Dim, 0, 4L * l.Dim) { Layer = l.Name });
@@ -132,7 +144,7 @@ public static class ModelPlanner
     }
 
     /// <summary>The entries of one matrix (a layer's weights, one chunk of them, or a derived sketch) in its format.</summary>
-    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived)
+    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived, int sourceRows, int sourceCols, bool rowMajor)
     {
         LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
             new(prefix + suffix, tensor, kind, rows, cols, g, length)
@@ -141,9 +153,10 @@ public static class ModelPlanner
                 Format = f,
                 RowStart = rowStart,
                 ColStart = colStart,
-                SourceRows = l.Out,
-                SourceCols = l.In,
+                SourceRows = sourceRows,
+                SourceCols = sourceCols,
                 Derived = derived,
+                RowMajor = rowMajor,
             };
         switch (f)
         {
@@ -192,23 +205,32 @@ public static class ModelPlanner
         }
     }
 
-    /// <summary>Follows the tensor size through the layers; sizes[i] is layer i's output size.</summary>
-    private static int[] CheckSizes(ManifestSpec spec, List<ManifestDiagnostic> diagnostics)
+    /// <summary>
+    /// Follows the tensor through the layers: sizes[i] is layer i's output size, shapes[i] its
+    /// [C, H, W] shape when it has one (the input when "input.shape" has three dimensions, and the
+    /// outputs of conv2d, maxpool and the element-wise layers after them; flatten and linear end it).
+    /// </summary>
+    private static int[] CheckSizes(ManifestSpec spec, List<ManifestDiagnostic> diagnostics, out Chw?[] shapes)
     {
         var layers = spec.Layers;
         var sizes = new int[layers.Count];
+        shapes = new Chw?[layers.Count];
         var byName = new Dictionary<string, int>(StringComparer.Ordinal);
         var current = spec.InputLength;
+        Chw? shape = spec.InputShape.Count == 3 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : null;
+        var known = true; // false after a layer whose output could not be computed: later layers are not checked against it
         var producer = "the input";
+        Chw? flattened = null; // the shape a flatten right before this layer took apart, for messages
         for (var i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
             switch (l.Op)
             {
                 case Ops.Linear:
-                    if (l.In != current)
+                    if (known && l.In != current)
                     {
-                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.InSpan ?? l.Span, l.Name, l.In, producer, current));
+                        var what = flattened is { } flat ? producer + " (the flattened " + flat.Describe() + ")" : producer;
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.InSpan ?? l.Span, l.Name, l.In, what, current));
                     }
 
                     if ((long)l.In * l.Out > int.MaxValue / 4)
@@ -217,15 +239,93 @@ public static class ModelPlanner
                     }
 
                     current = l.Out;
+                    shape = null;
+                    known = true;
                     break;
                 case Ops.LayerNorm:
-                    if (l.Dim != current)
+                    if (known && l.Dim != current)
                     {
                         diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.DimensionMismatch, l.DimSpan ?? l.Span, l.Name, l.Dim, producer, current));
                     }
 
                     current = l.Dim;
                     break;
+                case Ops.Conv2d:
+                case Ops.MaxPool:
+                {
+                    var conv = l.Op == Ops.Conv2d;
+                    if (!known)
+                    {
+                        break;
+                    }
+
+                    if (shape is not { } input)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.NotChw, l.Span, l.Name, l.Op, producer, current.ToString(CultureInfo.InvariantCulture) + " values without [C, H, W] shape"));
+                        known = false;
+                        break;
+                    }
+
+                    if (conv && l.InChannels != input.C)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChannelMismatch, l.InChannelsSpan ?? l.Span, l.Name, l.InChannels, producer, input.C, input.Describe()));
+                    }
+
+                    if (!conv && (l.PadTop >= l.KernelH || l.PadBottom >= l.KernelH || l.PadLeft >= l.KernelW || l.PadRight >= l.KernelW))
+                    {
+                        var vertical = l.PadTop >= l.KernelH || l.PadBottom >= l.KernelH;
+                        diagnostics.Add(ManifestDiagnostic.Create(
+                            DiagnosticCatalog.PoolPadding,
+                            l.PadSpan ?? l.Span,
+                            l.Name,
+                            vertical ? "a row side" : "a column side",
+                            vertical ? Math.Max(l.PadTop, l.PadBottom) : Math.Max(l.PadLeft, l.PadRight),
+                            vertical ? "height " + l.KernelH.ToString(CultureInfo.InvariantCulture) : "width " + l.KernelW.ToString(CultureInfo.InvariantCulture)));
+                        known = false;
+                        break;
+                    }
+
+                    var spanH = (long)input.H + l.PadTop + l.PadBottom;
+                    var spanW = (long)input.W + l.PadLeft + l.PadRight;
+                    if (spanH < l.KernelH || spanW < l.KernelW)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(
+                            DiagnosticCatalog.EmptyOutput,
+                            l.KernelSpan ?? l.Span,
+                            l.Name,
+                            l.KernelH.ToString(CultureInfo.InvariantCulture) + "x" + l.KernelW.ToString(CultureInfo.InvariantCulture),
+                            string.Format(CultureInfo.InvariantCulture, "{0} rows and {1} columns", spanH, spanW),
+                            spanH < l.KernelH ? "row" : "column"));
+                        known = false;
+                        break;
+                    }
+
+                    var output = new Chw(
+                        conv ? l.OutChannels : input.C,
+                        (int)((spanH - l.KernelH) / l.StrideH) + 1,
+                        (int)((spanW - l.KernelW) / l.StrideW) + 1);
+                    var weightsCount = conv ? (long)l.OutChannels * l.InChannels * l.KernelH * l.KernelW : 0;
+                    var largest = Math.Max(Math.Max(output.Length, weightsCount), conv ? (long)input.C * spanH * spanW * l.StrideW : 0);
+                    if (largest > int.MaxValue / 4)
+                    {
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ModelTooLarge, (conv ? l.OutSpan : l.KernelSpan) ?? l.Span, l.Name, largest, int.MaxValue / 4));
+                        known = false;
+                        break;
+                    }
+
+                    shape = output;
+                    current = (int)output.Length;
+                    break;
+                }
+
+                case Ops.Flatten:
+                    flattened = shape;
+                    shape = null;
+                    sizes[i] = current;
+                    shapes[i] = null;
+                    byName[l.Name] = i;
+                    producer = "layer '" + l.Name + "'";
+                    continue;
                 case Ops.Residual:
                     int fromSize;
                     if (l.From == "input")
@@ -238,12 +338,12 @@ public static class ModelPlanner
                     }
                     else
                     {
-                        var known = byName.Keys.Count == 0 ? "input" : "input, " + string.Join(", ", byName.Keys);
-                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualUnknown, l.FromSpan ?? l.Span, l.From ?? string.Empty, known));
+                        var names = byName.Keys.Count == 0 ? "input" : "input, " + string.Join(", ", byName.Keys);
+                        diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualUnknown, l.FromSpan ?? l.Span, l.From ?? string.Empty, names));
                         break;
                     }
 
-                    if (fromSize != current)
+                    if (known && fromSize != current)
                     {
                         diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ResidualIncompatible, l.FromSpan ?? l.Span, l.From!, fromSize, current));
                     }
@@ -252,8 +352,10 @@ public static class ModelPlanner
             }
 
             sizes[i] = current;
+            shapes[i] = shape;
             byName[l.Name] = i;
             producer = "layer '" + l.Name + "'";
+            flattened = null;
         }
 
         return sizes;
@@ -263,12 +365,14 @@ public static class ModelPlanner
     {
         foreach (var l in layers)
         {
-            if (l.Op != Ops.Linear || l.Quant is null)
+            if (l.Op is not (Ops.Linear or Ops.Conv2d) || l.Quant is null)
             {
                 continue;
             }
 
             var q = l.Quant;
+            var cols = l.Op == Ops.Conv2d ? l.FilterLength : l.In;
+            var colsText = l.Op == Ops.Conv2d ? " weights per output channel" : " inputs";
             if (Array.IndexOf(Ops.ImplementedFormats, q.Format) < 0)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FormatNotImplemented, q.FormatSpan, q.Format, l.Name, string.Join(", ", Ops.ImplementedFormats)));
@@ -277,9 +381,9 @@ public static class ModelPlanner
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, q.Format + " packs weights in blocks of " + WeightFormats.GroupSizeMultiple(q.Format).ToString(CultureInfo.InvariantCulture) + ", so groupSize must be a multiple of that"));
             }
-            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize > l.In && q.GroupSizeSpan != q.FormatSpan)
+            else if (WeightFormats.IsGrouped(q.Format) && q.GroupSize > cols && q.GroupSizeSpan != q.FormatSpan)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + l.In.ToString(CultureInfo.InvariantCulture) + " inputs; use at most that"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.GroupSize, q.GroupSizeSpan, q.GroupSize, l.Name, "it is larger than the layer's " + cols.ToString(CultureInfo.InvariantCulture) + colsText + "; use at most that"));
             }
             else if (!WeightFormats.IsGrouped(q.Format) && q.GroupSize > 0 && q.GroupSizeSpan != q.FormatSpan)
             {
@@ -380,7 +484,7 @@ public static class ModelPlanner
         }
     }
 
-    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Dictionary<string, long> offsets)
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets)
     {
         var layers = spec.Layers;
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -453,6 +557,105 @@ public static class ModelPlanner
                     break;
                 }
 
+                case Ops.Conv2d:
+                {
+                    var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
+                    var relu = false;
+                    var last = l;
+                    if (i + 1 < layers.Count && layers[i + 1].Op == Ops.Relu && !referenced.Contains(last.Name))
+                    {
+                        relu = true;
+                        last = layers[++i];
+                    }
+
+                    var format = l.Quant!.Format;
+                    var grouped = WeightFormats.IsGrouped(format);
+                    var conv = new ConvKernelSpec(
+                        format,
+                        inShape.C,
+                        inShape.H,
+                        inShape.W,
+                        l.OutChannels,
+                        l.KernelH,
+                        l.KernelW,
+                        l.StrideH,
+                        l.StrideW,
+                        l.PadTop,
+                        l.PadLeft,
+                        l.PadBottom,
+                        l.PadRight,
+                        grouped ? l.Quant.GroupSize : 0,
+                        l.Bias,
+                        relu);
+                    var weightSuffix = format switch
+                    {
+                        "f32" => ".weight",
+                        "f16" => ".weight.f16",
+                        "base11" => ".weight.b11",
+                        _ => ".weight.q",
+                    };
+                    step = new Step(last.Name, l.Op)
+                    {
+                        ReportName = l.Name,
+                        Source = current,
+                        Conv = conv,
+                        Temp = program.NewValue(conv.TempFloats, BufferKind.None),
+                        WeightOffset = offsets[l.Name + weightSuffix],
+                        ScaleOffset = format == "base11" ? offsets[l.Name + ".weight.min"] : grouped ? offsets[l.Name + ".weight.scale"] : 0,
+                        Scale2Offset = format == "base11" ? offsets[l.Name + ".weight.range"] : 0,
+                        BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+                        Comment = string.Format(
+                            CultureInfo.InvariantCulture,
+                            "layer {0} '{1}': conv2d {2} -> [{3}, {4}, {5}], kernel {6}x{7}, stride {8}x{9}, pad [{10}, {11}, {12}, {13}], {14}{15}, epilogue: {16}",
+                            l.Index,
+                            l.Name,
+                            inShape.Describe(),
+                            conv.OutC,
+                            conv.OutH,
+                            conv.OutW,
+                            conv.KH,
+                            conv.KW,
+                            conv.SH,
+                            conv.SW,
+                            conv.PadTop,
+                            conv.PadLeft,
+                            conv.PadBottom,
+                            conv.PadRight,
+                            format,
+                            grouped ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
+                            conv.Epilogue),
+                    };
+                    break;
+                }
+
+                case Ops.MaxPool:
+                {
+                    var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
+                    var pool = new PoolKernelSpec(inShape.C, inShape.H, inShape.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight);
+                    step.Pool = pool;
+                    step.Comment = string.Format(
+                        CultureInfo.InvariantCulture,
+                        "layer {0} '{1}': maxpool {2} -> [{3}, {4}, {5}], window {6}x{7}, stride {8}x{9}{10}",
+                        l.Index,
+                        l.Name,
+                        inShape.Describe(),
+                        inShape.C,
+                        pool.OutH,
+                        pool.OutW,
+                        pool.KH,
+                        pool.KW,
+                        pool.SH,
+                        pool.SW,
+                        pool.HasPadding ? string.Format(CultureInfo.InvariantCulture, ", pad [{0}, {1}, {2}, {3}]", pool.PadTop, pool.PadLeft, pool.PadBottom, pool.PadRight) : string.Empty);
+                    break;
+                }
+
+                case Ops.Flatten:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} values (same memory order)", l.Index, l.Name, sizes[i]);
+                    break;
+                case Ops.Softmax:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': softmax over {2} values", l.Index, l.Name, sizes[i]);
+                    break;
                 case Ops.Relu:
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': relu", l.Index, l.Name);
                     break;
@@ -597,12 +800,23 @@ public static class ModelPlanner
             {
                 program.Values[step.Residual].LastUse = s;
             }
+
+            if (step.Temp >= 0)
+            {
+                program.Values[step.Temp].LastUse = s;
+            }
         }
 
         var slots = new List<Slot>();
         for (var s = 0; s < program.Steps.Count; s++)
         {
             var step = program.Steps[s];
+            if (step.Temp >= 0)
+            {
+                // Scratch of the step itself: live only while it runs, so never shared with its source or destination.
+                Place(program, slots, step.Temp, s);
+            }
+
             var dst = program.Values[step.Destination];
             if (dst.Buffer.Kind == BufferKind.Output)
             {
@@ -610,25 +824,17 @@ public static class ModelPlanner
             }
 
             var src = program.Values[step.Source];
-            var inPlace = step.Kernel is null && step.Chunks is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            var inPlace = step.Kernel is null && step.Chunks is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
             if (inPlace)
             {
                 dst.Slot = src.Slot;
+                slots[dst.Slot].Holder = step.Destination;
+                slots[dst.Slot].Size = Math.Max(slots[dst.Slot].Size, dst.Length);
             }
             else
             {
-                var free = slots.FindIndex(sl => program.Values[sl.Holder].LastUse < s);
-                if (free < 0)
-                {
-                    slots.Add(new Slot());
-                    free = slots.Count - 1;
-                }
-
-                dst.Slot = free;
+                Place(program, slots, step.Destination, s);
             }
-
-            slots[dst.Slot].Holder = step.Destination;
-            slots[dst.Slot].Size = Math.Max(slots[dst.Slot].Size, dst.Length);
         }
 
         var offset = 0;
@@ -646,6 +852,22 @@ public static class ModelPlanner
                 v.Buffer = new BufferRef(BufferKind.Scratch, slots[v.Slot].Offset, v.Length);
             }
         }
+    }
+
+    /// <summary>Puts a value into the first slot whose holder is dead before step <paramref name="s"/>, or a new slot.</summary>
+    private static void Place(Program program, List<Slot> slots, int value, int s)
+    {
+        var free = slots.FindIndex(sl => program.Values[sl.Holder].LastUse < s);
+        if (free < 0)
+        {
+            slots.Add(new Slot());
+            free = slots.Count - 1;
+        }
+
+        var v = program.Values[value];
+        v.Slot = free;
+        slots[free].Holder = value;
+        slots[free].Size = Math.Max(slots[free].Size, v.Length);
     }
 
     private sealed class Program
@@ -711,6 +933,13 @@ public static class ModelPlanner
 
         public KernelSpec? Kernel { get; set; }
 
+        public ConvKernelSpec? Conv { get; set; }
+
+        public PoolKernelSpec? Pool { get; set; }
+
+        /// <summary>The value of the step's own scratch (conv2d), or -1.</summary>
+        public int Temp { get; set; } = -1;
+
         public long WeightOffset { get; set; }
 
         public long ScaleOffset { get; set; }
@@ -729,7 +958,8 @@ public static class ModelPlanner
 
         public ChunkRoute? Route { get; set; }
 
-        public long LiveFloats(List<Value> values) => values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0);
+        public long LiveFloats(List<Value> values) =>
+            values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0) + (Temp >= 0 ? values[Temp].Length : 0);
 
         public PlanStep ToPlanStep(List<Value> values)
         {
@@ -746,6 +976,9 @@ public static class ModelPlanner
                 BetaOffset = BetaOffset,
                 Length = values[Destination].Length,
                 EpsLiteral = FloatLiteral.Format(Eps),
+                Conv = Conv,
+                Pool = Pool,
+                Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
             };
             if (Chunks is null || Route is null)
             {

@@ -26,6 +26,18 @@ public sealed record PlanStep(
 
     public string EpsLiteral { get; init; } = "0f";
 
+    /// <summary>conv2d: the generated convolution kernel this step calls.</summary>
+    public ConvKernelSpec? Conv { get; init; }
+
+    /// <summary>maxpool: the generated pooling kernel this step calls.</summary>
+    public PoolKernelSpec? Pool { get; init; }
+
+    /// <summary>Scratch the step uses while it runs (conv2d: padded input and decoded filters), or none.</summary>
+    public BufferRef Temp { get; init; } = BufferRef.None;
+
+    /// <summary>The step writes where it reads (a flatten then moves no data).</summary>
+    public bool InPlace => Source == Destination;
+
     /// <summary>The chunks of a chunked linear layer (empty otherwise), in order.</summary>
     public EquatableArray<ChunkCall> Chunks { get; init; } = EquatableArray<ChunkCall>.Empty;
 

@@ -30,7 +30,7 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
             placed[i] = e;
             canonical.Append(string.Format(
                 CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}\n",
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}{14}\n",
                 e.Name,
                 e.TensorName,
                 e.Kind,
@@ -44,7 +44,8 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
                 e.ColStart,
                 e.TensorRows,
                 e.TensorCols,
-                e.Derived));
+                e.Derived,
+                e.RowMajor ? "|row-major" : string.Empty));
         }
 
         canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));

@@ -45,13 +45,18 @@ internal static class InspectCommand
     public static InspectReport Build(ManifestSpec spec, ModelPlan plan)
     {
         var layers = spec.Layers
-            .Where(l => l.Op is Ops.Linear or Ops.LayerNorm)
+            .Where(l => l.Op is Ops.Linear or Ops.LayerNorm or Ops.Conv2d)
             .Select(l =>
             {
                 var entries = plan.Layout.Entries.Where(e => e.Layer == l.Name).ToList();
                 var weightBytes = entries.Where(e => !e.Name.EndsWith(".bias", StringComparison.Ordinal)).Sum(e => e.Length);
-                var weights = l.Op == Ops.Linear ? (long)l.In * l.Out : l.Dim;
-                var format = l.Op == Ops.Linear ? l.Quant!.Format : "f32";
+                var weights = l.Op switch
+                {
+                    Ops.Linear => (long)l.In * l.Out,
+                    Ops.Conv2d => (long)l.OutChannels * l.FilterLength,
+                    _ => l.Dim,
+                };
+                var format = l.Op is Ops.Linear or Ops.Conv2d ? l.Quant!.Format : "f32";
                 InspectChunk[] chunks;
                 if (Chunking.IsChunked(l))
                 {
@@ -68,7 +73,7 @@ internal static class InspectCommand
                 }
                 else
                 {
-                    chunks = new[] { new InspectChunk(0, format, l.Op == Ops.Linear ? l.Out : 1, weightBytes) { BitsPerWeight = Math.Round(weightBytes * 8.0 / weights, 4) } };
+                    chunks = new[] { new InspectChunk(0, format, l.Op switch { Ops.Linear => l.Out, Ops.Conv2d => l.OutChannels, _ => 1 }, weightBytes) { BitsPerWeight = Math.Round(weightBytes * 8.0 / weights, 4) } };
                 }
 
                 return new InspectLayer(l.Name, l.Op, format, Math.Round(weightBytes * 8.0 / weights, 4), entries.Sum(e => e.Length), chunks);

@@ -6,8 +6,8 @@ namespace CodeGenChunk.Tool.Packing;
 
 /// <summary>
 /// Deterministic, seeded float32 weights for every tensor a manifest needs — for samples and
-/// tests that must not commit megabytes of weights. Linear layers get PyTorch's default
-/// initialisation, U(-1/sqrt(in), 1/sqrt(in)); LayerNorm gets gamma near 1 and beta near 0.
+/// tests that must not commit megabytes of weights. Linear and conv2d layers get PyTorch's default
+/// initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)); LayerNorm gets gamma near 1 and beta near 0.
 /// SplitMix64 makes the values identical on every machine and runtime.
 /// </summary>
 public static class SyntheticWeights
@@ -33,6 +33,19 @@ public static class SyntheticWeights
                     if (l.Bias)
                     {
                         tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.Out }, Uniform(ref rng, l.Out, -bound, bound)));
+                    }
+
+                    break;
+                }
+
+                case Ops.Conv2d:
+                {
+                    // PyTorch's default for Conv2d too: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = inChannels * kH * kW.
+                    var bound = 1f / MathF.Sqrt(l.FilterLength);
+                    tensors.Add((l.WeightsPrefix + ".weight", new long[] { l.OutChannels, l.InChannels, l.KernelH, l.KernelW }, Uniform(ref rng, (long)l.OutChannels * l.FilterLength, -bound, bound)));
+                    if (l.Bias)
+                    {
+                        tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.OutChannels }, Uniform(ref rng, l.OutChannels, -bound, bound)));
                     }
 
                     break;

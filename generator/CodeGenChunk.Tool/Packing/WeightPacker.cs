@@ -67,7 +67,9 @@ public static class WeightPacker
                 continue;
             }
 
-            var expected = entry.TensorRows == 1 && entry.Kind == EntryKind.F32 ? new long[] { entry.TensorCols } : new long[] { entry.TensorRows, entry.TensorCols };
+            var expected = layer.Op == Ops.Conv2d && entry.Name != layer.Name + ".bias"
+                ? new long[] { layer.OutChannels, layer.InChannels, layer.KernelH, layer.KernelW }
+                : entry.TensorRows == 1 && entry.Kind == EntryKind.F32 ? new long[] { entry.TensorCols } : new long[] { entry.TensorRows, entry.TensorCols };
             if (!tensor.Shape.SequenceEqual(expected))
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.TensorShape, layer.OutSpan ?? layer.DimSpan ?? span, entry.TensorName, sourceName, tensor.ShapeText, layer.Name, "[" + string.Join(", ", expected) + "]"));
@@ -108,9 +110,10 @@ public static class WeightPacker
             byte[] bytes;
             if (entry.Kind == EntryKind.F32)
             {
-                // A linear layer's matrix is stored row-blocked in slices of 16 floats, as its kernel reads it.
+                // A linear layer's matrix is stored row-blocked in slices of 16 floats, as its kernel reads it;
+                // a conv2d filter bank row by row.
                 var raw = MemoryMarshal.AsBytes(values.AsSpan());
-                bytes = entry.Rows > 1 ? RowBlocked(raw, entry.Rows, entry.Cols * 4, 64) : raw.ToArray();
+                bytes = entry.Rows > 1 && !entry.RowMajor ? RowBlocked(raw, entry.Rows, entry.Cols * 4, 64) : raw.ToArray();
             }
             else
             {
@@ -225,7 +228,8 @@ public static class WeightPacker
                 var q = new sbyte[rows * cols];
                 var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
                 Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
-                return new[] { RowBlocked(MemoryMarshal.AsBytes(q.AsSpan()), rows, cols, g), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+                var values = MemoryMarshal.AsBytes(q.AsSpan());
+                return new[] { entry.RowMajor ? values.ToArray() : RowBlocked(values, rows, cols, g), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
             case WeightFormats.F16:
@@ -256,7 +260,7 @@ public static class WeightPacker
 
                 // The kernels read a row block's 16-byte blocks side by side: interleave them.
                 var rowBytes = (int)WeightFormats.WeightBytesPerRow(entry.Format, cols, g);
-                return new[] { RowBlocked(packed, rows, rowBytes, 16), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+                return new[] { entry.RowMajor ? packed : RowBlocked(packed, rows, rowBytes, 16), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
             case WeightFormats.Base11:

@@ -37,6 +37,13 @@ public sealed class SchemaTests
         "CGC0026 policy without chunks",
         "CGC0026 formats do not match thresholds",
         "CGC0027 policy not calibrated",
+        "CGC0040 non-CHW input for conv2d",
+        "CGC0040 maxpool after flatten",
+        "CGC0041 conv2d inChannels does not match",
+        "CGC0042 window larger than the padded input",
+        "CGC0043 maxpool padding as large as the window",
+        "CGC0007 linear in does not match a flattened [C, H, W]",
+        "CGC0015 conv2d groupSize larger than a filter",
     };
 
     private static readonly Lazy<SchemaValidator> Validator = new(() => SchemaValidator.Parse(File.ReadAllText(RepoPaths.Schema)));
@@ -159,6 +166,9 @@ public sealed class SchemaTests
     [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "relu", "inplace": true } ] }""", "$.layers[0]: matches 0 of oneOf")]
     [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "quant": { "format": "int8", "policy": { "by": "luck" } }, "layers": [ { "op": "relu" } ] }""", "$.quant.policy.by: \"luck\" is not one of")]
     [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [4] }, "layers": [ { "op": "linear", "name": "a", "in": 4, "out": 2, "chunks": { "count": 2, "activity": "guess" } } ] }""", "$.layers[0]: matches 0 of oneOf")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [1, 8, 8] }, "layers": [ { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 2, "kernel": [3, 3], "pad": [1, 1] } ] }""", "$.layers[0]: matches 0 of oneOf")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [1, 8, 8] }, "layers": [ { "op": "maxpool", "kernel": [2, 0] } ] }""", "$.layers[0]: matches 0 of oneOf")]
+    [DataRow("""{ "model": "M", "namespace": "N", "weights": { "source": "w" }, "input": { "shape": [1, 8, 8] }, "layers": [ { "op": "flatten", "axis": 1 } ] }""", "$.layers[0]: matches 0 of oneOf")]
     public void SchemaNamesTheOffendingValue(string manifest, string expected)
     {
         var errors = Validator.Value.Validate(manifest);
