@@ -116,6 +116,52 @@ for (var l = 0; l < offsets.Length; l++)
 }
 
 Console.WriteLine($"  whole model with scales and biases: {MnistMlpMixed.WeightBytes:N0} bytes vs f32 {MnistMlp.WeightBytes:N0} bytes: {100.0 * (1 - ((double)MnistMlpMixed.WeightBytes / MnistMlp.WeightBytes)):0.0}% smaller");
+
+// mnist-8, the ONNX model zoo's CNN, imported by cgc import: all 10,000 digits (it was not trained on this split).
+var cnns = new List<(string Name, Action<float[], float[]> Run, long Bytes)>();
+var c32 = new Mnist8();
+var c8 = new Mnist8Int8();
+var c4 = new Mnist8Int4();
+var c11 = new Mnist8Base11();
+cnns.Add(("f32", (x, y) => c32.Run(x, y), Mnist8.WeightBytes));
+cnns.Add(("int8", (x, y) => c8.Run(x, y), Mnist8Int8.WeightBytes));
+cnns.Add(("int4", (x, y) => c4.Run(x, y), Mnist8Int4.WeightBytes));
+cnns.Add(("base11", (x, y) => c11.Run(x, y), Mnist8Base11.WeightBytes));
+Console.WriteLine();
+Console.WriteLine($"mnist-8 CNN (ONNX model zoo) over all {labels.Length} digits, pixels / 255");
+Console.WriteLine($"{"model",-14} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
+var cnnReference = new int[labels.Length];
+var cnnF32 = 0.0;
+for (var m = 0; m < cnns.Count; m++)
+{
+    int correct = 0, agree = 0;
+    for (var i = 0; i < labels.Length; i++)
+    {
+        for (var p = 0; p < Pixels; p++)
+        {
+            input[p] = images[(i * Pixels) + p] / 255f;
+        }
+
+        cnns[m].Run(input, logits);
+        var top = ArgMax(logits);
+        if (m == 0)
+        {
+            cnnReference[i] = top;
+        }
+
+        correct += top == labels[i] ? 1 : 0;
+        agree += top == cnnReference[i] ? 1 : 0;
+    }
+
+    var accuracy = 100.0 * correct / labels.Length;
+    if (m == 0)
+    {
+        cnnF32 = accuracy;
+    }
+
+    Console.WriteLine($"{cnns[m].Name,-14} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
+}
+
 return 0;
 
 static int ArgMax(float[] v)
