@@ -26,6 +26,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
 /// <item><c>--routing</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md).</item>
 /// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
+/// <item><c>--cnn</c>: runs <see cref="CnnBenchmarks"/> (the generated mnist-8-shaped CNN against ONNX Runtime) instead of BigNet; prints only.</item>
 /// </list>
 /// </remarks>
 internal static class Program
@@ -39,6 +40,7 @@ internal static class Program
         var quick = false;
         var sweep = false;
         var experiments = false;
+        var cnn = false;
         var noDocs = false;
         string? docs = null;
         for (var i = 0; i < args.Length; i++)
@@ -53,6 +55,9 @@ internal static class Program
                     break;
                 case "--experiments":
                     experiments = true;
+                    break;
+                case "--cnn":
+                    cnn = true;
                     break;
                 case "--ort-check":
                     return OrtCheck();
@@ -98,12 +103,18 @@ internal static class Program
                 .WithLaunchCount(1)
                 .WithWarmupCount(3)
                 .WithIterationCount(10)
-                .WithId("BigNet");
+                .WithId(cnn ? "Cnn" : "BigNet");
         var config = DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .WithOptions(ConfigOptions.JoinSummary)
             .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared))
             .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(40));
+
+        if (cnn)
+        {
+            var cnnSummary = BenchmarkRunner.Run<CnnBenchmarks>(config, rest.ToArray());
+            return cnnSummary.HasCriticalValidationErrors || cnnSummary.Reports.Any(r => !r.Success) ? 1 : 0;
+        }
 
         var loadBefore = MachineInfo.LoadAverage();
         var watch = Stopwatch.StartNew();

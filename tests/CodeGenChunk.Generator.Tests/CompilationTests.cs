@@ -36,6 +36,31 @@ public sealed class CompilationTests
     }
 
     [TestMethod]
+    [DataRow("conv.odd", "scalar")]
+    [DataRow("conv.odd", "v128")]
+    [DataRow("conv.odd", "v256")]
+    [DataRow("conv.odd", "v512")]
+    [DataRow("cnn.int8", "scalar")]
+    [DataRow("cnn.int8", "v128")]
+    [DataRow("cnn.int8", "v256")]
+    [DataRow("cnn.int8", "v512")]
+    public void ConvolutionalModelCompilesForEverySimdChoice(string model, string simd)
+    {
+        var text = File.ReadAllText(RepoPaths.InRoot("tests", "CodeGenChunk.Models.Tests", "Models", model + ".cgc.json"))
+            .Replace("\"input\":", "\"target\": { \"simd\": \"" + simd + "\" },\n  \"input\":", System.StringComparison.Ordinal);
+        var outcome = GeneratorHarness.Run(text);
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsEmpty(outcome.Diagnostics, string.Join("\n", outcome.Diagnostics));
+        Assert.IsTrue(outcome.SourceTexts.Any(s => s.HintName.EndsWith(".ConvKernels.g.cs", System.StringComparison.Ordinal)));
+
+        var compilation = GeneratorHarness.CreateCompilation(outcome.Sources.Select(s => s.SyntaxTree).ToArray());
+        using var image = new MemoryStream();
+        var emit = compilation.Emit(image);
+        var problems = compilation.GetDiagnostics().Concat(emit.Diagnostics).Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(d => d.ToString()).Distinct().ToList();
+        Assert.IsEmpty(problems, string.Join("\n", problems.Take(20)));
+    }
+
+    [TestMethod]
     public void OddNamesStayInsideCommentsAndStrings()
     {
         // A layer name with XML characters lands in a doc comment; a file name with braces and a quote

@@ -95,6 +95,52 @@ public sealed class LayoutAndPackingTests
     }
 
     [TestMethod]
+    public void Cnn_constants_equal_the_planner_and_filter_banks_are_packed_row_major()
+    {
+        var (spec, plan) = Load("cnn.int8");
+        Assert.AreEqual(CnnInt8.LayoutHash, plan.Layout.Hash);
+        Assert.AreEqual(CnnInt8.ScratchBytes, plan.ScratchFloats * 4);
+        Assert.AreEqual(CnnInt8.PeakRamBytes, plan.PeakRamBytes);
+        Assert.AreEqual(CnnInt8.MacsPerRun, plan.Macs);
+        Assert.AreEqual((8L * 28 * 28 * 25) + (16L * 14 * 14 * 200) + (256L * 10), plan.Macs);
+        Assert.AreEqual(1 * 28 * 28, plan.InputLength);
+        Assert.AreEqual(10, plan.OutputLength);
+
+        var packed = WeightPacker.Pack(spec, plan);
+        Assert.IsNotNull(packed.File);
+        CollectionAssert.AreEqual(packed.File, CnnInt8.EmbeddedWeights.Bytes.ToArray());
+
+        // conv2's filters as the matrix [16, 8 * 5 * 5], quantized and stored row after row (no row blocks).
+        var entries = plan.Layout.Entries.ToList();
+        var index = entries.FindIndex(e => e.Name == "conv2.weight.q");
+        var entry = entries[index];
+        Assert.IsTrue(entry.RowMajor);
+        Assert.AreEqual(16, entry.Rows);
+        Assert.AreEqual(200, entry.Cols);
+        var source = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Models", spec.Weights.Source));
+        var w = source.GetFloats(source.Tensors["conv2.weight"]).ToArray();
+        CollectionAssert.AreEqual(new long[] { 16, 8, 5, 5 }, source.Tensors["conv2.weight"].Shape.ToArray());
+        var q = new sbyte[16 * 200];
+        var scales = new float[16 * 4];
+        Formats.Int8GroupQuantizer.Quantize(w, 16, 200, 64, q, scales);
+        var (offset, length) = Formats.ChunkFileValidator.GetEntry(packed.File, index);
+        CollectionAssert.AreEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan()).ToArray(), packed.File.AsSpan((int)offset, (int)length).ToArray());
+    }
+
+    [TestMethod]
+    public void Conv_weight_of_the_wrong_shape_is_CGC0013()
+    {
+        var tensors = SyntheticWeights.Create(Load("cnn.f32").Spec, 1)
+            .Select(t => t.Name == "conv1.weight" ? (t.Name, new long[] { 8, 25 }, t.Values) : t)
+            .ToList();
+        var d = PackWith(tensors, "cnn.f32");
+        Assert.AreEqual("CGC0013", d.Info.Id);
+        Assert.Contains("[8, 25]", d.Message);
+        Assert.Contains("[8, 1, 5, 5]", d.Message);
+        AssertAt(d, "8, \"kernel\"");
+    }
+
+    [TestMethod]
     public void NaN_weight_is_CGC0022_with_the_index()
     {
         var tensors = TinyTensors();
@@ -126,9 +172,9 @@ public sealed class LayoutAndPackingTests
         Assert.AreEqual("CGC0020", result.Diagnostics[0].Info.Id);
     }
 
-    private static Model.Diagnostics.ManifestDiagnostic PackWith(IReadOnlyList<(string, long[], float[])> tensors)
+    private static Model.Diagnostics.ManifestDiagnostic PackWith(IReadOnlyList<(string, long[], float[])> tensors, string baseName = "tiny.file")
     {
-        var (spec, plan) = Load("tiny.file");
+        var (spec, plan) = Load(baseName);
         var path = WriteWeights(tensors);
         try
         {

@@ -33,4 +33,29 @@ public sealed record PoolKernelSpec(int C, int H, int W, int KH, int KW, int SH,
 
     /// <summary>Windows small enough to unroll (at most 16 cells).</summary>
     public bool Unrolled => !HasPadding && KH * KW <= 16;
+
+    /// <summary>
+    /// Windows two columns wide, two apart, unpadded (the usual 2x2 stride-2 pooling): vector paths take the
+    /// maximum of a column pair inside a 64-bit lane and narrow the lanes, so a row is pooled a vector at a time.
+    /// </summary>
+    public bool PairColumns => !HasPadding && KW == 2 && SW == 2 && OutW >= 4;
+
+    /// <summary>Outputs per vector of the pair-column code on a path of <paramref name="lanes"/> floats: the widest of 16, 8, 4 that fits it and the row, or 0 (scalar).</summary>
+    public int PairLanes(int lanes)
+    {
+        if (!PairColumns)
+        {
+            return 0;
+        }
+
+        foreach (var l in new[] { 16, 8, 4 })
+        {
+            if (l <= lanes && l <= OutW)
+            {
+                return l;
+            }
+        }
+
+        return 0;
+    }
 }

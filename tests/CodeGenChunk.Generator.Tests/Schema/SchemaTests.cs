@@ -191,6 +191,32 @@ public sealed class SchemaTests
         Assert.Contains("public const int InputLength = 784;", outcome.Sources[0].SourceText.ToString());
     }
 
+    [TestMethod]
+    public void EveryDocumentedManifestValidatesAndGenerates()
+    {
+        var doc = File.ReadAllText(RepoPaths.InRoot("docs", "manifest.md"));
+        var count = 0;
+        for (var start = doc.IndexOf("```json\n", StringComparison.Ordinal); start >= 0; start = doc.IndexOf("```json\n", start, StringComparison.Ordinal))
+        {
+            start += "```json\n".Length;
+            var example = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+            if (!example.TrimStart().StartsWith("{\n  \"$schema\"", StringComparison.Ordinal))
+            {
+                continue; // a fragment, not a whole manifest
+            }
+
+            count++;
+            var errors = Validator.Value.Validate(example);
+            Assert.IsEmpty(errors, string.Join("\n", errors));
+            var outcome = GeneratorHarness.Run(example);
+            GeneratorAssert.DidNotCrash(outcome);
+            Assert.IsTrue(outcome.Diagnostics.All(d => d.Severity != Microsoft.CodeAnalysis.DiagnosticSeverity.Error), string.Join("\n", outcome.Diagnostics));
+            Assert.IsNotEmpty(outcome.Sources);
+        }
+
+        Assert.IsGreaterThanOrEqualTo(2, count, "docs/manifest.md shows an MLP and a CNN manifest");
+    }
+
     /// <summary>Every *.cgc.json of the source tree (not under bin/ or obj/).</summary>
     internal static List<string> RepositoryManifests() =>
         Directory.EnumerateFiles(RepoPaths.Root, "*.cgc.json", SearchOption.AllDirectories)
