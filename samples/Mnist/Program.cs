@@ -2,9 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.IO.Compression;
 using System.Linq;
 using Samples.Mnist;
+using Samples.MnistTrain;
 
 // The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing, over the 2,000 held-out
 // digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
@@ -17,25 +17,24 @@ using Samples.Mnist;
 //       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var root = FindRoot();
-var (images, labels) = Load(Path.Combine(root, "samples", "data", "mnist"));
-const int Pixels = 784;
+var digits = MnistDigits.Load(Path.Combine(root, "samples", "data", "mnist"));
+var labels = digits.Labels;
+const int Pixels = MnistDigits.Pixels;
 
 if (args.Length == 2 && args[0] == "--write-calibration")
 {
     using var file = File.Create(args[1]);
     var written = 0;
+    var pixels = new float[Pixels];
     for (var i = 0; i < labels.Length && written < 512; i++)
     {
-        if (i % 5 == 4)
+        if (MnistDigits.IsHeldOut(i))
         {
             continue;
         }
 
-        foreach (var b in images.AsSpan(i * Pixels, Pixels))
-        {
-            file.Write(BitConverter.GetBytes(b / 255f));
-        }
-
+        digits.CopyScaled(i, pixels);
+        file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pixels.AsSpan()));
         written++;
     }
 
@@ -60,7 +59,7 @@ Add("proxy k=6/12", new MnistMlpProxy6(), (m, x, y) => m.Run(x, y), m => m.LastR
 Add("proxy k=4/12", new MnistMlpProxy4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy4.WeightBytes, MnistMlpProxy4.MacsPerRun);
 Add("proxy k=3/12", new MnistMlpProxy3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy3.WeightBytes, MnistMlpProxy3.MacsPerRun);
 
-var heldOut = Enumerable.Range(0, labels.Length).Where(i => i % 5 == 4).ToArray();
+var heldOut = Enumerable.Range(0, labels.Length).Where(MnistDigits.IsHeldOut).ToArray();
 var input = new float[Pixels];
 var logits = new float[10];
 var reference = new int[heldOut.Length];
@@ -75,10 +74,7 @@ for (var m = 0; m < models.Count; m++)
     for (var n = 0; n < heldOut.Length; n++)
     {
         var i = heldOut[n];
-        for (var p = 0; p < Pixels; p++)
-        {
-            input[p] = images[(i * Pixels) + p] / 255f;
-        }
+        digits.CopyScaled(i, input);
 
         run(input, logits);
         macSum += macs();
@@ -137,10 +133,7 @@ for (var m = 0; m < cnns.Count; m++)
     int correct = 0, agree = 0;
     for (var i = 0; i < labels.Length; i++)
     {
-        for (var p = 0; p < Pixels; p++)
-        {
-            input[p] = images[(i * Pixels) + p] / 255f;
-        }
+        digits.CopyScaled(i, input);
 
         cnns[m].Run(input, logits);
         var top = ArgMax(logits);
@@ -176,15 +169,6 @@ static int ArgMax(float[] v)
     }
 
     return best;
-}
-
-static (byte[] Images, byte[] Labels) Load(string dir)
-{
-    var labels = File.ReadAllBytes(Path.Combine(dir, "labels-u8.bin"));
-    using var gz = new GZipStream(File.OpenRead(Path.Combine(dir, "images-u8.bin.gz")), CompressionMode.Decompress);
-    using var images = new MemoryStream();
-    gz.CopyTo(images);
-    return (images.ToArray(), labels);
 }
 
 static string FindRoot()

@@ -526,22 +526,16 @@ public static class ModelPlanner
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
                     var kernel = new KernelSpec(format, l.In, l.Out, grouped ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
-                    var weightSuffix = format switch
-                    {
-                        "f32" => ".weight",
-                        "f16" => ".weight.f16",
-                        "base11" => ".weight.b11",
-                        _ => ".weight.q",
-                    };
+                    var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, format);
                     step = new Step(last.Name, l.Op)
                     {
                         ReportName = l.Name,
                         Source = current,
                         Residual = residual,
                         Kernel = kernel,
-                        WeightOffset = offsets[l.Name + weightSuffix],
-                        ScaleOffset = format == "base11" ? offsets[l.Name + ".weight.min"] : grouped ? offsets[l.Name + ".weight.scale"] : 0,
-                        Scale2Offset = format == "base11" ? offsets[l.Name + ".weight.range"] : 0,
+                        WeightOffset = weightOffset,
+                        ScaleOffset = scaleOffset,
+                        Scale2Offset = scale2Offset,
                         BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
                         Comment = string.Format(
                             CultureInfo.InvariantCulture,
@@ -587,22 +581,16 @@ public static class ModelPlanner
                         grouped ? l.Quant.GroupSize : 0,
                         l.Bias,
                         relu);
-                    var weightSuffix = format switch
-                    {
-                        "f32" => ".weight",
-                        "f16" => ".weight.f16",
-                        "base11" => ".weight.b11",
-                        _ => ".weight.q",
-                    };
+                    var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, format);
                     step = new Step(last.Name, l.Op)
                     {
                         ReportName = l.Name,
                         Source = current,
                         Conv = conv,
                         Temp = program.NewValue(conv.TempFloats, BufferKind.None),
-                        WeightOffset = offsets[l.Name + weightSuffix],
-                        ScaleOffset = format == "base11" ? offsets[l.Name + ".weight.min"] : grouped ? offsets[l.Name + ".weight.scale"] : 0,
-                        Scale2Offset = format == "base11" ? offsets[l.Name + ".weight.range"] : 0,
+                        WeightOffset = weightOffset,
+                        ScaleOffset = scaleOffset,
+                        Scale2Offset = scale2Offset,
                         BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
                         Comment = string.Format(
                             CultureInfo.InvariantCulture,
@@ -682,13 +670,23 @@ public static class ModelPlanner
         return program;
     }
 
-    private static string Suffix(string format) => format switch
+    /// <summary>
+    /// Offsets of a matrix's entries (see <see cref="MatrixEntries"/>): its values, its scales (base11: minima),
+    /// and base11's ranges; 0 for an entry the format does not have.
+    /// </summary>
+    private static (long Weights, long Scales, long Scales2) MatrixOffsets(Dictionary<string, long> offsets, string prefix, string format)
     {
-        "f32" => ".weight",
-        "f16" => ".weight.f16",
-        "base11" => ".weight.b11",
-        _ => ".weight.q",
-    };
+        var values = format switch
+        {
+            "f32" => ".weight",
+            "f16" => ".weight.f16",
+            "base11" => ".weight.b11",
+            _ => ".weight.q",
+        };
+        return format == "base11"
+            ? (offsets[prefix + values], offsets[prefix + ".weight.min"], offsets[prefix + ".weight.range"])
+            : (offsets[prefix + values], WeightFormats.IsGrouped(format) ? offsets[prefix + ".weight.scale"] : 0, 0);
+    }
 
     /// <summary>A chunked linear layer: one kernel call per chunk, and the routing that picks them (docs/routing.md).</summary>
     private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, ref int hitOffset)
@@ -703,8 +701,7 @@ public static class ModelPlanner
         {
             var (format, group) = Chunking.FormatOf(l, i);
             formats.Add(format);
-            var prefix = Chunking.ChunkPrefix(l, i);
-            var grouped = WeightFormats.IsGrouped(format);
+            var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, Chunking.ChunkPrefix(l, i), format);
             var (start, length) = parts[i];
 
             // Output chunks own their rows: the whole epilogue fuses, unless "exact" must see W_i x first.
@@ -719,9 +716,9 @@ public static class ModelPlanner
                 start,
                 length,
                 kernel,
-                offsets[prefix + Suffix(format)],
-                format == "base11" ? offsets[prefix + ".weight.min"] : grouped ? offsets[prefix + ".weight.scale"] : 0,
-                format == "base11" ? offsets[prefix + ".weight.range"] : 0,
+                weightOffset,
+                scaleOffset,
+                scale2Offset,
                 output && l.Bias ? offsets[l.Name + ".bias"] + (4L * start) : 0,
                 (long)length * (output ? l.In : l.Out)));
         }
@@ -748,13 +745,13 @@ public static class ModelPlanner
         {
             var pf = c.ProxyFormat;
             var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;
-            var prefix = l.Name + ".proxy";
+            var (proxyWeights, proxyScales, proxyScales2) = MatrixOffsets(offsets, l.Name + ".proxy", pf);
             route = route with
             {
                 ProxyKernel = new KernelSpec(pf, l.In, c.Count * c.ProxyRank, pg, false, false, false),
-                ProxyWeightOffset = offsets[prefix + Suffix(pf)],
-                ProxyScaleOffset = pf == "base11" ? offsets[prefix + ".weight.min"] : WeightFormats.IsGrouped(pf) ? offsets[prefix + ".weight.scale"] : 0,
-                ProxyScale2Offset = pf == "base11" ? offsets[prefix + ".weight.range"] : 0,
+                ProxyWeightOffset = proxyWeights,
+                ProxyScaleOffset = proxyScales,
+                ProxyScale2Offset = proxyScales2,
             };
         }
 
