@@ -7,13 +7,15 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (import models, pack weights, synthesize test weights, inspect layouts, calibrate precision policies).")
+        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (import models, pack weights, synthesize test weights, inspect layouts, calibrate precision policies, evaluate and plot accuracy).")
         {
             ImportCommand.Create(),
             PackCommand.Create(),
             SynthCommand.Create(),
             InspectCommand.Create(),
             CalibrateCommand.Create(),
+            EvalCommand.Create(),
+            ReportCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
