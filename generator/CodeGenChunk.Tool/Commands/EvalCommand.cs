@@ -118,8 +118,9 @@ internal static class EvalCommand
 
     private static EvalRunner.Variant ParseVariant(string text)
     {
-        var eq = text.IndexOf('=');
-        if (eq > 0)
+        // "label=path": the last '=' splits, so labels may hold one ("k=6/12"); an existing file is always a path.
+        var eq = text.LastIndexOf('=');
+        if (eq > 0 && !File.Exists(text))
         {
             return new EvalRunner.Variant(text[..eq], text[(eq + 1)..]);
         }

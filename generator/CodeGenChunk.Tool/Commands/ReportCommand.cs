@@ -107,11 +107,18 @@ internal static class ReportCommand
             }
         }
 
-        plot.Axes.Margins(0.12, 0.08);
+        // Room on the right for the point labels (text does not count in autoscaling).
+        var all = runs.SelectMany(r => r.Run.Variants).ToArray();
+        var (low, high) = (all.Min(x), all.Max(x));
+        var span = Math.Max(high - low, 1);
+        plot.Axes.SetLimitsX(low - (0.05 * span), high + (0.22 * span));
+        var (bottom, top) = (all.Min(v => v.Top1), all.Max(v => v.Top1));
+        var rise = Math.Max(top - bottom, 1);
+        plot.Axes.SetLimitsY(bottom - (0.06 * rise), top + (0.06 * rise));
         plot.Title("top-1 accuracy vs " + xLabel.Split(',')[0]);
         plot.XLabel(xLabel);
         plot.YLabel("top-1 accuracy (%)");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Bottom);
         return Save(plot, directory, file, format, 900, 600);
     }
 
