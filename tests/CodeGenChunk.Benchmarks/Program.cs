@@ -24,7 +24,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
-/// <item><c>--routing</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md).</item>
+/// <item><c>--routing [BenchmarkDotNet arguments]</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md); e.g. <c>--routing --anyCategories int8</c>.</item>
 /// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
 /// <item><c>--cnn</c>: runs <see cref="CnnBenchmarks"/> (the generated mnist-8-shaped CNN against ONNX Runtime) instead of BigNet; prints only.</item>
 /// </list>
@@ -66,7 +66,7 @@ internal static class Program
                     var routing = BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance
                         .AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
                             .WithWarmupCount(5).WithIterationCount(20).WithId("routing").AsDefault())
-                        .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared)));
+                        .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared)), args[(i + 1)..]);
                     return routing.Reports.Any(r => !r.Success) ? 1 : 0;
                 case "--no-docs":
                     noDocs = true;

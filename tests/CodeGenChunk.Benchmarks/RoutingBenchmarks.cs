@@ -22,6 +22,8 @@ public class RoutingBenchmarks
     private RoutingInputNoneInt8 _inputNoneInt8 = null!;
     private RoutingProxyInt8 _proxyInt8 = null!;
     private RoutingProxyNoneInt8 _proxyNoneInt8 = null!;
+    private RoutingProxyBitsInt8 _proxyBitsInt8 = null!;
+    private RoutingProxyBitsNoneInt8 _proxyBitsNoneInt8 = null!;
     private RoutingExactInt8 _exactInt8 = null!;
     private RoutingDenseF32 _denseF32 = null!;
     private RoutingInputF32 _inputF32 = null!;
@@ -45,6 +47,8 @@ public class RoutingBenchmarks
         _inputNoneInt8 = new RoutingInputNoneInt8();
         _proxyInt8 = new RoutingProxyInt8();
         _proxyNoneInt8 = new RoutingProxyNoneInt8();
+        _proxyBitsInt8 = new RoutingProxyBitsInt8();
+        _proxyBitsNoneInt8 = new RoutingProxyBitsNoneInt8();
         _exactInt8 = new RoutingExactInt8();
         _denseF32 = new RoutingDenseF32();
         _inputF32 = new RoutingInputF32();
@@ -73,6 +77,14 @@ public class RoutingBenchmarks
     [Benchmark(Description = "proxy estimate+select only")]
     [BenchmarkCategory("int8")]
     public void ProxyNoneInt8() => _proxyNoneInt8.Run(_input, _output);
+
+    [Benchmark(Description = "proxy (int1 rank-2 sketch) k=3")]
+    [BenchmarkCategory("int8")]
+    public void ProxyBitsInt8() => _proxyBitsInt8.Run(_input, _output);
+
+    [Benchmark(Description = "proxy (int1 rank-2 sketch) estimate+select only")]
+    [BenchmarkCategory("int8")]
+    public void ProxyBitsNoneInt8() => _proxyBitsNoneInt8.Run(_input, _output);
 
     [Benchmark(Description = "exact k=3")]
     [BenchmarkCategory("int8")]

@@ -39,6 +39,42 @@ public sealed class RoutingTests
     }
 
     [TestMethod]
+    [DataRow(KernelPath.Auto)]
+    [DataRow(KernelPath.Vector256)]
+    [DataRow(KernelPath.Vector128)]
+    [DataRow(KernelPath.Scalar)]
+    public void Int8_column_panels_select_count_and_compute_like_the_reference(KernelPath path)
+    {
+        // fc1 (64-row panels, top 2 of 4), fc2 (16-row panels, all 3), fc3 (16-row panels, top 1 of 2, residual).
+        Assert.AreEqual(3, Panels.ChunkedLayerNames.Length);
+        using var model = new Panels { KernelPath = path };
+        var reference = new ReferenceInterpreter(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "panels.cgc.json"));
+        var output = new float[Panels.OutputLength];
+        var offsets = Panels.ChunkedLayerOffsets.ToArray();
+        for (var seed = 0; seed < 16; seed++)
+        {
+            var input = ModelHarness.RandomInput(Panels.InputLength, seed);
+            model.ResetChunkHits();
+            model.Run(input, output);
+            var expectedOutput = reference.Forward(input);
+            for (var l = 0; l < Panels.ChunkedLayerNames.Length; l++)
+            {
+                var expected = reference.LastSelection[Panels.ChunkedLayerNames[l]];
+                for (var c = 0; c < expected.Length; c++)
+                {
+                    Assert.AreEqual(expected[c] ? 1L : 0L, model.ChunkHits[offsets[l] + c], $"input {seed}, layer {Panels.ChunkedLayerNames[l]}, chunk {c}");
+                }
+            }
+
+            Assert.AreEqual(reference.LastMacs, model.LastRunMacs, $"input {seed}: MACs executed");
+            for (var o = 0; o < output.Length; o++)
+            {
+                Assert.AreEqual(expectedOutput[o], output[o], 1e-3f * (1 + Math.Abs(expectedOutput[o])), $"input {seed}, output {o}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void Routing_executes_fewer_macs_than_dense_and_counts_them()
     {
         using var model = new Routed();

@@ -63,6 +63,30 @@ public static class Chunking
     }
 
     /// <summary>Entry-name prefix of chunk <paramref name="index"/> ("fc1.c3").</summary>
+    /// <summary>
+    /// Rows of a column panel when the layer's input chunks are stored as panels (see <see cref="LayoutEntry.PanelRows"/>),
+    /// else 0: input-axis chunks that are all int8, over an output a multiple of 16 (64-row panels when it divides).
+    /// A panel kernel keeps a block of outputs in registers across every selected chunk: no horizontal sum and no
+    /// store per chunk and row, which is what a short input chunk's row costs otherwise.
+    /// </summary>
+    public static int PanelRows(LayerSpec l)
+    {
+        if (!IsChunked(l) || l.Chunks!.Axis != "input" || l.Out % 16 != 0)
+        {
+            return 0;
+        }
+
+        for (var i = 0; i < l.Chunks.Count; i++)
+        {
+            if (FormatOf(l, i).Format != "int8")
+            {
+                return 0;
+            }
+        }
+
+        return l.Out % 64 == 0 ? 64 : 16;
+    }
+
     public static string ChunkPrefix(LayerSpec l, int index) => l.Name + ".c" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>

@@ -86,4 +86,12 @@ public sealed record LayoutEntry(
     /// filter bank [OutC, InC·KH·KW], whose kernel reads (or decodes) whole filters.
     /// </summary>
     public bool RowMajor { get; init; }
+
+    /// <summary>
+    /// 0, or the int8 values are stored in column panels of this many rows (an input chunk of a layer whose chunks
+    /// are all int8, see <see cref="Chunking.PanelRows"/>): panel after panel, and in a panel column after column,
+    /// the panel's rows' codes of that column side by side; the scales panel after panel, group after group, the
+    /// panel's rows' scales of that group side by side.
+    /// </summary>
+    public int PanelRows { get; init; }
 }

@@ -36,7 +36,7 @@ public static class ModelPlanner
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
         var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!)
-            .Concat(steps.SelectMany(s => s.Chunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route is not { PanelRows: > 0 }).SelectMany(s => s.Chunks.Select(c => c.Kernel)))
             .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
             .Distinct().ToList();
         var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!).Distinct().ToList();
@@ -105,12 +105,13 @@ public static class ModelPlanner
                     {
                         var c = l.Chunks!;
                         var parts = Chunking.Split(l, c);
+                        var panels = Chunking.PanelRows(l);
                         for (var i = 0; i < parts.Length; i++)
                         {
                             var (format, group) = Chunking.FormatOf(l, i);
                             var chunkRows = c.Axis == "output" ? parts[i].Length : l.Out;
                             var chunkCols = c.Axis == "output" ? l.In : parts[i].Length;
-                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, chunkRows, chunkCols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty, rows, cols, false);
+                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, chunkRows, chunkCols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty, rows, cols, false, panels);
                         }
 
                         if (c.Routed && c.Activity == "proxy")
@@ -144,7 +145,7 @@ public static class ModelPlanner
     }
 
     /// <summary>The entries of one matrix (a layer's weights, one chunk of them, or a derived sketch) in its format.</summary>
-    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived, int sourceRows, int sourceCols, bool rowMajor)
+    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived, int sourceRows, int sourceCols, bool rowMajor, int panelRows = 0)
     {
         LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
             new(prefix + suffix, tensor, kind, rows, cols, g, length)
@@ -157,6 +158,7 @@ public static class ModelPlanner
                 SourceCols = sourceCols,
                 Derived = derived,
                 RowMajor = rowMajor,
+                PanelRows = panelRows,
             };
         switch (f)
         {
@@ -737,6 +739,7 @@ public static class ModelPlanner
             residual >= 0)
         {
             Routed = routed,
+            PanelRows = Chunking.PanelRows(l),
             ProxyRank = c.ProxyRank,
             Layer = l.Name,
             AllMacs = (long)l.In * l.Out,

@@ -100,6 +100,9 @@ public sealed record ChunkRoute(
     /// <summary>Whether chunks are skipped for some inputs (top-k or threshold) rather than all run.</summary>
     public bool Routed { get; init; }
 
+    /// <summary>0, or the input chunks are int8 column panels of this many rows, computed by one panel kernel (<see cref="Chunking.PanelRows"/>).</summary>
+    public int PanelRows { get; init; }
+
     public string Destination { get; init; } = "default";
 
     public string Residual { get; init; } = "default";

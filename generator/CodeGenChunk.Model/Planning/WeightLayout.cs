@@ -30,7 +30,7 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
             placed[i] = e;
             canonical.Append(string.Format(
                 CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}{14}\n",
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}{14}{15}\n",
                 e.Name,
                 e.TensorName,
                 e.Kind,
@@ -45,7 +45,8 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
                 e.TensorRows,
                 e.TensorCols,
                 e.Derived,
-                e.RowMajor ? "|row-major" : string.Empty));
+                e.RowMajor ? "|row-major" : string.Empty,
+                e.PanelRows > 0 ? "|panels:" + e.PanelRows.ToString(CultureInfo.InvariantCulture) : string.Empty));
         }
 
         canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));

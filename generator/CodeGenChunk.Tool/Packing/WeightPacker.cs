@@ -217,6 +217,47 @@ public static class WeightPacker
         return result;
     }
 
+    /// <summary>
+    /// int8 codes [rows][cols] as column panels of <paramref name="panelRows"/> rows (rows a multiple of it): panel after
+    /// panel, column after column, the panel's codes of the column side by side (see <see cref="LayoutEntry.PanelRows"/>).
+    /// </summary>
+    internal static byte[] Panels(ReadOnlySpan<byte> rowMajor, int rows, int cols, int panelRows)
+    {
+        var result = new byte[rowMajor.Length];
+        var written = 0;
+        for (var panel = 0; panel < rows; panel += panelRows)
+        {
+            for (var c = 0; c < cols; c++)
+            {
+                for (var r = 0; r < panelRows; r++)
+                {
+                    result[written++] = rowMajor[((panel + r) * cols) + c];
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Scales [rows][groups] as panels: panel after panel, group after group, the panel's rows' scales side by side.</summary>
+    internal static float[] PanelScales(ReadOnlySpan<float> scales, int rows, int groups, int panelRows)
+    {
+        var result = new float[scales.Length];
+        var written = 0;
+        for (var panel = 0; panel < rows; panel += panelRows)
+        {
+            for (var g = 0; g < groups; g++)
+            {
+                for (var r = 0; r < panelRows; r++)
+                {
+                    result[written++] = scales[((panel + r) * groups) + g];
+                }
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Encodes one tensor in its format: [values, scales or minima, ranges].</summary>
     private static byte[][] Encode(LayoutEntry entry, float[] w)
     {
@@ -229,6 +270,11 @@ public static class WeightPacker
                 var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
                 Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
                 var values = MemoryMarshal.AsBytes(q.AsSpan());
+                if (entry.PanelRows > 0)
+                {
+                    return new[] { Panels(values, rows, cols, entry.PanelRows), MemoryMarshal.AsBytes(PanelScales(scales, rows, Int8GroupQuantizer.GroupsPerRow(cols, g), entry.PanelRows)).ToArray() };
+                }
+
                 return new[] { entry.RowMajor ? values.ToArray() : RowBlocked(values, rows, cols, g), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
