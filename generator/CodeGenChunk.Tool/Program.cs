@@ -7,13 +7,14 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (import models, pack weights, synthesize test weights, inspect layouts, calibrate precision policies).")
+        var root = new RootCommand("cgc: the CodeGenChunk build-time tool (import models, pack weights, synthesize test weights, inspect layouts, calibrate precision policies, reorder hidden units for routing).")
         {
             ImportCommand.Create(),
             PackCommand.Create(),
             SynthCommand.Create(),
             InspectCommand.Create(),
             CalibrateCommand.Create(),
+            ReorderCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
