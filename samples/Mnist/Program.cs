@@ -78,13 +78,15 @@ Add("reordered input k=6/12", new MnistMlpReordInput6(), (m, x, y) => m.Run(x, y
 Add("reordered proxy k=6/12", new MnistMlpReordProxy6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordProxy6.WeightBytes, MnistMlpReordProxy6.MacsPerRun);
 Add("reordered zero-skip", new MnistMlpReordZeroSkip(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordZeroSkip.WeightBytes, MnistMlpReordZeroSkip.MacsPerRun);
 Add("reordered top-10/32", new MnistMlpReordTop10(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordTop10.WeightBytes, MnistMlpReordTop10.MacsPerRun);
+Add("reordered lowrank 12/32", new MnistMlpReordLowRank12(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordLowRank12.WeightBytes, MnistMlpReordLowRank12.MacsPerRun);
+Add("reordered lowrank 10/32", new MnistMlpReordLowRank10(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordLowRank10.WeightBytes, MnistMlpReordLowRank10.MacsPerRun);
 
 var heldOut = Enumerable.Range(0, labels.Length).Where(MnistDigits.IsHeldOut).ToArray();
 var input = new float[Pixels];
 var logits = new float[10];
 var reference = new int[heldOut.Length];
 Console.WriteLine($"MNIST MLP 784-512-512-10 over {heldOut.Length} held-out digits (index % 5 == 4)");
-Console.WriteLine($"{"model",-22} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
+Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
 var f32Accuracy = 0.0;
 for (var m = 0; m < models.Count; m++)
 {
@@ -115,7 +117,7 @@ for (var m = 0; m < models.Count; m++)
     }
 
     var meanMacs = (double)macSum / heldOut.Length;
-    Console.WriteLine($"{name,-22} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
+    Console.WriteLine($"{name,-23} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
 }
 
 // Seed 000, section 3: S = n_high·q_high + n_mid·q_mid + n_low·q_low, in bits per chunk-weight, against 32 bits for all.
@@ -145,7 +147,7 @@ cnns.Add(("int4", (x, y) => c4.Run(x, y), Mnist8Int4.WeightBytes));
 cnns.Add(("base11", (x, y) => c11.Run(x, y), Mnist8Base11.WeightBytes));
 Console.WriteLine();
 Console.WriteLine($"mnist-8 CNN (ONNX model zoo) over all {labels.Length} digits, pixels / 255");
-Console.WriteLine($"{"model",-22} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
+Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
 var cnnReference = new int[labels.Length];
 var cnnF32 = 0.0;
 for (var m = 0; m < cnns.Count; m++)
@@ -172,7 +174,7 @@ for (var m = 0; m < cnns.Count; m++)
         cnnF32 = accuracy;
     }
 
-    Console.WriteLine($"{cnns[m].Name,-22} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
+    Console.WriteLine($"{cnns[m].Name,-23} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
 }
 
 return 0;
