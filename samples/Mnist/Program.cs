@@ -6,8 +6,8 @@ using System.Linq;
 using Samples.Mnist;
 using Samples.MnistTrain;
 
-// The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing, over the 2,000 held-out
-// digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
+// The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing (also on its reordered
+// weights), over the 2,000 held-out digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
 // model, agreement with it, the MACs executed per digit and the weight bytes; then seed 000's size arithmetic on the
 // mixed model's real layers.
 //
@@ -15,6 +15,9 @@ using Samples.MnistTrain;
 //   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32
 //       writes the calibration inputs of mlp.mixed.cgc.json: the first 512 training digits, float32, pixels / 255;
 //       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32
+//   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-reorder.f32 --count 2000 --stride 4
+//       writes the inputs mlp.reordered.safetensors was reordered on: every 4th training digit (all classes);
+//       then: cgc reorder samples/Mnist/mlp.f32.cgc.json --inputs mnist-reorder.f32 --groups 32 --top-k 8 --out samples/Mnist/mlp.reordered.safetensors
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var root = FindRoot();
 var digits = MnistDigits.Load(Path.Combine(root, "samples", "data", "mnist"));
