@@ -7,9 +7,9 @@ using Samples.Mnist;
 using Samples.MnistTrain;
 
 // The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing (also on its reordered
-// weights), over the 2,000 held-out digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
-// model, agreement with it, the MACs executed per digit and the weight bytes; then seed 000's size arithmetic on the
-// mixed model's real layers.
+// weights), over the 2,000 held-out digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1
+// accuracy, the drop against the f32 model, agreement with it, the MACs executed per digit and the weight bytes; then
+// seed 000's size arithmetic on the mixed model's real layers.
 //
 //   dotnet run -c Release --project samples/Mnist                       # the table
 //   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32

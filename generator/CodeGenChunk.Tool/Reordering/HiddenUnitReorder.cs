@@ -19,8 +19,8 @@ namespace CodeGenChunk.Tool.Reordering;
 /// splits B's inputs (16-aligned):
 /// </para>
 /// <list type="number">
-/// <item>Each unit's activation over the N calibration inputs (after the ReLU) is a vector in R^N, scaled to unit length
-/// (a unit never active stays zero).</item>
+/// <item>Each unit's |activation| over the N calibration inputs (after the ReLUs) is a vector in R^N, scaled to unit
+/// length (a unit never active stays zero).</item>
 /// <item>Farthest-point start: the first group's seed is the unit of largest activation norm, each next seed the unit
 /// least similar (cosine) to every seed so far; each unit then goes to its most similar seed's group, as long as the
 /// group has room (all unit-group pairs by similarity, highest first).</item>
@@ -97,7 +97,8 @@ public static class HiddenUnitReorder
             {
                 if (activations.TryGetValue(layer.Name, out var rows))
                 {
-                    rows[n] = (float[])x.Clone();
+                    // |activation|: what seed 000's "input" estimator averages (after a ReLU, the activation itself).
+                    rows[n] = Array.ConvertAll(x, MathF.Abs);
                 }
             });
             progress?.Invoke(n + 1);
@@ -112,7 +113,7 @@ public static class HiddenUnitReorder
         return results;
     }
 
-    /// <summary>The order of one hidden layer's units (new position → old unit) from its activations [input][unit].</summary>
+    /// <summary>The order of one hidden layer's units (new position → old unit) from its |activations| [input][unit].</summary>
     public static Result Order(HiddenLayer layer, float[][] activations, int groups, int topK)
     {
         var units = layer.Units;
