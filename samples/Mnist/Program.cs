@@ -6,29 +6,45 @@ using System.Linq;
 using Samples.Mnist;
 using Samples.MnistTrain;
 
-// The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing, over the 2,000 held-out
-// digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1 accuracy, the drop against the f32
-// model, agreement with it, the MACs executed per digit and the weight bytes; then seed 000's size arithmetic on the
-// mixed model's real layers.
+// The MNIST MLP in every weight format, with mixed precision per chunk and with top-k routing (also on its reordered
+// weights), over the 2,000 held-out digits (index % 5 == 4; samples/MnistTrain trained on the others). Prints top-1
+// accuracy, the drop against the f32 model, agreement with it, the MACs executed per digit and the weight bytes; then
+// seed 000's size arithmetic on the mixed model's real layers.
 //
 //   dotnet run -c Release --project samples/Mnist                       # the table
 //   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32
 //       writes the calibration inputs of mlp.mixed.cgc.json: the first 512 training digits, float32, pixels / 255;
 //       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32
+//   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-reorder.f32 --count 2000 --stride 4
+//       writes the inputs mlp.reordered.safetensors was reordered on: every 4th training digit (all classes);
+//       then: cgc reorder samples/Mnist/mlp.f32.cgc.json --inputs mnist-reorder.f32 --groups 32 --top-k 8 --out samples/Mnist/mlp.reordered.safetensors
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var root = FindRoot();
 var digits = MnistDigits.Load(Path.Combine(root, "samples", "data", "mnist"));
 var labels = digits.Labels;
 const int Pixels = MnistDigits.Pixels;
 
-if (args.Length == 2 && args[0] == "--write-calibration")
+if (args.Length >= 2 && args[0] == "--write-calibration")
 {
-    using var file = File.Create(args[1]);
-    var written = 0;
-    var pixels = new float[Pixels];
-    for (var i = 0; i < labels.Length && written < 512; i++)
+    // --count N (default 512) training digits, every --stride S-th one (default 1: the first N). The digits are sorted
+    // by label, so the first 512 are all zeros; --count 2000 --stride 4 spreads them over every class.
+    int count = 512, stride = 1;
+    for (var a = 2; a + 1 < args.Length; a += 2)
     {
-        if (MnistDigits.IsHeldOut(i))
+        _ = args[a] switch
+        {
+            "--count" => count = int.Parse(args[a + 1], CultureInfo.InvariantCulture),
+            "--stride" => stride = int.Parse(args[a + 1], CultureInfo.InvariantCulture),
+            _ => throw new ArgumentException($"unknown option {args[a]} (expected --count N or --stride S)"),
+        };
+    }
+
+    using var file = File.Create(args[1]);
+    int written = 0, seen = 0;
+    var pixels = new float[Pixels];
+    for (var i = 0; i < labels.Length && written < count; i++)
+    {
+        if (MnistDigits.IsHeldOut(i) || seen++ % stride != 0)
         {
             continue;
         }
@@ -59,12 +75,21 @@ Add("proxy k=6/12", new MnistMlpProxy6(), (m, x, y) => m.Run(x, y), m => m.LastR
 Add("proxy k=4/12", new MnistMlpProxy4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy4.WeightBytes, MnistMlpProxy4.MacsPerRun);
 Add("proxy k=3/12", new MnistMlpProxy3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpProxy3.WeightBytes, MnistMlpProxy3.MacsPerRun);
 
+// The same MLP with its hidden units reordered by `cgc reorder` (mlp.reordered.safetensors: the same function, units that
+// fire together in the same chunk; docs/routing.md, "Reordering hidden units").
+Add("reordered input k=6/12", new MnistMlpReordInput6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordInput6.WeightBytes, MnistMlpReordInput6.MacsPerRun);
+Add("reordered proxy k=6/12", new MnistMlpReordProxy6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordProxy6.WeightBytes, MnistMlpReordProxy6.MacsPerRun);
+Add("reordered zero-skip", new MnistMlpReordZeroSkip(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordZeroSkip.WeightBytes, MnistMlpReordZeroSkip.MacsPerRun);
+Add("reordered top-10/32", new MnistMlpReordTop10(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordTop10.WeightBytes, MnistMlpReordTop10.MacsPerRun);
+Add("reordered lowrank 12/32", new MnistMlpReordLowRank12(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordLowRank12.WeightBytes, MnistMlpReordLowRank12.MacsPerRun);
+Add("reordered lowrank 10/32", new MnistMlpReordLowRank10(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpReordLowRank10.WeightBytes, MnistMlpReordLowRank10.MacsPerRun);
+
 var heldOut = Enumerable.Range(0, labels.Length).Where(MnistDigits.IsHeldOut).ToArray();
 var input = new float[Pixels];
 var logits = new float[10];
 var reference = new int[heldOut.Length];
 Console.WriteLine($"MNIST MLP 784-512-512-10 over {heldOut.Length} held-out digits (index % 5 == 4)");
-Console.WriteLine($"{"model",-14} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
+Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
 var f32Accuracy = 0.0;
 for (var m = 0; m < models.Count; m++)
 {
@@ -95,7 +120,7 @@ for (var m = 0; m < models.Count; m++)
     }
 
     var meanMacs = (double)macSum / heldOut.Length;
-    Console.WriteLine($"{name,-14} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
+    Console.WriteLine($"{name,-23} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
 }
 
 // Seed 000, section 3: S = n_high·q_high + n_mid·q_mid + n_low·q_low, in bits per chunk-weight, against 32 bits for all.
@@ -125,7 +150,7 @@ cnns.Add(("int4", (x, y) => c4.Run(x, y), Mnist8Int4.WeightBytes));
 cnns.Add(("base11", (x, y) => c11.Run(x, y), Mnist8Base11.WeightBytes));
 Console.WriteLine();
 Console.WriteLine($"mnist-8 CNN (ONNX model zoo) over all {labels.Length} digits, pixels / 255");
-Console.WriteLine($"{"model",-14} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
+Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
 var cnnReference = new int[labels.Length];
 var cnnF32 = 0.0;
 for (var m = 0; m < cnns.Count; m++)
@@ -152,7 +177,7 @@ for (var m = 0; m < cnns.Count; m++)
         cnnF32 = accuracy;
     }
 
-    Console.WriteLine($"{cnns[m].Name,-14} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
+    Console.WriteLine($"{cnns[m].Name,-23} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
 }
 
 return 0;

@@ -451,6 +451,30 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0025 more chunks than rows")]
+    [DataRow("CGC0025", 8, 71, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 8,
+              "chunks": { "count": 2, "axis": "input", "topK": 1, "activity": "lowrank" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 lowrank estimator on input chunks")]
+    [DataRow("CGC0025", 8, 72, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 8,
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "lowrank" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 lowrank rank (default 16) above the matrix's rank")]
     [DataRow("CGC0026", 9, 28, """
         {
           "model": "M",

@@ -24,7 +24,28 @@ internal sealed class ReferenceInterpreter
         var parsed = ManifestParser.Parse(manifestPath, File.ReadAllText(manifestPath));
         _spec = parsed.Spec ?? throw new InvalidOperationException("Manifest does not parse: " + manifestPath);
         _weights = SafeTensorsFile.Read(Path.Combine(Path.GetDirectoryName(manifestPath)!, _spec.Weights.Source));
+
+        // Linear layers whose ReLU is part of the layer (the generator fuses a ReLU that follows a linear layer unless a
+        // residual reads the linear layer's own output): the "lowrank" estimate applies it.
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var l in _spec.Layers)
+        {
+            if (l.Op == Ops.Residual && l.From is not null)
+            {
+                referenced.Add(l.From);
+            }
+        }
+
+        for (var i = 0; i + 1 < _spec.Layers.Count; i++)
+        {
+            if (_spec.Layers[i].Op == Ops.Linear && _spec.Layers[i + 1].Op == Ops.Relu && !referenced.Contains(_spec.Layers[i].Name))
+            {
+                _reluFollows.Add(_spec.Layers[i].Name);
+            }
+        }
     }
+
+    private readonly HashSet<string> _reluFollows = new(StringComparer.Ordinal);
 
     public ManifestSpec Spec => _spec;
 
@@ -273,6 +294,39 @@ internal sealed class ReferenceInterpreter
                     break;
                 }
 
+                case "lowrank":
+                {
+                    // ŷ = act(U (V x) + b): the layer's outputs through its rank-r factorization, with bias and
+                    // (when a ReLU follows) ReLU; the chunk's activity is the mean |ŷ| over its rows.
+                    var (v, u) = LowRankOf(l);
+                    var r = c.ProxyRank;
+                    var z = new double[r];
+                    for (var j = 0; j < r; j++)
+                    {
+                        for (var k = 0; k < l.In; k++)
+                        {
+                            z[j] += (double)v[(j * l.In) + k] * x[k];
+                        }
+                    }
+
+                    var relu = _reluFollows.Contains(l.Name);
+                    double s = 0;
+                    for (var o = parts[i].Start; o < parts[i].Start + parts[i].Length; o++)
+                    {
+                        double e = b[o];
+                        for (var j = 0; j < r; j++)
+                        {
+                            e += (double)u[(o * r) + j] * z[j];
+                        }
+
+                        s += relu ? Math.Max(e, 0) : Math.Abs(e);
+                    }
+
+                    activity[i] = s / parts[i].Length;
+                    proxyMacs = ((long)r * l.In) + ((long)l.Out * r);
+                    break;
+                }
+
                 default:
                 {
                     var sketch = ProxySketchOf(l);
@@ -352,6 +406,23 @@ internal sealed class ReferenceInterpreter
     }
 
     private readonly Dictionary<string, float[]> _sketches = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, (float[] V, float[] U)> _lowRank = new(StringComparer.Ordinal);
+
+    /// <summary>The "lowrank" factors as the packer derives and stores them: V decoded from its format, U in f32.</summary>
+    private (float[] V, float[] U) LowRankOf(LayerSpec l)
+    {
+        if (!_lowRank.TryGetValue(l.Name, out var factors))
+        {
+            var c = l.Chunks!;
+            var (v, u) = CodeGenChunk.Tool.Packing.ProxySketch.LowRank(Tensor(l.WeightsPrefix + ".weight"), l.Out, l.In, c.ProxyRank);
+            var g = WeightFormats.IsGrouped(c.ProxyFormat) ? WeightFormats.DefaultGroupSize(c.ProxyFormat) : 0;
+            factors = (WeightFormats.RoundTrip(c.ProxyFormat, v, c.ProxyRank, l.In, g), u);
+            _lowRank[l.Name] = factors;
+        }
+
+        return factors;
+    }
 
     /// <summary>The proxy sketch as the packer derives and stores it (decoded from its format).</summary>
     private float[] ProxySketchOf(LayerSpec l)

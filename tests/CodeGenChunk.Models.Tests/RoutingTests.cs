@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using CodeGenChunk.Models.Tests.Generated;
 using CodeGenChunk.Runtime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -72,6 +73,69 @@ public sealed class RoutingTests
                 Assert.AreEqual(expectedOutput[o], output[o], 1e-3f * (1 + Math.Abs(expectedOutput[o])), $"input {seed}, output {o}");
             }
         }
+    }
+
+    [TestMethod]
+    [DataRow(KernelPath.Auto)]
+    [DataRow(KernelPath.Vector256)]
+    [DataRow(KernelPath.Vector128)]
+    [DataRow(KernelPath.Scalar)]
+    public void Lowrank_selection_and_executed_macs_match_the_reference(KernelPath path)
+    {
+        using var model = new RoutedLowRank { KernelPath = path };
+        var reference = new ReferenceInterpreter(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "routed.lowrank.cgc.json"));
+        var output = new float[RoutedLowRank.OutputLength];
+        var offsets = RoutedLowRank.ChunkedLayerOffsets.ToArray();
+        var fc3Counts = new int[4];
+        for (var seed = 0; seed < 24; seed++)
+        {
+            var input = ModelHarness.RandomInput(RoutedLowRank.InputLength, seed);
+            model.ResetChunkHits();
+            model.Run(input, output);
+            reference.Forward(input);
+            for (var l = 0; l < RoutedLowRank.ChunkedLayerNames.Length; l++)
+            {
+                var expected = reference.LastSelection[RoutedLowRank.ChunkedLayerNames[l]];
+                for (var c = 0; c < expected.Length; c++)
+                {
+                    Assert.AreEqual(expected[c] ? 1L : 0L, model.ChunkHits[offsets[l] + c], $"input {seed}, layer {RoutedLowRank.ChunkedLayerNames[l]}, chunk {c}");
+                }
+            }
+
+            fc3Counts[Array.FindAll(reference.LastSelection["fc3"], s => s).Length]++;
+            Assert.AreEqual(reference.LastMacs, model.LastRunMacs, $"input {seed}: MACs executed");
+        }
+
+        // fc3's threshold lets a varying number of chunks through, capped at maxK = 3.
+        Assert.IsGreaterThan(1, fc3Counts[1] + fc3Counts[2] + fc3Counts[3] - Math.Max(fc3Counts[1], Math.Max(fc3Counts[2], fc3Counts[3])), string.Join(", ", fc3Counts));
+    }
+
+    [TestMethod]
+    public void Lowrank_costs_its_two_factors_and_the_selected_chunks()
+    {
+        using var model = new RoutedLowRank();
+        var output = new float[RoutedLowRank.OutputLength];
+        model.ResetChunkHits();
+        model.Run(ModelHarness.RandomInput(RoutedLowRank.InputLength, 5), output);
+        var hits = model.ChunkHits.ToArray();
+
+        // fc1: V 6x96 + U 50x6, then 2 of its 6 chunks of 96 columns; fc2: V 16x50 + U 50x16, then 3 of 5 chunks of 50
+        // columns; fc3: V 8x50 + U 40x8, then the chunks above the threshold; fc4 dense 40x10.
+        long expected = (6 * 96) + (50 * 6) + (16 * 50) + (50 * 16) + (8 * 50) + (40 * 8) + (40 * 10);
+        (int Rows, int Count, int Width, int First)[] layers = [(50, 6, 96, 0), (50, 5, 50, 6), (40, 4, 50, 11)];
+        foreach (var (rows, count, width, first) in layers)
+        {
+            var parts = CodeGenChunk.Model.Planning.Chunking.Split(rows, count, 4);
+            for (var c = 0; c < count; c++)
+            {
+                expected += hits[first + c] * parts[c].Length * width;
+            }
+        }
+
+        Assert.AreEqual(2L, hits[..6].Sum());
+        Assert.AreEqual(3L, hits[6..11].Sum());
+        Assert.AreEqual(expected, model.LastRunMacs);
+        Assert.IsLessThan(RoutedLowRank.MacsPerRun, model.LastRunMacs);
     }
 
     [TestMethod]

@@ -282,7 +282,7 @@ public static class ManifestParser
         var topK = c.Integer("topK", required: false, min: 1, max: 65536);
         var minActivity = c.Number("minActivity", exclusiveMin: double.NegativeInfinity);
         var maxK = c.Integer("maxK", required: false, min: 1, max: 65536);
-        var activity = c.Enum("activity", new[] { "input", "proxy", "exact" }, axis == "input" ? "input" : "proxy");
+        var activity = c.Enum("activity", new[] { "input", "proxy", "lowrank", "exact" }, axis == "input" ? "input" : "proxy");
         var proxyFormat = c.Enum("proxyFormat", new[] { "ternary", "int1", "int8" }, "ternary");
         var proxyRank = c.Integer("proxyRank", required: false, min: 1, max: 64);
         if (count is null)
@@ -298,7 +298,7 @@ public static class ManifestParser
         return new ChunksSpec((int)count.Value, axis, (int?)topK, minActivity, (int?)maxK, activity, c.Span)
         {
             ProxyFormat = proxyFormat,
-            ProxyRank = (int)(proxyRank ?? 4),
+            ProxyRank = (int)(proxyRank ?? (activity == "lowrank" ? 16 : 4)),
             ActivitySpan = c.SpanOf("activity"),
             CountSpan = c.SpanOf("count"),
         };

@@ -68,8 +68,9 @@ public sealed record LayoutEntry(
     public int SourceCols { get; init; }
 
     /// <summary>
-    /// Empty for values taken from the source tensor; "sketch:{count}:{rank}:{axisLength}" for the proxy sketch
-    /// of an output-chunked layer, derived from its weights at pack time (see docs/routing.md).
+    /// Empty for values taken from the source tensor; "sketch:{count}:{rank}" for the proxy sketch of an
+    /// output-chunked layer, "lowrank-v:{rank}" and "lowrank-u:{rank}" for the factors of its "lowrank" estimator,
+    /// derived from its weights at pack time (see docs/routing.md).
     /// </summary>
     public string Derived { get; init; } = string.Empty;
 

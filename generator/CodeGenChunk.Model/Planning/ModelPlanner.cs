@@ -38,6 +38,7 @@ public static class ModelPlanner
         var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!)
             .Concat(steps.Where(s => s.Route is not { PanelRows: > 0 }).SelectMany(s => s.Chunks.Select(c => c.Kernel)))
             .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
+            .Concat(steps.Where(s => s.Route?.LowRankUKernel is not null).Select(s => s.Route!.LowRankUKernel!))
             .Distinct().ToList();
         var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!).Distinct().ToList();
         var poolKernels = steps.Where(s => s.Pool is not null).Select(s => s.Pool!).Distinct().ToList();
@@ -119,6 +120,14 @@ public static class ModelPlanner
                             var pf = c.ProxyFormat;
                             var derived = string.Format(CultureInfo.InvariantCulture, "sketch:{0}:{1}", c.Count, c.ProxyRank);
                             MatrixEntries(entries, l, l.Name + ".proxy", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.Count * c.ProxyRank, l.In, 0, 0, derived, rows, cols, false);
+                        }
+                        else if (c.Routed && c.Activity == "lowrank")
+                        {
+                            // W ≈ U V: V = U_rᵀ W (rank × in, in the proxy format), U = U_r (out × rank, f32).
+                            var pf = c.ProxyFormat;
+                            var rank = c.ProxyRank.ToString(CultureInfo.InvariantCulture);
+                            MatrixEntries(entries, l, l.Name + ".lowrank.v", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.ProxyRank, l.In, 0, 0, "lowrank-v:" + rank, rows, cols, false);
+                            MatrixEntries(entries, l, l.Name + ".lowrank.u", l.WeightsPrefix + ".weight", "f32", 0, l.Out, c.ProxyRank, 0, 0, "lowrank-u:" + rank, rows, cols, false);
                         }
                     }
                     else
@@ -419,6 +428,10 @@ public static class ModelPlanner
             else if (c.Axis == "input" && c.Activity != "input")
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "split the inputs, which are ranked by their own mean |x|", "use activity 'input' (or axis 'output' for '" + c.Activity + "')"));
+            }
+            else if (c.Activity == "lowrank" && c.ProxyRank > Math.Min(l.In, l.Out))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "estimate its " + l.Out.ToString(CultureInfo.InvariantCulture) + " x " + l.In.ToString(CultureInfo.InvariantCulture) + " matrix at rank " + c.ProxyRank.ToString(CultureInfo.InvariantCulture) + ", above the matrix's rank", "use a proxyRank of at most " + Math.Min(l.In, l.Out).ToString(CultureInfo.InvariantCulture)));
             }
         }
 
@@ -755,6 +768,23 @@ public static class ModelPlanner
                 ProxyWeightOffset = proxyWeights,
                 ProxyScaleOffset = proxyScales,
                 ProxyScale2Offset = proxyScales2,
+            };
+        }
+        else if (routed && c.Activity == "lowrank")
+        {
+            var pf = c.ProxyFormat;
+            var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;
+            var (vWeights, vScales, vScales2) = MatrixOffsets(offsets, l.Name + ".lowrank.v", pf);
+            route = route with
+            {
+                // z = V x (rank values), then the estimate U z + b with the layer's ReLU, written where the output goes.
+                ProxyKernel = new KernelSpec(pf, l.In, c.ProxyRank, pg, false, false, false),
+                ProxyWeightOffset = vWeights,
+                ProxyScaleOffset = vScales,
+                ProxyScale2Offset = vScales2,
+                LowRankUKernel = new KernelSpec("f32", c.ProxyRank, l.Out, 0, l.Bias, relu, false),
+                LowRankUOffset = offsets[l.Name + ".lowrank.u.weight"],
+                LowRankBiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             };
         }
 

@@ -80,7 +80,7 @@ public sealed record ChunkRoute(
     bool Relu,
     bool HasResidual)
 {
-    /// <summary>The proxy sketch (activity "proxy"): Count x Rank rows, one kernel call.</summary>
+    /// <summary>The proxy sketch (activity "proxy"): Count x Rank rows, one kernel call; or the factor V (activity "lowrank"): Rank rows.</summary>
     public KernelSpec? ProxyKernel { get; init; }
 
     public long ProxyWeightOffset { get; init; }
@@ -90,6 +90,13 @@ public sealed record ChunkRoute(
     public long ProxyScale2Offset { get; init; }
 
     public int ProxyRank { get; init; }
+
+    /// <summary>Activity "lowrank": the factor U (Out x Rank, f32) with the layer's bias and ReLU, writing the estimate of every output.</summary>
+    public KernelSpec? LowRankUKernel { get; init; }
+
+    public long LowRankUOffset { get; init; }
+
+    public long LowRankBiasOffset { get; init; }
 
     /// <summary>The manifest layer.</summary>
     public string Layer { get; init; } = string.Empty;

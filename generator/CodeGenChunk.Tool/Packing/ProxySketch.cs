@@ -41,6 +41,40 @@ public static class ProxySketch
         return sketch;
     }
 
+    /// <summary>
+    /// The "lowrank" estimator's factors (docs/routing.md): W ≈ U V with U = U_r (rows × rank: the top-r eigenvectors of
+    /// W Wᵀ, the left singular vectors) and V = U_rᵀ W (rank × cols), so that U V x = U_r U_rᵀ W x is W x projected on
+    /// its dominant output directions: the truncated SVD of W. Same computation, seed and iterations as
+    /// <see cref="Build"/> with one chunk, so the same weights give the same factors.
+    /// </summary>
+    public static (float[] V, float[] U) LowRank(float[] w, int rows, int cols, int rank)
+    {
+        var r = Math.Min(rank, rows);
+        var u = TopEigenvectors(w, 0, rows, cols, r, 0);
+        var v = new float[rank * cols];
+        var uf = new float[rows * rank];
+        for (var j = 0; j < r; j++)
+        {
+            for (var k = 0; k < cols; k++)
+            {
+                double s = 0;
+                for (var i = 0; i < rows; i++)
+                {
+                    s += u[j][i] * w[(i * cols) + k];
+                }
+
+                v[(j * cols) + k] = (float)s;
+            }
+
+            for (var i = 0; i < rows; i++)
+            {
+                uf[(i * rank) + j] = (float)u[j][i];
+            }
+        }
+
+        return (v, uf);
+    }
+
     /// <summary>Unit eigenvectors of the r largest eigenvalues of G = W W^T (m × m) for the rows [start, start + m).</summary>
     private static double[][] TopEigenvectors(float[] w, int start, int m, int cols, int r, ulong seed)
     {

@@ -103,10 +103,11 @@ public static class WeightPacker
         }
 
         var encoded = new List<ReadOnlyMemory<byte>>();
+        var lowRank = new Dictionary<(string Tensor, int Rank), (float[] V, float[] U)>();
         var cache = new Dictionary<(string Tensor, string Format, int Group, int Row, int Col, int Rows, int Cols, string Derived), byte[][]>();
         foreach (var entry in plan.Layout.Entries)
         {
-            var values = Region(entry, floatsByTensor[entry.TensorName]);
+            var values = Region(entry, floatsByTensor[entry.TensorName], lowRank);
             byte[] bytes;
             if (entry.Kind == EntryKind.F32)
             {
@@ -163,11 +164,24 @@ public static class WeightPacker
     /// The values an entry encodes: the whole tensor, the block of it a chunk holds, or the proxy
     /// sketch derived from the layer's chunks (<see cref="ProxySketch"/>).
     /// </summary>
-    private static float[] Region(LayoutEntry entry, float[] tensor)
+    private static float[] Region(LayoutEntry entry, float[] tensor, Dictionary<(string Tensor, int Rank), (float[] V, float[] U)> lowRank)
     {
         if (!entry.IsPartial)
         {
             return tensor;
+        }
+
+        if (entry.Derived.StartsWith("lowrank-", StringComparison.Ordinal))
+        {
+            var rank = int.Parse(entry.Derived.Substring(entry.Derived.IndexOf(':') + 1), System.Globalization.CultureInfo.InvariantCulture);
+            var key = (entry.TensorName, rank);
+            if (!lowRank.TryGetValue(key, out var factors))
+            {
+                factors = ProxySketch.LowRank(tensor, entry.TensorRows, entry.TensorCols, rank);
+                lowRank[key] = factors;
+            }
+
+            return entry.Derived.StartsWith("lowrank-v:", StringComparison.Ordinal) ? factors.V : factors.U;
         }
 
         if (entry.Derived.StartsWith("sketch:", StringComparison.Ordinal))

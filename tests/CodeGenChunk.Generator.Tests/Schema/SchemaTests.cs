@@ -34,6 +34,8 @@ public sealed class SchemaTests
         "CGC0023 layer too large",
         "CGC0025 input estimator on output chunks",
         "CGC0025 more chunks than rows",
+        "CGC0025 lowrank estimator on input chunks",
+        "CGC0025 lowrank rank (default 16) above the matrix's rank",
         "CGC0026 policy without chunks",
         "CGC0026 formats do not match thresholds",
         "CGC0027 policy not calibrated",
