@@ -12,9 +12,9 @@ using Samples.MnistTrain;
 // seed 000's size arithmetic on the mixed model's real layers.
 //
 //   dotnet run -c Release --project samples/Mnist                       # the table
-//   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32
-//       writes the calibration inputs of mlp.mixed.cgc.json: the first 512 training digits, float32, pixels / 255;
-//       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32
+//   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-cal.f32 --count 2000 --stride 4
+//       writes the calibration inputs of mlp.mixed.cgc.json: 2,000 training digits over every class, float32, pixels / 255;
+//       then: cgc calibrate samples/Mnist/mlp.mixed.cgc.json --inputs mnist-cal.f32 --limit 2000
 //   dotnet run -c Release --project samples/Mnist -- --write-calibration mnist-reorder.f32 --count 2000 --stride 4
 //       writes the inputs mlp.reordered.safetensors was reordered on: every 4th training digit (all classes);
 //       then: cgc reorder samples/Mnist/mlp.f32.cgc.json --inputs mnist-reorder.f32 --groups 32 --top-k 8 --out samples/Mnist/mlp.reordered.safetensors

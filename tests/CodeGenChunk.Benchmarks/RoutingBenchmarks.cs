@@ -70,19 +70,19 @@ public class RoutingBenchmarks
     [BenchmarkCategory("int8")]
     public void InputNoneInt8() => _inputNoneInt8.Run(_input, _output);
 
-    [Benchmark(Description = "proxy k=3")]
+    [Benchmark(Description = "proxy (ternary rank-4 sketch) k=3")]
     [BenchmarkCategory("int8")]
     public void ProxyInt8() => _proxyInt8.Run(_input, _output);
 
-    [Benchmark(Description = "proxy estimate+select only")]
+    [Benchmark(Description = "proxy (ternary rank-4 sketch) estimate+select only")]
     [BenchmarkCategory("int8")]
     public void ProxyNoneInt8() => _proxyNoneInt8.Run(_input, _output);
 
-    [Benchmark(Description = "proxy (int1 rank-2 sketch) k=3")]
+    [Benchmark(Description = "proxy (default: int1 rank-2 sketch) k=3")]
     [BenchmarkCategory("int8")]
     public void ProxyBitsInt8() => _proxyBitsInt8.Run(_input, _output);
 
-    [Benchmark(Description = "proxy (int1 rank-2 sketch) estimate+select only")]
+    [Benchmark(Description = "proxy (default: int1 rank-2 sketch) estimate+select only")]
     [BenchmarkCategory("int8")]
     public void ProxyBitsNoneInt8() => _proxyBitsNoneInt8.Run(_input, _output);
 

@@ -68,10 +68,10 @@ public sealed record PolicySpec(
 public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span)
 {
     /// <summary>Format of the proxy sketch (activity "proxy") or of the low-rank factor V (activity "lowrank").</summary>
-    public string ProxyFormat { get; init; } = "ternary";
+    public string ProxyFormat { get; init; } = "int1";
 
     /// <summary>Sketch rows per chunk (activity "proxy", default 4), or the rank of the layer's factorization (activity "lowrank", default 16).</summary>
-    public int ProxyRank { get; init; } = 4;
+    public int ProxyRank { get; init; } = 2;
 
     public TextSpanInfo? ActivitySpan { get; init; }
 
