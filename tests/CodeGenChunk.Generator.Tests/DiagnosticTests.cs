@@ -475,6 +475,54 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0025 lowrank rank (default 16) above the matrix's rank")]
+    [DataRow("CGC0025", 8, 39, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "a", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "chunks": { "count": 2, "axis": "input" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 conv2d chunks of input channels")]
+    [DataRow("CGC0025", 8, 54, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "a", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "chunks": { "count": 2, "topK": 1, "activity": "input" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 input estimator on conv2d output chunks")]
+    [DataRow("CGC0025", 8, 54, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "a", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "chunks": { "count": 2, "topK": 1, "activity": "proxy" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 proxy estimator on conv2d chunks")]
+    [DataRow("CGC0025", 8, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "a", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "chunks": { "count": 5 } }
+          ]
+        }
+        """, DisplayName = "CGC0025 more chunks than output channels")]
     [DataRow("CGC0026", 9, 28, """
         {
           "model": "M",

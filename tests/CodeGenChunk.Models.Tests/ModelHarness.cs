@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed" };
 
     public string BaseName { get; }
 
@@ -135,6 +135,18 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new ConvWide();
                 return new ModelHarness(name, m, ConvWide.InputLength, ConvWide.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "conv.mixed":
+            {
+                var m = new ConvMixed();
+                return new ModelHarness(name, m, ConvMixed.InputLength, ConvMixed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "conv.routed":
+            {
+                var m = new ConvRouted();
+                return new ModelHarness(name, m, ConvRouted.InputLength, ConvRouted.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             default:

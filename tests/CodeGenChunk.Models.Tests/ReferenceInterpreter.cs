@@ -38,7 +38,7 @@ internal sealed class ReferenceInterpreter
 
         for (var i = 0; i + 1 < _spec.Layers.Count; i++)
         {
-            if (_spec.Layers[i].Op == Ops.Linear && _spec.Layers[i + 1].Op == Ops.Relu && !referenced.Contains(_spec.Layers[i].Name))
+            if (_spec.Layers[i].Op is Ops.Linear or Ops.Conv2d && _spec.Layers[i + 1].Op == Ops.Relu && !referenced.Contains(_spec.Layers[i].Name))
             {
                 _reluFollows.Add(_spec.Layers[i].Name);
             }
@@ -86,14 +86,163 @@ internal sealed class ReferenceInterpreter
     /// <summary>y[o, i, j] = b[o] + Σ w[o, c, ky, kx] · x[c, i·sh + ky − top, j·sw + kx − left], cells outside the input are 0.</summary>
     private float[] Conv2d(LayerSpec l, float[] x, ref int[]? shape)
     {
-        int c = shape![0], h = shape[1], wd = shape[2];
-        int kh = l.KernelH, kw = l.KernelW, f = l.FilterLength;
-        var outH = ((h + l.PadTop + l.PadBottom - kh) / l.StrideH) + 1;
-        var outW = ((wd + l.PadLeft + l.PadRight - kw) / l.StrideW) + 1;
-        var w = WeightFormats.RoundTrip(l.Quant!.Format, Tensor(l.WeightsPrefix + ".weight"), l.OutChannels, f, l.Quant.GroupSize);
+        if (Chunking.IsChunked(l))
+        {
+            return ChunkedConv2d(l, x, ref shape);
+        }
+
+        var w = WeightFormats.RoundTrip(l.Quant!.Format, Tensor(l.WeightsPrefix + ".weight"), l.OutChannels, l.FilterLength, l.Quant.GroupSize);
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.OutChannels];
-        var y = new float[l.OutChannels * outH * outW];
-        for (var o = 0; o < l.OutChannels; o++)
+        var y = ConvPlanes(l, x, shape!, w, b, 0, l.OutChannels, out var outH, out var outW);
+        LastMacs += (long)l.OutChannels * outH * outW * l.FilterLength;
+        shape = new[] { l.OutChannels, outH, outW };
+        return y;
+    }
+
+    /// <summary>
+    /// A conv2d layer chunked by output channels, written from docs/routing.md: each chunk's filters decoded from its
+    /// format; "exact" ranks chunks by the mean |output| of their planes (bias and a following ReLU applied), "lowrank"
+    /// by the same measure of the layer's output through U (V * x) + b; skipped channels hold their bias.
+    /// </summary>
+    private float[] ChunkedConv2d(LayerSpec l, float[] x, ref int[]? shape)
+    {
+        var c = l.Chunks!;
+        var f = l.FilterLength;
+        var w = Tensor(l.WeightsPrefix + ".weight");
+        var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.OutChannels];
+        var parts = Chunking.Split(l, c);
+        var relu = _reluFollows.Contains(l.Name);
+        int outH = 0, outW = 0;
+        var planes = new float[parts.Length][];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var (format, group) = Chunking.FormatOf(l, i);
+            var sub = w.AsSpan(parts[i].Start * f, parts[i].Length * f).ToArray();
+            planes[i] = ConvPlanes(l, x, shape!, WeightFormats.RoundTrip(format, sub, parts[i].Length, f, group), b.AsSpan(parts[i].Start, parts[i].Length).ToArray(), 0, parts[i].Length, out outH, out outW);
+        }
+
+        var plane = outH * outW;
+        double MeanAct(IEnumerable<double> values)
+        {
+            double s = 0;
+            var n = 0;
+            foreach (var v in values)
+            {
+                s += relu ? Math.Max(v, 0) : Math.Abs(v);
+                n++;
+            }
+
+            return s / n;
+        }
+
+        var activity = new double[parts.Length];
+        var executed = 0L;
+        if (c.Routed && c.Activity == "exact")
+        {
+            for (var i = 0; i < parts.Length; i++)
+            {
+                activity[i] = MeanAct(Array.ConvertAll(planes[i], v => (double)v));
+            }
+
+            executed = (long)l.OutChannels * plane * f;
+        }
+        else if (c.Routed)
+        {
+            // lowrank: z = V * x (rank planes, no bias), then U z + b per channel.
+            var r = c.ProxyRank;
+            var (v, u) = CodeGenChunk.Tool.Packing.ProxySketch.LowRank(w, l.OutChannels, f, r);
+            var g = WeightFormats.IsGrouped(c.ProxyFormat) ? WeightFormats.DefaultGroupSize(c.ProxyFormat) : 0;
+            var z = ConvPlanes(l, x, shape!, WeightFormats.RoundTrip(c.ProxyFormat, v, r, f, g), new float[r], 0, r, out _, out _);
+            for (var i = 0; i < parts.Length; i++)
+            {
+                var estimate = new List<double>();
+                for (var o = parts[i].Start; o < parts[i].Start + parts[i].Length; o++)
+                {
+                    for (var p = 0; p < plane; p++)
+                    {
+                        double e = b[o];
+                        for (var j = 0; j < r; j++)
+                        {
+                            e += (double)u[(o * r) + j] * z[(j * plane) + p];
+                        }
+
+                        estimate.Add(e);
+                    }
+                }
+
+                activity[i] = MeanAct(estimate);
+            }
+
+            executed = ((long)r * plane * f) + ((long)l.OutChannels * plane * r);
+        }
+
+        var selected = Select(c, activity);
+        LastSelection[l.Name] = selected;
+        var y = new float[l.OutChannels * plane];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (selected[i])
+            {
+                planes[i].CopyTo(y, parts[i].Start * plane);
+                if (!c.Routed || c.Activity != "exact")
+                {
+                    executed += (long)parts[i].Length * plane * f;
+                }
+            }
+            else
+            {
+                for (var o = parts[i].Start; o < parts[i].Start + parts[i].Length; o++)
+                {
+                    Array.Fill(y, b[o], o * plane, plane);
+                }
+            }
+        }
+
+        LastMacs += executed;
+        shape = new[] { l.OutChannels, outH, outW };
+        return y;
+    }
+
+    /// <summary>The chunk selection of docs/routing.md: the limit most active (ties to the lower index), above minActivity if given.</summary>
+    private static bool[] Select(ChunksSpec c, double[] activity)
+    {
+        var selected = new bool[activity.Length];
+        if (!c.Routed)
+        {
+            Array.Fill(selected, true);
+            return selected;
+        }
+
+        var order = new int[activity.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (p, q) => activity[q] != activity[p] ? activity[q].CompareTo(activity[p]) : p.CompareTo(q));
+        var limit = Math.Min(c.TopK ?? c.MaxK ?? c.Count, c.Count);
+        for (var n = 0; n < limit; n++)
+        {
+            if (c.MinActivity is { } min && !(activity[order[n]] > min))
+            {
+                break;
+            }
+
+            selected[order[n]] = true;
+        }
+
+        return selected;
+    }
+
+    /// <summary>Channels [first, first + count) of w (filters of <see cref="LayerSpec.FilterLength"/>) with bias b[first..] over x.</summary>
+    private static float[] ConvPlanes(LayerSpec l, float[] x, int[] shape, float[] w, float[] b, int first, int count, out int outH, out int outW)
+    {
+        int c = shape[0], h = shape[1], wd = shape[2];
+        int kh = l.KernelH, kw = l.KernelW, f = l.FilterLength;
+        outH = ((h + l.PadTop + l.PadBottom - kh) / l.StrideH) + 1;
+        outW = ((wd + l.PadLeft + l.PadRight - kw) / l.StrideW) + 1;
+        var y = new float[count * outH * outW];
+        for (var o = first; o < first + count; o++)
         {
             for (var i = 0; i < outH; i++)
             {
@@ -116,12 +265,11 @@ internal sealed class ReferenceInterpreter
                         }
                     }
 
-                    y[(((o * outH) + i) * outW) + j] = (float)s;
+                    y[((((o - first) * outH) + i) * outW) + j] = (float)s;
                 }
             }
         }
 
-        shape = new[] { l.OutChannels, outH, outW };
         return y;
     }
 

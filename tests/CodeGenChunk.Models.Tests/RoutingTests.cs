@@ -111,6 +111,75 @@ public sealed class RoutingTests
     }
 
     [TestMethod]
+    [DataRow(KernelPath.Auto)]
+    [DataRow(KernelPath.Vector256)]
+    [DataRow(KernelPath.Vector128)]
+    [DataRow(KernelPath.Scalar)]
+    public void Conv_chunk_selection_outputs_and_executed_macs_match_the_reference(KernelPath path)
+    {
+        // conv1: top 2 of 3 by "exact"; conv2: top 2 of 5 by "lowrank" (mixed f32/int4 chunks); conv3: "lowrank" above 0.05, at most 3 of 4.
+        using var model = new ConvRouted { KernelPath = path };
+        var reference = new ReferenceInterpreter(System.IO.Path.Combine(AppContext.BaseDirectory, "Models", "conv.routed.cgc.json"));
+        var output = new float[ConvRouted.OutputLength];
+        var offsets = ConvRouted.ChunkedLayerOffsets.ToArray();
+        CollectionAssert.AreEqual(new[] { "conv1", "conv2", "conv3" }, ConvRouted.ChunkedLayerNames);
+        var conv3Counts = new int[5];
+        for (var seed = 0; seed < 24; seed++)
+        {
+            var input = ModelHarness.RandomInput(ConvRouted.InputLength, seed);
+            model.ResetChunkHits();
+            model.Run(input, output);
+            var expectedOutput = reference.Forward(input);
+            for (var l = 0; l < ConvRouted.ChunkedLayerNames.Length; l++)
+            {
+                var expected = reference.LastSelection[ConvRouted.ChunkedLayerNames[l]];
+                for (var c = 0; c < expected.Length; c++)
+                {
+                    Assert.AreEqual(expected[c] ? 1L : 0L, model.ChunkHits[offsets[l] + c], $"input {seed}, layer {ConvRouted.ChunkedLayerNames[l]}, chunk {c}");
+                }
+            }
+
+            conv3Counts[Array.FindAll(reference.LastSelection["conv3"], s => s).Length]++;
+            Assert.AreEqual(reference.LastMacs, model.LastRunMacs, $"input {seed}: MACs executed");
+            for (var o = 0; o < output.Length; o++)
+            {
+                Assert.AreEqual(expectedOutput[o], output[o], 1e-3f * (1 + Math.Abs(expectedOutput[o])), $"input {seed}, output {o}");
+            }
+        }
+
+        Assert.AreEqual(2L, model.ChunkHits[..3].ToArray().Sum());
+        Assert.IsLessThan(ConvRouted.MacsPerRun, model.LastRunMacs);
+
+        // conv3's threshold lets a varying number of chunks through.
+        Assert.IsGreaterThan(1, conv3Counts.Count(n => n > 0), string.Join(", ", conv3Counts));
+    }
+
+    [TestMethod]
+    public void Conv_lowrank_costs_its_two_factors_and_the_selected_channels()
+    {
+        using var model = new ConvRouted();
+        var output = new float[ConvRouted.OutputLength];
+        model.ResetChunkHits();
+        model.Run(ModelHarness.RandomInput(ConvRouted.InputLength, 7), output);
+        var hits = model.ChunkHits.ToArray();
+
+        // conv1 (exact) computes all 8 channels of 20x20 with filters of 2*3*3; conv2: V (4 filters of 8*3*3) and U (13 x 4)
+        // over 20x20 planes, then the selected channels; conv3: V (3 of 13*3*3) and U (12 x 3) over 5x5, then the selected ones; fc.
+        long expected = (8L * 400 * 18) + (4L * 400 * 72) + (13L * 400 * 4) + (3L * 25 * 117) + (12L * 25 * 3) + (300 * 10);
+        (int Channels, int Count, int Plane, int Filter, int First)[] layers = [(13, 5, 400, 72, 3), (12, 4, 25, 117, 8)];
+        foreach (var (channels, count, plane, filter, first) in layers)
+        {
+            var parts = CodeGenChunk.Model.Planning.Chunking.Split(channels, count);
+            for (var c = 0; c < count; c++)
+            {
+                expected += hits[first + c] * parts[c].Length * plane * filter;
+            }
+        }
+
+        Assert.AreEqual(expected, model.LastRunMacs);
+    }
+
+    [TestMethod]
     public void Lowrank_costs_its_two_factors_and_the_selected_chunks()
     {
         using var model = new RoutedLowRank();

@@ -303,6 +303,7 @@ public static class ManifestParser
             ProxyRank = (int)(proxyRank ?? (activity == "lowrank" ? 16 : 2)),
             ActivitySpan = c.SpanOf("activity"),
             CountSpan = c.SpanOf("count"),
+            AxisSpan = c.SpanOf("axis"),
         };
     }
 
@@ -378,7 +379,7 @@ public static class ManifestParser
 
             case Ops.Conv2d:
             {
-                r.CheckAllowed("op", "name", "inChannels", "outChannels", "kernel", "stride", "pad", "bias", "weights", "quant");
+                r.CheckAllowed("op", "name", "inChannels", "outChannels", "kernel", "stride", "pad", "bias", "weights", "quant", "chunks");
                 var inChannels = r.Integer("inChannels", required: true, min: 1, max: int.MaxValue);
                 var outChannels = r.Integer("outChannels", required: true, min: 1, max: int.MaxValue);
                 if (r.Get("kernel") is null)
@@ -390,8 +391,10 @@ public static class ManifestParser
                 var stride = r.IntegerArray("stride", 2, 1, MaxWindow) ?? new[] { 1, 1 };
                 var pad = r.IntegerArray("pad", 4, 0, MaxWindow) ?? new[] { 0, 0, 0, 0 };
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
+                var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
                 return layer with
                 {
+                    Chunks = chunks,
                     InChannels = (int)(inChannels ?? 0),
                     InChannelsSpan = r.SpanOf("inChannels"),
                     OutChannels = (int)(outChannels ?? 0),

@@ -77,6 +77,8 @@ public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinAc
 
     public TextSpanInfo? CountSpan { get; init; }
 
+    public TextSpanInfo? AxisSpan { get; init; }
+
     /// <summary>Whether some inputs skip chunks (top-k or a threshold), rather than every chunk always running.</summary>
     public bool Routed => (TopK is { } k && k < Count) || MinActivity is not null || (MaxK is { } m && m < Count);
 }

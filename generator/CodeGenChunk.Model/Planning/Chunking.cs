@@ -13,11 +13,16 @@ namespace CodeGenChunk.Model.Planning;
 public static class Chunking
 {
     /// <summary>A layer runs chunk by chunk when its manifest splits it into two or more chunks.</summary>
-    public static bool IsChunked(LayerSpec l) => l.Op == Ops.Linear && l.Chunks is { Count: > 1 };
+    public static bool IsChunked(LayerSpec l) => (l.Op is Ops.Linear or Ops.Conv2d) && l.Chunks is { Count: > 1 };
 
-    /// <summary>The chunks' ranges along the chunked axis: [start, start + length).</summary>
+    /// <summary>
+    /// The chunks' ranges along the chunked axis: [start, start + length). A conv2d layer splits its output
+    /// channels as evenly as possible (the first outChannels % count chunks one channel longer): its kernels
+    /// block channels by their own tiling, so no alignment is needed.
+    /// </summary>
     public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) =>
-        c.Axis == "input" ? Split(l.In, c.Count, InputAlignment) : Split(l.Out, c.Count, KernelSpecShape.RowBlock);
+        l.Op == Ops.Conv2d ? Split(l.OutChannels, c.Count)
+        : c.Axis == "input" ? Split(l.In, c.Count, InputAlignment) : Split(l.Out, c.Count, KernelSpecShape.RowBlock);
 
     /// <summary>Input chunks start at multiples of 16 columns where the layer is wide enough: whole vectors, no scalar tails.</summary>
     public const int InputAlignment = 16;
@@ -62,7 +67,6 @@ public static class Chunking
         return parts;
     }
 
-    /// <summary>Entry-name prefix of chunk <paramref name="index"/> ("fc1.c3").</summary>
     /// <summary>
     /// Rows of a column panel when the layer's input chunks are stored as panels (see <see cref="LayoutEntry.PanelRows"/>),
     /// else 0: input-axis chunks that are all int8, over an output a multiple of 16 (64-row panels when it divides).
@@ -71,7 +75,7 @@ public static class Chunking
     /// </summary>
     public static int PanelRows(LayerSpec l)
     {
-        if (!IsChunked(l) || l.Chunks!.Axis != "input" || l.Out % 16 != 0)
+        if (!IsChunked(l) || l.Op != Ops.Linear || l.Chunks!.Axis != "input" || l.Out % 16 != 0)
         {
             return 0;
         }
@@ -87,6 +91,7 @@ public static class Chunking
         return l.Out % 64 == 0 ? 64 : 16;
     }
 
+    /// <summary>Entry-name prefix of chunk <paramref name="index"/> ("fc1.c3").</summary>
     public static string ChunkPrefix(LayerSpec l, int index) => l.Name + ".c" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>

@@ -40,7 +40,10 @@ public static class ModelPlanner
             .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
             .Concat(steps.Where(s => s.Route?.LowRankUKernel is not null).Select(s => s.Route!.LowRankUKernel!))
             .Distinct().ToList();
-        var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!).Distinct().ToList();
+        var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!)
+            .Concat(steps.SelectMany(s => s.ConvChunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route?.ConvV is not null).SelectMany(s => new[] { s.Route!.ConvV!, s.Route.ConvU! }))
+            .Distinct().ToList();
         var poolKernels = steps.Where(s => s.Pool is not null).Select(s => s.Pool!).Distinct().ToList();
         var scratchFloats = program.ScratchFloats;
 
@@ -62,7 +65,8 @@ public static class ModelPlanner
             return new PlanResult(null, diagnostics.ToEquatableArray());
         }
 
-        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs);
+        var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs)
+            + steps.SelectMany(s => s.ConvChunks).Sum(c => c.Macs);
         var plan = new ModelPlan(
             spec.Namespace,
             spec.Model,
@@ -102,7 +106,27 @@ public static class ModelPlanner
                     var conv = l.Op == Ops.Conv2d;
                     var rows = conv ? l.OutChannels : l.Out;
                     var cols = conv ? l.FilterLength : l.In;
-                    if (!conv && Chunking.IsChunked(l))
+                    if (conv && Chunking.IsChunked(l))
+                    {
+                        // Output-channel chunks: rows [start, start + length) of the filter bank, each row by row in its own format.
+                        var c = l.Chunks!;
+                        var parts = Chunking.Split(l, c);
+                        for (var i = 0; i < parts.Length; i++)
+                        {
+                            var (format, group) = Chunking.FormatOf(l, i);
+                            MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, parts[i].Length, cols, parts[i].Start, 0, string.Empty, rows, cols, true);
+                        }
+
+                        if (c.Routed && c.Activity == "lowrank")
+                        {
+                            // W ≈ U V over the filter bank: V (rank filters, a conv of rank output channels) and U (outC x rank, a 1x1 conv).
+                            var pf = c.ProxyFormat;
+                            var rank = c.ProxyRank.ToString(CultureInfo.InvariantCulture);
+                            MatrixEntries(entries, l, l.Name + ".lowrank.v", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.ProxyRank, cols, 0, 0, "lowrank-v:" + rank, rows, cols, true);
+                            MatrixEntries(entries, l, l.Name + ".lowrank.u", l.WeightsPrefix + ".weight", "f32", 0, rows, c.ProxyRank, 0, 0, "lowrank-u:" + rank, rows, cols, true);
+                        }
+                    }
+                    else if (!conv && Chunking.IsChunked(l))
                     {
                         var c = l.Chunks!;
                         var parts = Chunking.Split(l, c);
@@ -405,11 +429,45 @@ public static class ModelPlanner
         }
     }
 
+    /// <summary>
+    /// A conv2d layer splits its output channels (docs/routing.md): axis "output" only, ranked by "exact" or
+    /// "lowrank" when routed (the "input" estimator cannot rank output chunks; "proxy" sketches are not built for
+    /// filter banks).
+    /// </summary>
+    private static void CheckConvChunks(LayerSpec l, ChunksSpec c, List<ManifestDiagnostic> diagnostics)
+    {
+        string Text(int v) => v.ToString(CultureInfo.InvariantCulture);
+        if (c.Axis == "input")
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.AxisSpan ?? c.Span, l.Name, "split the input channels of a conv2d layer, which this version does not generate", "use axis 'output' (chunks of output channels)"));
+        }
+        else if (c.Count > l.OutChannels)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.CountSpan ?? c.Span, l.Name, "split " + Text(l.OutChannels) + " output channels into " + Text(c.Count) + " chunks", "use a count of at most " + Text(l.OutChannels)));
+        }
+        else if (c.Activity == "input")
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "split the output channels, and every output chunk reads the same input, so the 'input' estimator cannot rank them", "use activity 'exact' or 'lowrank'"));
+        }
+        else if (c.Routed && c.Activity == "proxy")
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "of a conv2d layer are ranked by 'proxy', which this version does not generate for filter banks", "use activity 'exact' or 'lowrank'"));
+        }
+        else if (c.Routed && c.Activity == "lowrank" && c.ProxyRank > Math.Min(l.FilterLength, l.OutChannels))
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ChunkConfig, c.ActivitySpan ?? c.Span, l.Name, "estimate its " + Text(l.OutChannels) + " x " + Text(l.FilterLength) + " filter bank at rank " + Text(c.ProxyRank) + ", above the matrix's rank", "use a proxyRank of at most " + Text(Math.Min(l.FilterLength, l.OutChannels))));
+        }
+    }
+
     private static void CheckChunks(LayerSpec l, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var q = l.Quant!;
         var c = l.Chunks;
-        if (c is not null)
+        if (c is not null && l.Op == Ops.Conv2d)
+        {
+            CheckConvChunks(l, c, diagnostics);
+        }
+        else if (c is not null)
         {
             var dim = c.Axis == "input" ? l.In : l.Out;
             var what = c.Axis == "input" ? "inputs (columns)" : "outputs (rows)";
@@ -577,6 +635,12 @@ public static class ModelPlanner
                         last = layers[++i];
                     }
 
+                    if (Chunking.IsChunked(l))
+                    {
+                        step = ConvChunkedStep(program, l, last, inShape, relu, current, offsets, ref hitOffset);
+                        break;
+                    }
+
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
                     var conv = new ConvKernelSpec(
@@ -701,6 +765,107 @@ public static class ModelPlanner
         return format == "base11"
             ? (offsets[prefix + values], offsets[prefix + ".weight.min"], offsets[prefix + ".weight.range"])
             : (offsets[prefix + values], WeightFormats.IsGrouped(format) ? offsets[prefix + ".weight.scale"] : 0, 0);
+    }
+
+    /// <summary>A conv kernel of layer <paramref name="l"/>'s geometry over <paramref name="inShape"/>, for <paramref name="outC"/> channels.</summary>
+    private static ConvKernelSpec ConvSpec(LayerSpec l, Chw inShape, string format, int group, int outC, bool bias, bool relu) =>
+        new(format, inShape.C, inShape.H, inShape.W, outC, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight, group, bias, relu);
+
+    /// <summary>
+    /// A conv2d layer chunked by output channels (docs/routing.md): one conv kernel per chunk, its format and
+    /// channel count folded in, all over one padded copy of the input; the routing that picks them.
+    /// </summary>
+    private static Step ConvChunkedStep(Program program, LayerSpec l, LayerSpec last, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, ref int hitOffset)
+    {
+        var c = l.Chunks!;
+        var parts = Chunking.Split(l, c);
+        var routed = c.Routed;
+        var chunks = new List<ConvChunkCall>();
+        var formats = new List<string>();
+        var temp = 0;
+        ConvKernelSpec? first = null;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var (format, group) = Chunking.FormatOf(l, i);
+            formats.Add(format);
+            var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, Chunking.ChunkPrefix(l, i), format);
+            var (start, length) = parts[i];
+            var kernel = ConvSpec(l, inShape, format, group, length, l.Bias, relu);
+            first ??= kernel;
+            temp = Math.Max(temp, kernel.TempFloats);
+            chunks.Add(new ConvChunkCall(i, start, length, kernel, weightOffset, scaleOffset, scale2Offset, l.Bias ? offsets[l.Name + ".bias"] + (4L * start) : 0, (long)length * kernel.OutPlane * kernel.Filter));
+        }
+
+        var plane = first!.OutPlane;
+        var allMacs = (long)l.OutChannels * plane * l.FilterLength;
+        var limit = c.TopK ?? c.MaxK ?? c.Count;
+        var route = new ChunkRoute("output", c.Activity, c.Count, Math.Min(limit, c.Count), c.MinActivity is not null, FloatLiteral.Format((float)(c.MinActivity ?? 0)), hitOffset, l.OutChannels * plane, relu, false)
+        {
+            Routed = routed,
+            ProxyRank = c.ProxyRank,
+            Layer = l.Name,
+            AllMacs = allMacs,
+            Plane = plane,
+        };
+        int zOffset = 0, uOffset = 0;
+        if (routed && c.Activity == "lowrank")
+        {
+            // z = V * x: rank planes (a conv of rank output channels, padding the input where the chunk kernels read it);
+            // then U z + b with the layer's ReLU, a 1x1 conv writing the estimate of every channel where the output goes.
+            var pf = c.ProxyFormat;
+            var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;
+            var v = ConvSpec(l, inShape, pf, pg, c.ProxyRank, false, false);
+            var u = new ConvKernelSpec("f32", c.ProxyRank, v.OutH, v.OutW, l.OutChannels, 1, 1, 1, 1, 0, 0, 0, 0, 0, l.Bias, relu);
+            temp = Math.Max(temp, v.TempFloats);
+            zOffset = (temp + 15) & ~15;
+            uOffset = (zOffset + (c.ProxyRank * plane) + 15) & ~15;
+            temp = uOffset + u.TempFloats;
+            var (vWeights, vScales, vScales2) = MatrixOffsets(offsets, l.Name + ".lowrank.v", pf);
+            route = route with
+            {
+                ConvV = v,
+                ConvU = u,
+                ProxyWeightOffset = vWeights,
+                ProxyScaleOffset = vScales,
+                ProxyScale2Offset = vScales2,
+                LowRankUOffset = offsets[l.Name + ".lowrank.u.weight"],
+                LowRankBiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+            };
+        }
+
+        hitOffset += c.Count;
+        var distinct = formats.Distinct().ToList();
+        var formatText = distinct.Count == 1 ? distinct[0] : string.Join("/", distinct.Select(f => formats.Count(x => x == f).ToString(CultureInfo.InvariantCulture) + " " + f));
+        var routing = routed
+            ? string.Format(CultureInfo.InvariantCulture, "top {0} by '{1}' activity{2}", route.Limit, c.Activity, c.MinActivity is null ? string.Empty : " above " + route.MinActivityLiteral)
+            : "all chunks";
+        return new Step(last.Name, "chunked")
+        {
+            ReportName = l.Name,
+            Source = source,
+            ConvChunks = chunks,
+            Route = route,
+            Temp = program.NewValue(temp, BufferKind.None),
+            LowRankZOffset = zOffset,
+            LowRankUTempOffset = uOffset,
+            BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : -1,
+            Comment = string.Format(
+                CultureInfo.InvariantCulture,
+                "layer {0} '{1}': conv2d {2} -> [{3}, {4}, {5}], kernel {6}x{7}, in {8} chunks of output channels ({9}), {10}{11}{12}",
+                l.Index,
+                l.Name,
+                inShape.Describe(),
+                l.OutChannels,
+                first.OutH,
+                first.OutW,
+                l.KernelH,
+                l.KernelW,
+                c.Count,
+                formatText,
+                routing,
+                l.Bias ? ", + bias" : string.Empty,
+                relu ? ", ReLU" : string.Empty),
+        };
     }
 
     /// <summary>A chunked linear layer: one kernel call per chunk, and the routing that picks them (docs/routing.md).</summary>
@@ -854,7 +1019,7 @@ public static class ModelPlanner
             }
 
             var src = program.Values[step.Source];
-            var inPlace = step.Kernel is null && step.Chunks is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            var inPlace = step.Kernel is null && step.Chunks is null && step.ConvChunks is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
             if (inPlace)
             {
                 dst.Slot = src.Slot;
@@ -986,6 +1151,13 @@ public static class ModelPlanner
 
         public List<ChunkCall>? Chunks { get; set; }
 
+        public List<ConvChunkCall>? ConvChunks { get; set; }
+
+        /// <summary>conv2d "lowrank": where in the step's scratch the rank planes z and the U kernel's scratch start.</summary>
+        public int LowRankZOffset { get; set; }
+
+        public int LowRankUTempOffset { get; set; }
+
         public ChunkRoute? Route { get; set; }
 
         public long LiveFloats(List<Value> values) =>
@@ -1010,6 +1182,29 @@ public static class ModelPlanner
                 Pool = Pool,
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
             };
+            if (ConvChunks is not null && Route is not null)
+            {
+                var temp = values[Temp].Buffer;
+                var plane = Route.Plane;
+                string ConvBias(int start, int length) => BiasOffset < 0 ? "default" : string.Format(CultureInfo.InvariantCulture, "Floats(ref w, {0}, {1})", BiasOffset + (4L * start), length);
+                return step with
+                {
+                    ConvChunks = ConvChunks.Select(c => c with
+                    {
+                        Destination = dst.Slice(c.Start * plane, c.Length * plane),
+                        Bias = ConvBias(c.Start, c.Length),
+                    }).ToEquatableArray(),
+                    Route = Route with
+                    {
+                        Destination = dst.Expression,
+                        Bias = ConvBias(0, Route.Out / plane),
+                        Temp = temp.Expression,
+                        LowRankZ = Route.ConvV is { } v ? temp.Slice(LowRankZOffset, v.OutC * plane) : "default",
+                        LowRankUTemp = Route.ConvU is { } u ? temp.Slice(LowRankUTempOffset, u.TempFloats) : "default",
+                    },
+                };
+            }
+
             if (Chunks is null || Route is null)
             {
                 return step;

@@ -41,8 +41,33 @@ public sealed record PlanStep(
     /// <summary>The chunks of a chunked linear layer (empty otherwise), in order.</summary>
     public EquatableArray<ChunkCall> Chunks { get; init; } = EquatableArray<ChunkCall>.Empty;
 
-    /// <summary>How a chunked linear layer routes its chunks (null otherwise).</summary>
+    /// <summary>How a chunked linear or conv2d layer routes its chunks (null otherwise).</summary>
     public ChunkRoute? Route { get; init; }
+
+    /// <summary>The output-channel chunks of a chunked conv2d layer (empty otherwise), in order.</summary>
+    public EquatableArray<ConvChunkCall> ConvChunks { get; init; } = EquatableArray<ConvChunkCall>.Empty;
+}
+
+/// <summary>
+/// One output-channel chunk of a chunked conv2d layer: channels [Start, Start + Length), computed by its own conv
+/// kernel (its format and channel count folded in) over the padded input the layer's first chunk kernel prepared.
+/// </summary>
+public sealed record ConvChunkCall(
+    int Index,
+    int Start,
+    int Length,
+    ConvKernelSpec Kernel,
+    long WeightOffset,
+    long ScaleOffset,
+    long Scale2Offset,
+    long BiasOffset,
+    long Macs)
+{
+    /// <summary>C# expression of the chunk's output planes (channels Start.. of the layer's output).</summary>
+    public string Destination { get; init; } = "default";
+
+    /// <summary>C# expression of the chunk's bias values, or "default" without bias.</summary>
+    public string Bias { get; init; } = "default";
 }
 
 /// <summary>One chunk of a chunked linear layer: its range, kernel, entry offsets and the spans it reads and writes.</summary>
@@ -116,4 +141,20 @@ public sealed record ChunkRoute(
 
     /// <summary>The whole layer's bias span expression, or "default" without bias.</summary>
     public string Bias { get; init; } = "default";
+
+    /// <summary>conv2d: floats of one output channel plane (skipped channels are filled plane by plane).</summary>
+    public int Plane { get; init; }
+
+    /// <summary>conv2d: the chunk kernels' scratch (the padded input first, shared by every chunk kernel).</summary>
+    public string Temp { get; init; } = "default";
+
+    /// <summary>conv2d "lowrank": V as a conv of rank output channels, U as a 1x1 conv of rank input channels with bias and ReLU.</summary>
+    public ConvKernelSpec? ConvV { get; init; }
+
+    public ConvKernelSpec? ConvU { get; init; }
+
+    /// <summary>conv2d "lowrank": the rank planes z = V * x, and the U kernel's own scratch.</summary>
+    public string LowRankZ { get; init; } = "default";
+
+    public string LowRankUTemp { get; init; } = "default";
 }

@@ -98,6 +98,24 @@ public static class ChunkRouting
         }
     }
 
+    /// <summary>
+    /// Output channels of a skipped conv2d chunk: each plane of <paramref name="plane"/> floats holds its channel's
+    /// bias (ReLU(bias) when a ReLU is fused), or zeros without bias.
+    /// </summary>
+    public static void SkipPlanes(ReadOnlySpan<float> bias, bool relu, int plane, Span<float> y)
+    {
+        if (bias.IsEmpty)
+        {
+            y.Clear();
+            return;
+        }
+
+        for (var c = 0; c < bias.Length; c++)
+        {
+            y.Slice(c * plane, plane).Fill(relu ? MathF.Max(bias[c], 0f) : bias[c]);
+        }
+    }
+
     /// <summary>The epilogue of output rows computed without one (the "exact" estimator): + bias, ReLU, + residual.</summary>
     public static void Epilogue(ReadOnlySpan<float> bias, bool relu, ReadOnlySpan<float> residual, Span<float> y)
     {
