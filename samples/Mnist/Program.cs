@@ -138,29 +138,38 @@ for (var l = 0; l < offsets.Length; l++)
 
 Console.WriteLine($"  whole model with scales and biases: {MnistMlpMixed.WeightBytes:N0} bytes vs f32 {MnistMlp.WeightBytes:N0} bytes: {100.0 * (1 - ((double)MnistMlpMixed.WeightBytes / MnistMlp.WeightBytes)):0.0}% smaller");
 
-// mnist-8, the ONNX model zoo's CNN, imported by cgc import: all 10,000 digits (it was not trained on this split).
-var cnns = new List<(string Name, Action<float[], float[]> Run, long Bytes)>();
-var c32 = new Mnist8();
-var c8 = new Mnist8Int8();
-var c4 = new Mnist8Int4();
-var c11 = new Mnist8Base11();
-cnns.Add(("f32", (x, y) => c32.Run(x, y), Mnist8.WeightBytes));
-cnns.Add(("int8", (x, y) => c8.Run(x, y), Mnist8Int8.WeightBytes));
-cnns.Add(("int4", (x, y) => c4.Run(x, y), Mnist8Int4.WeightBytes));
-cnns.Add(("base11", (x, y) => c11.Run(x, y), Mnist8Base11.WeightBytes));
+// mnist-8, the ONNX model zoo's CNN, imported by cgc import: all 10,000 digits (it was not trained on this split). Its
+// conv2 (80% of the MACs) also runs in chunks of output channels: mixed formats by calibrated activity, and routed
+// (12 chunks, the top k by "exact" or "lowrank" activity; docs/routing.md).
+var cnns = new List<(string Name, Action<float[], float[]> Run, Func<long> Macs, long Bytes)>();
+void AddCnn<T>(string name, T m, Action<T, float[], float[]> run, Func<T, long> macs, long bytes) =>
+    cnns.Add((name, (x, y) => run(m, x, y), () => macs(m), bytes));
+AddCnn("f32", new Mnist8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8.WeightBytes);
+AddCnn("int8", new Mnist8Int8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int8.WeightBytes);
+AddCnn("int4", new Mnist8Int4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int4.WeightBytes);
+AddCnn("base11", new Mnist8Base11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Base11.WeightBytes);
+AddCnn("mixed conv2 32/8/4", new Mnist8Mixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Mixed.WeightBytes);
+AddCnn("exact k=6/12", new Mnist8Exact6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Exact6.WeightBytes);
+AddCnn("exact k=4/12", new Mnist8Exact4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Exact4.WeightBytes);
+AddCnn("exact k=3/12", new Mnist8Exact3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Exact3.WeightBytes);
+AddCnn("lowrank k=6/12", new Mnist8LowRank6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank6.WeightBytes);
+AddCnn("lowrank k=4/12", new Mnist8LowRank4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank4.WeightBytes);
+AddCnn("lowrank k=3/12", new Mnist8LowRank3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank3.WeightBytes);
 Console.WriteLine();
 Console.WriteLine($"mnist-8 CNN (ONNX model zoo) over all {labels.Length} digits, pixels / 255");
-Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"weight bytes",13}");
+Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");
 var cnnReference = new int[labels.Length];
 var cnnF32 = 0.0;
 for (var m = 0; m < cnns.Count; m++)
 {
     int correct = 0, agree = 0;
+    long macSum = 0;
     for (var i = 0; i < labels.Length; i++)
     {
         digits.CopyScaled(i, input);
 
         cnns[m].Run(input, logits);
+        macSum += cnns[m].Macs();
         var top = ArgMax(logits);
         if (m == 0)
         {
@@ -177,7 +186,8 @@ for (var m = 0; m < cnns.Count; m++)
         cnnF32 = accuracy;
     }
 
-    Console.WriteLine($"{cnns[m].Name,-23} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {cnns[m].Bytes,13:N0}");
+    var meanMacs = (double)macSum / labels.Length;
+    Console.WriteLine($"{cnns[m].Name,-23} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / Mnist8.MacsPerRun)),7:0.0}% {cnns[m].Bytes,13:N0} {100 * (1 - ((double)cnns[m].Bytes / Mnist8.WeightBytes)),8:0.0}%");
 }
 
 return 0;

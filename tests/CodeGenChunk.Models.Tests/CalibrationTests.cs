@@ -80,6 +80,65 @@ public sealed class CalibrationTests
     }
 
     [TestMethod]
+    public void Conv_chunk_activity_is_the_mean_absolute_output_of_its_channels_without_bias()
+    {
+        // conv.mixed: conv1 [1, 28, 28] -> [8, 28, 28] in 3 chunks (3, 3, 2 channels), 5x5, pad 2; conv2 in 5 chunks.
+        var path = Path.Combine(AppContext.BaseDirectory, "Models", "conv.mixed.cgc.json");
+        var spec = ManifestParser.Parse(path, File.ReadAllText(path)).Spec!;
+        var weights = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Models", spec.Weights.Source));
+        var conv1 = spec.Layers.Single(l => l.Name == "conv1");
+        var w = weights.GetFloats(weights.Tensors["conv1.weight"]).ToArray();
+        var inputs = ChunkCalibrator.RandomInputs(spec.InputLength, 2, 11);
+        var parts = Chunking.Split(conv1, conv1.Chunks!);
+        CollectionAssert.AreEqual(new[] { (0, 3), (3, 3), (6, 2) }, parts);
+        var expected = new double[parts.Length];
+        foreach (var x in inputs)
+        {
+            for (var i = 0; i < parts.Length; i++)
+            {
+                double sum = 0;
+                for (var o = parts[i].Start; o < parts[i].Start + parts[i].Length; o++)
+                {
+                    for (var r = 0; r < 28; r++)
+                    {
+                        for (var col = 0; col < 28; col++)
+                        {
+                            double s = 0;
+                            for (var ky = 0; ky < 5; ky++)
+                            {
+                                for (var kx = 0; kx < 5; kx++)
+                                {
+                                    int y = r + ky - 2, xx = col + kx - 2;
+                                    if (y >= 0 && y < 28 && xx >= 0 && xx < 28)
+                                    {
+                                        s += (double)w[(o * 25) + (ky * 5) + kx] * x[(y * 28) + xx];
+                                    }
+                                }
+                            }
+
+                            sum += Math.Abs(s);
+                        }
+                    }
+                }
+
+                expected[i] += sum / (parts[i].Length * 784.0);
+            }
+        }
+
+        var choices = ChunkCalibrator.Calibrate(spec, weights, inputs);
+        Assert.HasCount(2, choices);
+        var choice = choices.Single(c => c.Layer == "conv1");
+        var max = expected.Max();
+        for (var i = 0; i < parts.Length; i++)
+        {
+            Assert.AreEqual(expected[i] / max, choice.Activity[i], 1e-3, $"chunk {i}");
+            Assert.AreEqual(Chunking.Choose(choice.Policy, choice.Activity[i]), choice.Formats[i]);
+        }
+
+        Assert.HasCount(5, choices.Single(c => c.Layer == "conv2").Formats);
+    }
+
+    [TestMethod]
     public void Apply_rewrites_only_the_policy_and_the_result_plans()
     {
         var (spec, weights, text) = Uncalibrated();

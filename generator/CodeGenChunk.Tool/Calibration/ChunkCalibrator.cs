@@ -13,7 +13,8 @@ namespace CodeGenChunk.Tool.Calibration;
 /// <summary>
 /// Static mixed precision (docs/routing.md, "Precision per chunk"): runs the float model over the
 /// calibration inputs, measures each chunk's mean activity — output chunks: mean |W_i x| over the
-/// chunk's rows (seed 001), input chunks: mean |x| over the chunk's slice of the input (seed 000) —
+/// chunk's rows (seed 001), input chunks: mean |x| over the chunk's slice of the input (seed 000), conv2d
+/// chunks of output channels: mean |W_i * x| over the chunk's planes (no bias) —
 /// averages it over the inputs, divides by the layer's largest chunk activity (so the most active
 /// chunk is 1) and maps it through the policy's thresholds to a format.
 /// </summary>
@@ -30,7 +31,7 @@ public static class ChunkCalibrator
         {
             forward.Run(inputs[n], (layer, x) =>
             {
-                if (!sums.TryGetValue(layer.Name, out var sum))
+                if (layer.Op == Ops.Conv2d || !sums.TryGetValue(layer.Name, out var sum))
                 {
                     return;
                 }
@@ -42,6 +43,32 @@ public static class ChunkCalibrator
                     sum[i] += c.Axis == "input"
                         ? MeanAbs(x, parts[i].Start, parts[i].Length)
                         : forward.MeanAbsRows(layer, x, parts[i].Start, parts[i].Length);
+                }
+            },
+            (layer, y) =>
+            {
+                if (layer.Op != Ops.Conv2d || !sums.TryGetValue(layer.Name, out var sum))
+                {
+                    return;
+                }
+
+                // Output-channel chunks of a conv2d: mean |y| over the chunk's planes, y the convolution without its bias.
+                var parts = Chunking.Split(layer, layer.Chunks!);
+                var plane = y.Length / layer.OutChannels;
+                var bias = layer.Bias ? forward.Tensor(layer.WeightsPrefix + ".bias") : null;
+                for (var i = 0; i < parts.Length; i++)
+                {
+                    double s = 0;
+                    for (var o = parts[i].Start; o < parts[i].Start + parts[i].Length; o++)
+                    {
+                        var b = bias?[o] ?? 0f;
+                        for (var p = 0; p < plane; p++)
+                        {
+                            s += Math.Abs((double)y[(o * plane) + p] - b);
+                        }
+                    }
+
+                    sum[i] += s / ((double)parts[i].Length * plane);
                 }
             });
             progress?.Invoke(n + 1);

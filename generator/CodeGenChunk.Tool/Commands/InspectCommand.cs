@@ -65,7 +65,7 @@ internal static class InspectCommand
                     {
                         var prefix = Chunking.ChunkPrefix(l, i) + ".";
                         var bytes = entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Length);
-                        var chunkWeights = (long)p.Length * (l.Chunks!.Axis == "input" ? l.Out : l.In);
+                        var chunkWeights = (long)p.Length * (l.Op == Ops.Conv2d ? l.FilterLength : l.Chunks!.Axis == "input" ? l.Out : l.In);
                         return new InspectChunk(i, Chunking.FormatOf(l, i).Format, p.Length, bytes) { BitsPerWeight = Math.Round(bytes * 8.0 / chunkWeights, 4) };
                     }).ToArray();
                     var formats = chunks.Select(c => c.Format).Distinct().ToArray();
