@@ -16,6 +16,8 @@ public sealed class CompilationTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/conv.odd.cgc.json")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/conv.mixed.cgc.json")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/conv.routed.cgc.json")]
     public void GeneratedSourceCompilesWithoutErrorsOrWarnings(string manifest)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

@@ -128,6 +128,49 @@ public sealed class LayoutAndPackingTests
     }
 
     [TestMethod]
+    public void Conv_chunks_are_row_blocks_of_the_filter_bank_each_packed_in_its_own_format()
+    {
+        var (spec, plan) = Load("conv.mixed");
+        Assert.AreEqual(ConvMixed.LayoutHash, plan.Layout.Hash);
+        Assert.AreEqual(ConvMixed.MacsPerRun, plan.Macs);
+        Assert.AreEqual((8L * 28 * 28 * 25) + (16L * 14 * 14 * 200) + (256L * 10), plan.Macs);
+        CollectionAssert.AreEqual(new[] { "f32", "int4", "int8", "int8", "int1", "f16", "ternary", "base11" }, ConvMixed.ChunkFormats);
+        var packed = WeightPacker.Pack(spec, plan);
+        Assert.IsNotNull(packed.File);
+        CollectionAssert.AreEqual(packed.File, ConvMixed.EmbeddedWeights.Bytes.ToArray());
+
+        // conv2's 16 filters of 8 * 5 * 5 in 5 chunks of 4, 3, 3, 3, 3 channels; chunk 1 (channels 4..6) is int1, row by row.
+        var entries = plan.Layout.Entries.ToList();
+        var starts = new[] { 0, 4, 7, 10, 13 };
+        var formats = new[] { "int8", "int1", "f16", "ternary", "base11" };
+        for (var i = 0; i < 5; i++)
+        {
+            var chunk = entries.Where(e => e.Name.StartsWith("conv2.c" + i + ".", StringComparison.Ordinal)).ToList();
+            Assert.IsNotEmpty(chunk);
+            foreach (var e in chunk)
+            {
+                Assert.AreEqual(formats[i], e.Format, e.Name);
+                Assert.AreEqual(starts[i], e.RowStart, e.Name);
+                Assert.AreEqual(i == 0 ? 4 : 3, e.Rows, e.Name);
+                Assert.AreEqual(200, e.Cols, e.Name);
+                Assert.AreEqual(16, e.TensorRows, e.Name);
+                Assert.IsTrue(e.RowMajor, e.Name);
+            }
+        }
+
+        var index = entries.FindIndex(e => e.Name == "conv2.c1.weight.q");
+        var source = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Models", spec.Weights.Source));
+        var w = source.GetFloats(source.Tensors["conv2.weight"]).ToArray().AsSpan(4 * 200, 3 * 200).ToArray();
+        var g = Formats.WeightFormats.DefaultGroupSize("int1");
+        var bits = new byte[3 * Formats.WeightFormats.WeightBytesPerRow("int1", 200, g)];
+        var scales = new float[3 * ((200 + g - 1) / g)];
+        Formats.Int1BlockFormat.Quantize(w, 3, 200, g, bits, scales);
+        var (offset, length) = Formats.ChunkFileValidator.GetEntry(packed.File, index);
+        CollectionAssert.AreEqual(bits, packed.File.AsSpan((int)offset, (int)length).ToArray());
+        Assert.IsFalse(entries.Any(e => e.Name.StartsWith("conv2.weight", StringComparison.Ordinal)), "conv2 has no whole-bank entry");
+    }
+
+    [TestMethod]
     public void Conv_weight_of_the_wrong_shape_is_CGC0013()
     {
         var tensors = SyntheticWeights.Create(Load("cnn.f32").Spec, 1)
