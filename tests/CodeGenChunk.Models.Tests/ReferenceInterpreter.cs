@@ -178,6 +178,7 @@ internal sealed class ReferenceInterpreter
 
         var selected = Select(c, activity);
         LastSelection[l.Name] = selected;
+        LastActivity[l.Name] = activity;
         var y = new float[l.OutChannels * plane];
         for (var i = 0; i < parts.Length; i++)
         {
@@ -331,6 +332,9 @@ internal sealed class ReferenceInterpreter
 
     /// <summary>Chunks computed by the last <see cref="Forward"/>, per chunked layer (for tests of routing).</summary>
     public Dictionary<string, bool[]> LastSelection { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Chunk activities of the last <see cref="Forward"/>, per routed chunked conv2d layer.</summary>
+    public Dictionary<string, double[]> LastActivity { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Multiply-accumulates executed by the last forward pass, counted as the generated model documents it.</summary>
     public long LastMacs { get; private set; }
