@@ -31,12 +31,19 @@ public sealed record ConvKernelSpec(
     bool Bias,
     bool Relu)
 {
+    /// <summary>
+    /// An f32 kernel that reads its filters [OutC, Filter] from its scratch (after the padded input, see
+    /// <see cref="FilterBufferOffset"/>) instead of the weights file: a conv2d layer in chunks of output channels that
+    /// computes every chunk decodes each chunk's filters there in the chunk's format, then runs this kernel once.
+    /// </summary>
+    public bool FilterBank { get; init; }
+
     /// <summary>Largest vector width (floats) of a generated path: reads past a row end stay inside the padded buffer.</summary>
     public const int MaxLanes = 16;
 
     public string Name => string.Format(
         CultureInfo.InvariantCulture,
-        "Conv2d_{0}_{1}x{2}_k{3}x{4}_in{5}x{6}{7}{8}{9}{10}{11}",
+        "Conv2d_{0}_{1}x{2}_k{3}x{4}_in{5}x{6}{7}{8}{9}{10}{11}{12}",
         Format.ToUpperInvariant(),
         OutC,
         InC,
@@ -50,7 +57,8 @@ public sealed record ConvKernelSpec(
             : string.Empty,
         GroupSize > 0 ? "_g" + GroupSize.ToString(CultureInfo.InvariantCulture) : string.Empty,
         Bias ? "_Bias" : string.Empty,
-        Relu ? "_Relu" : string.Empty);
+        Relu ? "_Relu" : string.Empty,
+        FilterBank ? "_Bank" : string.Empty);
 
     /// <summary>Output height: (H + top + bottom - KH) / SH + 1.</summary>
     public int OutH => ((H + PadTop + PadBottom - KH) / SH) + 1;
@@ -108,6 +116,11 @@ public sealed record ConvKernelSpec(
     {
         get
         {
+            if (FilterBank)
+            {
+                return OutC * Filter;
+            }
+
             if (!IsQuantized)
             {
                 return 0;

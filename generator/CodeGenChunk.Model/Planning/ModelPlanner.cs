@@ -41,7 +41,8 @@ public static class ModelPlanner
             .Concat(steps.Where(s => s.Route?.LowRankUKernel is not null).Select(s => s.Route!.LowRankUKernel!))
             .Distinct().ToList();
         var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!)
-            .Concat(steps.SelectMany(s => s.ConvChunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route?.ConvBank is null).SelectMany(s => s.ConvChunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route?.ConvBank is not null).Select(s => s.Route!.ConvBank!))
             .Concat(steps.Where(s => s.Route?.ConvV is not null).SelectMany(s => new[] { s.Route!.ConvV!, s.Route.ConvU! }))
             .Distinct().ToList();
         var poolKernels = steps.Where(s => s.Pool is not null).Select(s => s.Pool!).Distinct().ToList();
@@ -798,6 +799,17 @@ public static class ModelPlanner
 
         var plane = first!.OutPlane;
         var allMacs = (long)l.OutChannels * plane * l.FilterLength;
+
+        // When every chunk is computed (precision per chunk, or "exact" routing), the chunks decode their filters, each in
+        // its own format, into one bank that a single kernel over all channels reads: a kernel per chunk of one or two
+        // channels would feed one or two multiply-adds per input load.
+        ConvKernelSpec? bank = null;
+        if (!routed || c.Activity == "exact")
+        {
+            bank = ConvSpec(l, inShape, "f32", 0, l.OutChannels, l.Bias, relu) with { FilterBank = true };
+            temp = bank.TempFloats;
+        }
+
         var limit = c.TopK ?? c.MaxK ?? c.Count;
         var route = new ChunkRoute("output", c.Activity, c.Count, Math.Min(limit, c.Count), c.MinActivity is not null, FloatLiteral.Format((float)(c.MinActivity ?? 0)), hitOffset, l.OutChannels * plane, relu, false)
         {
@@ -806,6 +818,7 @@ public static class ModelPlanner
             Layer = l.Name,
             AllMacs = allMacs,
             Plane = plane,
+            ConvBank = bank,
         };
         int zOffset = 0, uOffset = 0;
         if (routed && c.Activity == "lowrank")
@@ -981,6 +994,22 @@ public static class ModelPlanner
                 l.Bias ? ", + bias" : string.Empty,
                 relu ? ", ReLU" : string.Empty,
                 residual >= 0 ? ", + residual from '" + last.From + "'" : string.Empty),
+        };
+    }
+
+    /// <summary>The statement that decodes a conv chunk's filters (its format's rows) into <paramref name="destination"/>.</summary>
+    private static string DecodeInto(ConvChunkCall c, string destination)
+    {
+        var k = c.Kernel;
+        string L(long v) => v.ToString(CultureInfo.InvariantCulture) + "L";
+        string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        return k.Format switch
+        {
+            "f32" => string.Format(CultureInfo.InvariantCulture, "Floats(ref w, {0}, {1}).CopyTo({2});", L(c.WeightOffset), c.Length * k.Filter, destination),
+            "f16" => "FilterDecode.HalfRows(ref w, " + L(c.WeightOffset) + ", 0, " + I(c.Length) + ", " + I(k.Filter) + ", " + destination + ");",
+            "base11" => "FilterDecode.Base11Rows(ref w, " + L(c.WeightOffset) + ", " + L(c.ScaleOffset) + ", " + L(c.Scale2Offset) + ", 0, " + I(c.Length) + ", " + I(k.Filter) + ", " + I(k.GroupSize) + ", " + destination + ");",
+            _ => "FilterDecode." + k.Format switch { "int8" => "Int8Rows", "int4" => "Int4Rows", "ternary" => "TernaryRows", _ => "Int1Rows" }
+                + "(ref w, " + L(c.WeightOffset) + ", " + L(c.ScaleOffset) + ", 0, " + I(c.Length) + ", " + I(k.Filter) + ", " + I(k.GroupSize) + ", " + destination + ");",
         };
     }
 
@@ -1193,6 +1222,7 @@ public static class ModelPlanner
                     {
                         Destination = dst.Slice(c.Start * plane, c.Length * plane),
                         Bias = ConvBias(c.Start, c.Length),
+                        Decode = Route.ConvBank is { } bank ? DecodeInto(c, temp.Slice(bank.FilterBufferOffset + (c.Start * bank.Filter), c.Length * bank.Filter)) : string.Empty,
                     }).ToEquatableArray(),
                     Route = Route with
                     {

@@ -68,6 +68,9 @@ public sealed record ConvChunkCall(
 
     /// <summary>C# expression of the chunk's bias values, or "default" without bias.</summary>
     public string Bias { get; init; } = "default";
+
+    /// <summary>With a filter bank (<see cref="ChunkRoute.ConvBank"/>): the C# statement that decodes the chunk's filters into it.</summary>
+    public string Decode { get; init; } = string.Empty;
 }
 
 /// <summary>One chunk of a chunked linear layer: its range, kernel, entry offsets and the spans it reads and writes.</summary>
@@ -147,6 +150,12 @@ public sealed record ChunkRoute(
 
     /// <summary>conv2d: the chunk kernels' scratch (the padded input first, shared by every chunk kernel).</summary>
     public string Temp { get; init; } = "default";
+
+    /// <summary>
+    /// conv2d whose chunks all run (no routing, or "exact"): one f32 kernel over all channels reading the filters each
+    /// chunk decodes into its scratch (<see cref="ConvKernelSpec.FilterBank"/>), instead of one kernel per chunk.
+    /// </summary>
+    public ConvKernelSpec? ConvBank { get; init; }
 
     /// <summary>conv2d "lowrank": V as a conv of rank output channels, U as a 1x1 conv of rank input channels with bias and ReLU.</summary>
     public ConvKernelSpec? ConvV { get; init; }
