@@ -38,6 +38,16 @@ public sealed record ConvKernelSpec(
     /// </summary>
     public bool FilterBank { get; init; }
 
+    /// <summary>
+    /// A <see cref="FilterBank"/> kernel for routed chunks: it computes the first <c>channels</c> (a run-time count) of
+    /// its OutC filters, with biases read from its scratch too (<see cref="GatherBiasOffset"/>); the caller packs the
+    /// selected chunks' filters and biases there, one after another, and spreads the output planes afterwards.
+    /// </summary>
+    public bool Gather { get; init; }
+
+    /// <summary>Offset of a <see cref="Gather"/> kernel's biases in its scratch (after the filters).</summary>
+    public int GatherBiasOffset => (FilterBufferOffset + FilterBufferFloats + 15) & ~15;
+
     /// <summary>Largest vector width (floats) of a generated path: reads past a row end stay inside the padded buffer.</summary>
     public const int MaxLanes = 16;
 
@@ -58,7 +68,7 @@ public sealed record ConvKernelSpec(
         GroupSize > 0 ? "_g" + GroupSize.ToString(CultureInfo.InvariantCulture) : string.Empty,
         Bias ? "_Bias" : string.Empty,
         Relu ? "_Relu" : string.Empty,
-        FilterBank ? "_Bank" : string.Empty);
+        Gather ? "_Gather" : FilterBank ? "_Bank" : string.Empty);
 
     /// <summary>Output height: (H + top + bottom - KH) / SH + 1.</summary>
     public int OutH => ((H + PadTop + PadBottom - KH) / SH) + 1;
@@ -137,7 +147,7 @@ public sealed record ConvKernelSpec(
     }
 
     /// <summary>Scratch the kernel needs besides its input and output: the padded input, then the decoded filters.</summary>
-    public int TempFloats => FilterBufferOffset + FilterBufferFloats;
+    public int TempFloats => Gather ? GatherBiasOffset + OutC : FilterBufferOffset + FilterBufferFloats;
 
     public long Macs => (long)OutLength * Filter;
 

@@ -41,7 +41,6 @@ public static class ModelPlanner
             .Concat(steps.Where(s => s.Route?.LowRankUKernel is not null).Select(s => s.Route!.LowRankUKernel!))
             .Distinct().ToList();
         var convKernels = steps.Where(s => s.Conv is not null).Select(s => s.Conv!)
-            .Concat(steps.Where(s => s.Route?.ConvBank is null).SelectMany(s => s.ConvChunks.Select(c => c.Kernel)))
             .Concat(steps.Where(s => s.Route?.ConvBank is not null).Select(s => s.Route!.ConvBank!))
             .Concat(steps.Where(s => s.Route?.ConvV is not null).SelectMany(s => new[] { s.Route!.ConvV!, s.Route.ConvU! }))
             .Distinct().ToList();
@@ -820,7 +819,7 @@ public static class ModelPlanner
             Plane = plane,
             ConvBank = bank,
         };
-        int zOffset = 0, uOffset = 0;
+        int zOffset = 0, uOffset = 0, compactOffset = 0;
         if (routed && c.Activity == "lowrank")
         {
             // z = V * x: rank planes (a conv of rank output channels, padding the input where the chunk kernels read it);
@@ -829,13 +828,19 @@ public static class ModelPlanner
             var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;
             var v = ConvSpec(l, inShape, pf, pg, c.ProxyRank, false, false);
             var u = new ConvKernelSpec("f32", c.ProxyRank, v.OutH, v.OutW, l.OutChannels, 1, 1, 1, 1, 0, 0, 0, 0, 0, l.Bias, relu);
-            temp = Math.Max(temp, v.TempFloats);
+
+            // The selected chunks' filters (decoded in their formats) and biases are packed into one bank, computed by one
+            // kernel into compact planes, then copied to their channels.
+            bank = ConvSpec(l, inShape, "f32", 0, l.OutChannels, l.Bias, relu) with { FilterBank = true, Gather = true };
+            temp = Math.Max(bank.TempFloats, v.TempFloats);
             zOffset = (temp + 15) & ~15;
             uOffset = (zOffset + (c.ProxyRank * plane) + 15) & ~15;
-            temp = uOffset + u.TempFloats;
+            compactOffset = (uOffset + u.TempFloats + 15) & ~15;
+            temp = compactOffset + (l.OutChannels * plane);
             var (vWeights, vScales, vScales2) = MatrixOffsets(offsets, l.Name + ".lowrank.v", pf);
             route = route with
             {
+                ConvBank = bank,
                 ConvV = v,
                 ConvU = u,
                 ProxyWeightOffset = vWeights,
@@ -861,6 +866,7 @@ public static class ModelPlanner
             Temp = program.NewValue(temp, BufferKind.None),
             LowRankZOffset = zOffset,
             LowRankUTempOffset = uOffset,
+            CompactOffset = compactOffset,
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : -1,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
@@ -1187,6 +1193,9 @@ public static class ModelPlanner
 
         public int LowRankUTempOffset { get; set; }
 
+        /// <summary>conv2d "lowrank": where the gathered kernel writes the selected channels' planes, one after another.</summary>
+        public int CompactOffset { get; set; }
+
         public ChunkRoute? Route { get; set; }
 
         public long LiveFloats(List<Value> values) =>
@@ -1222,7 +1231,9 @@ public static class ModelPlanner
                     {
                         Destination = dst.Slice(c.Start * plane, c.Length * plane),
                         Bias = ConvBias(c.Start, c.Length),
-                        Decode = Route.ConvBank is { } bank ? DecodeInto(c, temp.Slice(bank.FilterBufferOffset + (c.Start * bank.Filter), c.Length * bank.Filter)) : string.Empty,
+                        Decode = Route.ConvBank is not { } bank ? string.Empty
+                            : bank.Gather ? DecodeInto(c, string.Format(CultureInfo.InvariantCulture, "bank.Slice(n * {0}, {1})", bank.Filter, c.Length * bank.Filter))
+                            : DecodeInto(c, temp.Slice(bank.FilterBufferOffset + (c.Start * bank.Filter), c.Length * bank.Filter)),
                     }).ToEquatableArray(),
                     Route = Route with
                     {
@@ -1231,6 +1242,9 @@ public static class ModelPlanner
                         Temp = temp.Expression,
                         LowRankZ = Route.ConvV is { } v ? temp.Slice(LowRankZOffset, v.OutC * plane) : "default",
                         LowRankUTemp = Route.ConvU is { } u ? temp.Slice(LowRankUTempOffset, u.TempFloats) : "default",
+                        GatherBank = Route.ConvBank is { Gather: true } g ? temp.Slice(g.FilterBufferOffset, g.FilterBufferFloats) : "default",
+                        GatherBias = Route.ConvBank is { Gather: true } gb ? temp.Slice(gb.GatherBiasOffset, gb.OutC) : "default",
+                        Compact = Route.ConvBank is { Gather: true } gc ? temp.Slice(CompactOffset, gc.OutC * plane) : "default",
                     },
                 };
             }

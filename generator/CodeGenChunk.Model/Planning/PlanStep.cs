@@ -166,4 +166,11 @@ public sealed record ChunkRoute(
     public string LowRankZ { get; init; } = "default";
 
     public string LowRankUTemp { get; init; } = "default";
+
+    /// <summary>conv2d "lowrank": the gathered kernel's filter bank and biases, and the compact planes it writes.</summary>
+    public string GatherBank { get; init; } = "default";
+
+    public string GatherBias { get; init; } = "default";
+
+    public string Compact { get; init; } = "default";
 }
