@@ -772,8 +772,9 @@ public static class ModelPlanner
         new(format, inShape.C, inShape.H, inShape.W, outC, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight, group, bias, relu);
 
     /// <summary>
-    /// A conv2d layer chunked by output channels (docs/routing.md): one conv kernel per chunk, its format and
-    /// channel count folded in, all over one padded copy of the input; the routing that picks them.
+    /// A conv2d layer chunked by output channels (docs/routing.md): each chunk decodes its filters (its format, offsets and
+    /// channel range folded in) into a filter bank that one f32 kernel reads — every chunk's in channel order, or the
+    /// selected chunks' packed together ("lowrank") — and the routing that picks them.
     /// </summary>
     private static Step ConvChunkedStep(Program program, LayerSpec l, LayerSpec last, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, ref int hitOffset)
     {
@@ -782,7 +783,6 @@ public static class ModelPlanner
         var routed = c.Routed;
         var chunks = new List<ConvChunkCall>();
         var formats = new List<string>();
-        var temp = 0;
         ConvKernelSpec? first = null;
         for (var i = 0; i < parts.Length; i++)
         {
@@ -792,7 +792,6 @@ public static class ModelPlanner
             var (start, length) = parts[i];
             var kernel = ConvSpec(l, inShape, format, group, length, l.Bias, relu);
             first ??= kernel;
-            temp = Math.Max(temp, kernel.TempFloats);
             chunks.Add(new ConvChunkCall(i, start, length, kernel, weightOffset, scaleOffset, scale2Offset, l.Bias ? offsets[l.Name + ".bias"] + (4L * start) : 0, (long)length * kernel.OutPlane * kernel.Filter));
         }
 
@@ -802,12 +801,8 @@ public static class ModelPlanner
         // When every chunk is computed (precision per chunk, or "exact" routing), the chunks decode their filters, each in
         // its own format, into one bank that a single kernel over all channels reads: a kernel per chunk of one or two
         // channels would feed one or two multiply-adds per input load.
-        ConvKernelSpec? bank = null;
-        if (!routed || c.Activity == "exact")
-        {
-            bank = ConvSpec(l, inShape, "f32", 0, l.OutChannels, l.Bias, relu) with { FilterBank = true };
-            temp = bank.TempFloats;
-        }
+        var bank = ConvSpec(l, inShape, "f32", 0, l.OutChannels, l.Bias, relu) with { FilterBank = true };
+        var temp = bank.TempFloats;
 
         var limit = c.TopK ?? c.MaxK ?? c.Count;
         var route = new ChunkRoute("output", c.Activity, c.Count, Math.Min(limit, c.Count), c.MinActivity is not null, FloatLiteral.Format((float)(c.MinActivity ?? 0)), hitOffset, l.OutChannels * plane, relu, false)
@@ -822,7 +817,7 @@ public static class ModelPlanner
         int zOffset = 0, uOffset = 0, compactOffset = 0;
         if (routed && c.Activity == "lowrank")
         {
-            // z = V * x: rank planes (a conv of rank output channels, padding the input where the chunk kernels read it);
+            // z = V * x: rank planes (a conv of rank output channels, padding the input where the bank kernel reads it);
             // then U z + b with the layer's ReLU, a 1x1 conv writing the estimate of every channel where the output goes.
             var pf = c.ProxyFormat;
             var pg = WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0;

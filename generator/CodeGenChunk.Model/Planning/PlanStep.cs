@@ -49,8 +49,9 @@ public sealed record PlanStep(
 }
 
 /// <summary>
-/// One output-channel chunk of a chunked conv2d layer: channels [Start, Start + Length), computed by its own conv
-/// kernel (its format and channel count folded in) over the padded input the layer's first chunk kernel prepared.
+/// One output-channel chunk of a chunked conv2d layer: channels [Start, Start + Length), its filters in its own format
+/// at the given offsets. <see cref="Kernel"/> describes them (format, group size, filter length, output plane); the
+/// layer's filter-bank kernel (<see cref="ChunkRoute.ConvBank"/>) computes them after <see cref="Decode"/>.
 /// </summary>
 public sealed record ConvChunkCall(
     int Index,
@@ -69,7 +70,7 @@ public sealed record ConvChunkCall(
     /// <summary>C# expression of the chunk's bias values, or "default" without bias.</summary>
     public string Bias { get; init; } = "default";
 
-    /// <summary>With a filter bank (<see cref="ChunkRoute.ConvBank"/>): the C# statement that decodes the chunk's filters into it.</summary>
+    /// <summary>The C# statement that decodes the chunk's filters into the layer's filter bank (<see cref="ChunkRoute.ConvBank"/>).</summary>
     public string Decode { get; init; } = string.Empty;
 }
 
@@ -148,12 +149,13 @@ public sealed record ChunkRoute(
     /// <summary>conv2d: floats of one output channel plane (skipped channels are filled plane by plane).</summary>
     public int Plane { get; init; }
 
-    /// <summary>conv2d: the chunk kernels' scratch (the padded input first, shared by every chunk kernel).</summary>
+    /// <summary>conv2d: the layer's scratch (the padded input first, then the filter bank; for "lowrank" also z, U's scratch and the compact planes).</summary>
     public string Temp { get; init; } = "default";
 
     /// <summary>
-    /// conv2d whose chunks all run (no routing, or "exact"): one f32 kernel over all channels reading the filters each
-    /// chunk decodes into its scratch (<see cref="ConvKernelSpec.FilterBank"/>), instead of one kernel per chunk.
+    /// conv2d: the f32 kernel over the filters the chunks decode into its scratch (<see cref="ConvKernelSpec.FilterBank"/>):
+    /// all channels when every chunk runs (no routing, or "exact"), the selected ones packed together for "lowrank"
+    /// (<see cref="ConvKernelSpec.Gather"/>).
     /// </summary>
     public ConvKernelSpec? ConvBank { get; init; }
 
