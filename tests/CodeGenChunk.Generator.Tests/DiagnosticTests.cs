@@ -392,6 +392,30 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0014 peak RAM over budget")]
+    [DataRow("CGC0014", 6, 33, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1024] },
+          "target": { "ramBudgetBytes": 4096, "weights": "stream" },
+          "layers": [
+            { "op": "relu" }
+          ]
+        }
+        """, DisplayName = "CGC0014 streamed peak RAM over budget")]
+    [DataRow("CGC0050", 8, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [64] },
+          "target": { "ramBudgetBytes": 8192, "weights": "stream" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 64, "out": 64 }
+          ]
+        }
+        """, DisplayName = "CGC0050 layer too large to stream within the budget")]
     [DataRow("CGC0015", 8, 49, """
         {
           "model": "M",

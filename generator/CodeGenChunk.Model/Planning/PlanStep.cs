@@ -43,7 +43,16 @@ public sealed record PlanStep(
 
     /// <summary>How a chunked linear layer routes its chunks (null otherwise).</summary>
     public ChunkRoute? Route { get; init; }
+
+    /// <summary>The manifest layer the step runs (a fused epilogue's layer is named by its linear or conv2d).</summary>
+    public string Layer { get; init; } = string.Empty;
+
+    /// <summary>Stream placement: weight reads into the weight scratch before the step (whole-layer weights, the chunked layer's bias).</summary>
+    public EquatableArray<StreamRead> StreamReads { get; init; } = EquatableArray<StreamRead>.Empty;
 }
+
+/// <summary>One read of weight bytes from the chunk file into the weight scratch (stream placement).</summary>
+public sealed record StreamRead(long FileOffset, int Length, int ScratchOffset);
 
 /// <summary>One chunk of a chunked linear layer: its range, kernel, entry offsets and the spans it reads and writes.</summary>
 public sealed record ChunkCall(
@@ -65,6 +74,9 @@ public sealed record ChunkCall(
     public string Residual { get; init; } = "default";
 
     public string Bias { get; init; } = "default";
+
+    /// <summary>Stream placement: the chunk's weights, read to the start of the weight scratch just before its kernel runs, or null.</summary>
+    public StreamRead? Read { get; init; }
 }
 
 /// <summary>How a chunked layer picks the chunks it computes for an input (docs/routing.md).</summary>
@@ -116,4 +128,7 @@ public sealed record ChunkRoute(
 
     /// <summary>The whole layer's bias span expression, or "default" without bias.</summary>
     public string Bias { get; init; } = "default";
+
+    /// <summary>Stream placement: the estimator's weights (proxy sketch or low-rank factors), read before it runs, or null.</summary>
+    public StreamRead? EstimatorRead { get; init; }
 }

@@ -29,6 +29,8 @@ public sealed class SchemaTests
         "CGC0009 residual of incompatible size",
         "CGC0010 duplicate layer name",
         "CGC0014 peak RAM over budget",
+        "CGC0014 streamed peak RAM over budget",
+        "CGC0050 layer too large to stream within the budget",
         "CGC0015 groupSize larger than in",
         "CGC0015 groupSize on f32",
         "CGC0023 layer too large",
