@@ -131,4 +131,16 @@ public sealed record ChunkRoute(
 
     /// <summary>Stream placement: the estimator's weights (proxy sketch or low-rank factors), read before it runs, or null.</summary>
     public StreamRead? EstimatorRead { get; init; }
+
+    /// <summary>
+    /// Stream placement, every chunk runs and all are alike (output axis, one kernel, one length, evenly spaced in the
+    /// file): the chunks run as one loop instead of one call each, or null.
+    /// </summary>
+    public StreamLoop? Loop { get; init; }
 }
+
+/// <summary>
+/// A loop over alike output chunks: chunk c reads <see cref="ReadLength"/> bytes at <see cref="FileOffset"/> + c ×
+/// <see cref="FileStride"/>, then runs the first chunk's kernel on rows [c × <see cref="Rows"/>, (c + 1) × <see cref="Rows"/>).
+/// </summary>
+public sealed record StreamLoop(long FileOffset, long FileStride, int ReadLength, int Rows, string Destination, string Residual);

@@ -126,6 +126,7 @@ public static class StreamPlanner
                     LowRankUOffset = estimator is { } e4 && r.LowRankUKernel is not null ? Rebase(r.LowRankUOffset, e4.Start, 0) : r.LowRankUOffset,
                     LowRankBiasOffset = r.LowRankUKernel is not null && bias is not null ? biasAt : 0,
                 };
+                route = route with { Loop = LoopOf(route, chunks) };
                 result.Add(s with
                 {
                     Chunks = chunks,
@@ -173,6 +174,34 @@ public static class StreamPlanner
             Ops.Conv2d => "a conv2d filter bank is read whole: quantize it further, use fewer output channels, or raise the budget",
             _ => "quantize it further or raise the budget",
         };
+    }
+
+    /// <summary>The chunks as one loop, when every chunk runs and all are alike (see <see cref="StreamLoop"/>), else null.</summary>
+    private static StreamLoop? LoopOf(ChunkRoute r, EquatableArray<ChunkCall> chunks)
+    {
+        if (r.Routed || r.Axis != "output" || r.PanelRows > 0 || chunks.Count < 2)
+        {
+            return null;
+        }
+
+        var first = chunks[0];
+        var stride = chunks[1].Read!.FileOffset - first.Read!.FileOffset;
+        for (var i = 1; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            if (c.Kernel != first.Kernel || c.Length != first.Length || c.Start != i * first.Length
+                || c.WeightOffset != first.WeightOffset || c.ScaleOffset != first.ScaleOffset || c.Scale2Offset != first.Scale2Offset
+                || (first.BiasOffset != 0 && c.BiasOffset != first.BiasOffset + (4L * c.Start))
+                || c.Read!.Length != first.Read.Length || c.Read.FileOffset != first.Read.FileOffset + (i * stride))
+            {
+                return null;
+            }
+        }
+
+        string Rows(string expression) => expression == "default"
+            ? expression
+            : string.Format(CultureInfo.InvariantCulture, "{0}.Slice({1} * c, {1})", expression, first.Length);
+        return new StreamLoop(first.Read.FileOffset, stride, first.Read.Length, first.Length, Rows(r.Destination), r.HasResidual ? Rows(r.Residual) : "default");
     }
 
     private static long Rebase(long offset, long from, long to) => offset == 0 ? 0 : offset - from + to;
