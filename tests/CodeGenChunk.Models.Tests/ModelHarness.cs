@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "stream", "stream.file" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "stream", "stream.file", "cnn.stream" };
 
     public string BaseName { get; }
 
@@ -87,6 +87,12 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = Streamed.Open();
                 return new ModelHarness(name, m, Streamed.InputLength, Streamed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "cnn.stream":
+            {
+                var m = CnnStream.Open();
+                return new ModelHarness(name, m, CnnStream.InputLength, CnnStream.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             case "stream.file":

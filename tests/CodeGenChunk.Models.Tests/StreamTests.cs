@@ -126,6 +126,46 @@ public sealed class StreamTests
     }
 
     [TestMethod]
+    [DataRow(KernelPath.Auto)]
+    [DataRow(KernelPath.Vector128)]
+    [DataRow(KernelPath.Scalar)]
+    public void A_streamed_convolutional_model_equals_its_in_memory_twin_and_reads_each_layer_whole(KernelPath path)
+    {
+        // cnn.stream.cgc.json is cnn.int8.cgc.json with stream placement: conv1, conv2 and fc are read whole per inference.
+        var manifest = ModelPath("cnn.stream.cgc.json");
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var entries = WeightLayout.Create(ModelPlanner.LayoutEntries(spec.Layers)).Entries.ToList();
+        long Span(string prefix)
+        {
+            var matching = entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            return matching.Max(e => e.Offset + e.Length) - matching.Min(e => e.Offset);
+        }
+
+        var expected = new[] { "conv1", "conv2", "fc" }.Sum(l => Span(l + ".weight") + entries.Single(e => e.Name == l + ".bias").Length);
+        using var streamed = CnnStream.Open();
+        using var inMemory = new CnnInt8();
+        streamed.KernelPath = path;
+        inMemory.KernelPath = path;
+        var a = new float[CnnStream.OutputLength];
+        var b = new float[CnnInt8.OutputLength];
+        for (var seed = 0; seed < 6; seed++)
+        {
+            var input = ModelHarness.RandomInput(CnnStream.InputLength, seed);
+            streamed.Run(input, a);
+            inMemory.Run(input, b);
+            for (var i = 0; i < a.Length; i++)
+            {
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(b[i]), BitConverter.SingleToInt32Bits(a[i]), $"{path}, input {seed}, output {i}: streamed {a[i]} vs in memory {b[i]}");
+            }
+
+            Assert.AreEqual(expected, streamed.LastRunBytesRead, $"input {seed}: bytes read");
+        }
+
+        Assert.AreEqual(CnnStream.MaxBytesReadPerRun, expected, "the build-time bound is exact when nothing is routed");
+        Assert.AreEqual(6 * expected, streamed.TotalBytesRead);
+    }
+
+    [TestMethod]
     public void Build_time_constants_bound_the_memory()
     {
         // Peak RAM (the weight scratch, the activation scratch, the input and the output; no resident weights) within the budget.
