@@ -45,4 +45,34 @@ public sealed class StreamPlacementTests
         StringAssert.Contains(model, "public long TotalBytesRead");
         Assert.DoesNotContain("CGC0017", string.Join(";", stream.Diagnostics.Select(d => d.Id)));
     }
+
+    [TestMethod]
+    public void Int8_input_chunks_are_not_column_panels_when_streamed()
+    {
+        // File placement stores these int8 input chunks (out 64) as column panels run by one panel kernel; stream
+        // placement reads each selected chunk on its own, so each chunk is its own matrix and kernel call.
+        const string manifest = """
+            {
+              "model": "M",
+              "namespace": "N",
+              "weights": { "source": "w.safetensors" },
+              "input": { "shape": [128] },
+              "target": { "weights": "PLACEMENT" },
+              "quant": { "format": "int8", "groupSize": 32 },
+              "layers": [
+                { "op": "linear", "name": "a", "in": 128, "out": 64, "chunks": { "count": 4, "axis": "input", "topK": 2 } }
+              ]
+            }
+            """;
+        var file = GeneratorHarness.Run(manifest.Replace("PLACEMENT", "file"));
+        Assert.IsEmpty(file.Diagnostics);
+        StringAssert.Contains(file.SourceTexts.Single(s => s.HintName == "CGC.M.Model.g.cs").Text, "ChunkPanels_0(ref w, selected");
+
+        var stream = GeneratorHarness.Run(manifest.Replace("PLACEMENT", "stream"));
+        Assert.IsEmpty(stream.Diagnostics);
+        var model = stream.SourceTexts.Single(s => s.HintName == "CGC.M.Model.g.cs").Text;
+        Assert.DoesNotContain("ChunkPanels_", model);
+        Assert.AreEqual(4, model.Split("if (selected[").Length - 1, "one guarded read and kernel call per chunk");
+        Assert.AreEqual(4 + 1, model.Split("ReadWeights(").Length - 1 - 1, "a read per chunk and the bias (the method's own declaration excluded)");
+    }
 }
