@@ -63,7 +63,7 @@ public static class DiagnosticCatalog
 
     public static readonly DiagnosticInfo OverBudget = new(
         "CGC0014", "Peak RAM over budget",
-        "Peak RAM is {0} bytes at layer '{1}' ({2}), {3} bytes over target.ramBudgetBytes = {4}; raise the budget, quantize the weights further, or use \"stream\" placement", Severity.Error);
+        "Peak RAM is {0} bytes at layer '{1}' ({2}), {3} bytes over target.ramBudgetBytes = {4}; {5}", Severity.Error);
 
     public static readonly DiagnosticInfo GroupSize = new(
         "CGC0015", "Quantization group size invalid",

@@ -95,7 +95,10 @@ public static class ModelPlanner
                 peakLayer,
                 string.Format(CultureInfo.InvariantCulture, weightsText, weightsInRam, activationBytes),
                 peakRam - budget,
-                budget));
+                budget,
+                stream is null
+                    ? "raise the budget, quantize the weights further, or use \"stream\" placement"
+                    : "raise the budget, or make the layers' activations smaller (the weights are already streamed)"));
             return new PlanResult(null, diagnostics.ToEquatableArray());
         }
 
