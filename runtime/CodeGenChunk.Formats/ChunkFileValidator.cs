@@ -56,7 +56,143 @@ public static class ChunkFileValidator
             throw new ArgumentOutOfRangeException(nameof(expectedEntryCount), expectedEntryCount, "The expected entry count must not be negative.");
         }
 
-        long actualLength = file.Length;
+        CheckStructure(file, file.Length, fileName, expectedLayoutHash, expectedFileLength, expectedEntryCount, entryNames);
+        if (verifyChecksums)
+        {
+            ReadOnlySpan<byte> table = file.Slice(ChunkFileLayout.HeaderSize, ChunkFileLayout.EntrySize * expectedEntryCount);
+            CheckData(file, fileName, table, expectedEntryCount, entryNames);
+        }
+    }
+
+    /// <summary>Reads <paramref name="destination"/>.Length bytes (or fewer at the end) at <paramref name="offset"/>; returns the count, 0 at the end.</summary>
+    public delegate int ReadAt(long offset, Span<byte> destination);
+
+    /// <summary>
+    /// Validates a file that is read through <paramref name="read"/> rather than held in memory: the same checks, in the
+    /// same order and with the same messages, as <see cref="Validate(ReadOnlySpan{byte}, string, ulong, long, int, bool, IReadOnlyList{string})"/>;
+    /// the entries' checksums and the padding are computed block by block through <paramref name="buffer"/>, so memory
+    /// use is the header, the entry table and the buffer.
+    /// </summary>
+    /// <param name="read">Reads bytes of the file at an offset.</param>
+    /// <param name="actualLength">The file's length.</param>
+    /// <param name="buffer">Working memory for the data checks (any length ≥ 1; 64 KiB reads well).</param>
+    /// <param name="fileName">Path, used in messages.</param>
+    /// <param name="expectedLayoutHash">The layout hash of the model.</param>
+    /// <param name="expectedFileLength">The file length the model's layout needs.</param>
+    /// <param name="expectedEntryCount">The number of entries the model's layout has.</param>
+    /// <param name="entryNames">Optional entry names, used in messages.</param>
+    /// <exception cref="WeightFileException">The file is not valid, or shrank while being read (<see cref="WeightFileProblem.ReadFailed"/>).</exception>
+    public static void Validate(
+        ReadAt read,
+        long actualLength,
+        Span<byte> buffer,
+        string fileName,
+        ulong expectedLayoutHash,
+        long expectedFileLength,
+        int expectedEntryCount,
+        IReadOnlyList<string>? entryNames = null)
+    {
+        if (read is null)
+        {
+            throw new ArgumentNullException(nameof(read));
+        }
+
+        if (fileName is null)
+        {
+            throw new ArgumentNullException(nameof(fileName));
+        }
+
+        if (buffer.IsEmpty)
+        {
+            throw new ArgumentException("The buffer must not be empty.", nameof(buffer));
+        }
+
+        if (expectedEntryCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(expectedEntryCount), expectedEntryCount, "The expected entry count must not be negative.");
+        }
+
+        long prefixLength = Math.Min(actualLength, Math.Max(ChunkFileLayout.DataOffset(expectedEntryCount), ChunkFileLayout.HeaderSize));
+        byte[] prefix = new byte[prefixLength];
+        ReadFully(read, 0, prefix, fileName, actualLength);
+        CheckStructure(prefix, actualLength, fileName, expectedLayoutHash, expectedFileLength, expectedEntryCount, entryNames);
+
+        ReadOnlySpan<byte> table = prefix.AsSpan(ChunkFileLayout.HeaderSize, ChunkFileLayout.EntrySize * expectedEntryCount);
+        long paddingStart = ChunkFileLayout.HeaderSize + (ChunkFileLayout.EntrySize * (long)expectedEntryCount);
+        var hash = new XxHash3();
+        for (int i = 0; i < expectedEntryCount; i++)
+        {
+            ReadOnlySpan<byte> record = table.Slice(ChunkFileLayout.EntrySize * i, ChunkFileLayout.EntrySize);
+            long offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(record.Slice(ChunkFileLayout.EntryOffsetOffset));
+            long length = (long)BinaryPrimitives.ReadUInt64LittleEndian(record.Slice(ChunkFileLayout.EntryLengthOffset));
+            ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(record.Slice(ChunkFileLayout.EntryChecksumOffset));
+            CheckPadding(read, buffer, fileName, actualLength, paddingStart, offset, i - 1, entryNames);
+
+            hash.Reset();
+            for (long done = 0; done < length;)
+            {
+                Span<byte> block = buffer.Slice(0, (int)Math.Min(buffer.Length, length - done));
+                ReadFully(read, offset + done, block, fileName, actualLength);
+                hash.Append(block);
+                done += block.Length;
+            }
+
+            ulong computed = hash.GetCurrentHashAsUInt64();
+            if (computed != stored)
+            {
+                throw Fail(fileName, WeightFileProblem.ChecksumMismatch,
+                    "checksum mismatch in entry " + EntryLabel(i, entryNames) + ": the data is corrupt (stored " + Hex(stored)
+                    + ", computed " + Hex(computed) + "); rebuild or copy the file again");
+            }
+
+            paddingStart = offset + length;
+        }
+
+        CheckPadding(read, buffer, fileName, actualLength, paddingStart, actualLength, expectedEntryCount - 1, entryNames);
+    }
+
+    private static void ReadFully(ReadAt read, long offset, Span<byte> destination, string fileName, long actualLength)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = read(offset + done, destination.Slice(done));
+            if (n <= 0)
+            {
+                throw Fail(fileName, WeightFileProblem.ReadFailed,
+                    "the file ended at " + N(offset + done) + " bytes while being verified, it was " + N(actualLength)
+                    + " — is it being written? copy it again");
+            }
+
+            done += n;
+        }
+    }
+
+    private static void CheckPadding(ReadAt read, Span<byte> buffer, string fileName, long actualLength, long start, long end, int previousEntry, IReadOnlyList<string>? entryNames)
+    {
+        for (long at = start; at < end;)
+        {
+            Span<byte> block = buffer.Slice(0, (int)Math.Min(buffer.Length, end - at));
+            ReadFully(read, at, block, fileName, actualLength);
+            int index = IndexOfNonZero(block);
+            if (index >= 0)
+            {
+                throw Fail(fileName, WeightFileProblem.ChecksumMismatch,
+                    "padding byte at offset " + N(at + index) + " after "
+                    + (previousEntry < 0 ? "the entry table" : "entry " + EntryLabel(previousEntry, entryNames)) + " is " + Hex(block[index])
+                    + ", not zero: the data is corrupt; rebuild or copy the file again");
+            }
+
+            at += block.Length;
+        }
+    }
+
+    /// <summary>
+    /// The checks of the header and the entry table. <paramref name="file"/> holds at least the header and, once the
+    /// header is known good, the table; <paramref name="actualLength"/> is the length of the whole file.
+    /// </summary>
+    private static void CheckStructure(ReadOnlySpan<byte> file, long actualLength, string fileName, ulong expectedLayoutHash, long expectedFileLength, int expectedEntryCount, IReadOnlyList<string>? entryNames)
+    {
         if (actualLength < ChunkFileLayout.HeaderSize)
         {
             throw Fail(fileName, WeightFileProblem.TooShort,
@@ -137,12 +273,7 @@ public static class ChunkFileValidator
                 + " — the entry table is corrupt; rebuild or copy the file again");
         }
 
-        CheckEntryBounds(file, fileName, table, entryCount, dataOffset, entryNames);
-
-        if (verifyChecksums)
-        {
-            CheckData(file, fileName, table, entryCount, entryNames);
-        }
+        CheckEntryBounds(actualLength, fileName, table, entryCount, dataOffset, entryNames);
     }
 
     /// <summary>
@@ -212,9 +343,9 @@ public static class ChunkFileValidator
             ? string.Empty
             : " (and the model's layout needs " + N(expectedLength) + " bytes: the file was packed for a different manifest)";
 
-    private static void CheckEntryBounds(ReadOnlySpan<byte> file, string fileName, ReadOnlySpan<byte> table, int entryCount, long dataOffset, IReadOnlyList<string>? entryNames)
+    private static void CheckEntryBounds(long actualLength, string fileName, ReadOnlySpan<byte> table, int entryCount, long dataOffset, IReadOnlyList<string>? entryNames)
     {
-        ulong fileLength = (ulong)file.Length;
+        ulong fileLength = (ulong)actualLength;
         ulong previousEnd = (ulong)dataOffset;
         for (int i = 0; i < entryCount; i++)
         {

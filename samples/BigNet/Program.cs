@@ -12,7 +12,7 @@ namespace Samples.BigNet;
 /// dequantized weights, which isolates the kernel), max abs and relative error against the f32 model on
 /// the same input, bits per weight, median latency, weight bytes, bytes allocated per run and a checksum.
 /// <para>
-/// Usage: <c>BigNet [runs] [--model f32|int8|int4|base11|ternary|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
+/// Usage: <c>BigNet [runs] [--model f32|int8|int4|base11|ternary|stream|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
 /// (default 50). <c>--no-reference</c> skips the reference pass, which reads the 75 MB float weights
 /// (bignet.safetensors) and dominates the process's memory: with <c>--model int8 --no-reference</c> the process
 /// holds only what the int8 model needs, which is what docs/deployment.md measures.
@@ -20,7 +20,7 @@ namespace Samples.BigNet;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "usage: BigNet [runs] [--model f32|int8|int4|base11|ternary|all] [--no-reference]";
+    private const string Usage = "usage: BigNet [runs] [--model f32|int8|int4|base11|ternary|stream|all] [--no-reference]";
 
     /// <summary>The quantized variants: format, group size (as in bignet.&lt;format&gt;.cgc.json).</summary>
     private static readonly (string Format, int GroupSize)[] Quantized = { ("int8", 64), ("int4", 64), ("base11", 256), ("ternary", 320) };
@@ -38,7 +38,7 @@ internal static class Program
                 case "--no-reference":
                     withReference = false;
                     break;
-                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "int4" or "base11" or "ternary" or "all":
+                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "int4" or "base11" or "ternary" or "stream" or "all":
                     model = args[++a];
                     break;
                 default:
@@ -60,6 +60,15 @@ internal static class Program
         }
 
         Console.WriteLine($"BigNet: 6 residual blocks of 3 x Linear(1024, 1024), LayerNorm between blocks; kernel path {KernelPaths.Resolve(KernelPath.Auto)} (widest accelerated {KernelPaths.Best})");
+        if (model == "stream")
+        {
+            // The streamed model runs first, before the float reference (bignet.safetensors) is loaded, so that the
+            // process's peak RSS it prints is what streaming needs.
+            var streamOk = ReportStream(input, null, runs, withReference);
+            Console.WriteLine(streamOk ? "OK" : "FAILED: the streamed model differs from the reference beyond tolerance, or allocates");
+            return streamOk ? 0 : 1;
+        }
+
         ReferenceBigNet? reference = null;
         float[]? expected = null;
         if (withReference)
@@ -104,8 +113,135 @@ internal static class Program
             }
         }
 
+        if (model == "all")
+        {
+            ok &= ReportStream(input, reference, runs, withReference);
+        }
+
         Console.WriteLine(ok ? "OK" : "FAILED: a generated model differs from the reference beyond tolerance, or allocates");
         return ok ? 0 : 1;
+    }
+
+    /// <summary>
+    /// BigNet in base11 with stream placement (bignet.stream.cgc.json): weights read from bignet.stream.cgcw per
+    /// inference. Prints the build-time constants, the bytes read, latency, allocation and the process's peak RSS, then
+    /// the in-memory base11 model (same format and kernels, weights held in RAM) side by side, and checks the output
+    /// against the reference over the dequantized base11 weights.
+    /// </summary>
+    private static bool ReportStream(float[] input, ReferenceBigNet? reference, int runs, bool withReference)
+    {
+        var output = new float[BigNetStream.OutputLength];
+        using var streamed = BigNetStream.Open();
+        Console.WriteLine($"{"stream (base11)",-16} kernels generated for Vector128 and scalar (target.simd \"v128\"); weights streamed from {streamed.Weights.Name}");
+        var streamMedian = Median(runs, () => streamed.Run(input, output));
+        var bytesRead = streamed.LastRunBytesRead;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var r = 0; r < 10; r++)
+        {
+            streamed.Run(input, output);
+        }
+
+        var allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 10;
+        var peakRss = PeakRssKiB();
+        Console.WriteLine($"{"stream (base11)",-16} weight scratch {BigNetStream.WeightScratchBytes:N0} bytes; PeakRamBytes {BigNetStream.PeakRamBytes:N0} (budget 262,144); " +
+            $"read {bytesRead:N0} bytes/run (MaxBytesReadPerRun {BigNetStream.MaxBytesReadPerRun:N0}, file {BigNetStream.WeightBytes:N0}); median {streamMedian:F3} ms; allocated {allocated} bytes/run; " +
+            $"process peak RSS (VmHWM) {(peakRss < 0 ? "n/a" : peakRss.ToString("N0", CultureInfo.InvariantCulture) + " kB")}{(reference is null ? string.Empty : " (includes the float reference and the models run before)")}");
+
+        // Side by side with the in-memory base11 model (same format, weights in RAM), runs interleaved so that both see
+        // the same machine load. The streamed model has Vector128 and scalar kernels only (target.simd "v128", for code
+        // size): on the in-memory model's Vector128 path the difference is the cost of reading; on its widest path the
+        // whole gap.
+        var inMemoryOutput = new float[BigNetBase11.OutputLength];
+        using (var inMemory = new BigNetBase11())
+        {
+            foreach (var path in new[] { KernelPath.Vector128, KernelPath.Auto })
+            {
+                inMemory.KernelPath = path;
+                inMemory.Run(input, inMemoryOutput);
+                var s = new double[runs];
+                var m = new double[runs];
+                for (var r = 0; r < runs; r++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    streamed.Run(input, output);
+                    s[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    start = Stopwatch.GetTimestamp();
+                    inMemory.Run(input, inMemoryOutput);
+                    m[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+
+                Array.Sort(s);
+                Array.Sort(m);
+                Console.WriteLine($"{string.Empty,-16} interleaved with in-memory base11 ({BigNetBase11.WeightBytes:N0} bytes in RAM) on {inMemory.KernelPath}: streamed median {s[runs / 2]:F3} ms, " +
+                    $"in-memory median {m[runs / 2]:F3} ms, streamed / in-memory {s[runs / 2] / m[runs / 2]:F2}x; max|diff| {MaxAbsDiff(output, inMemoryOutput):E2}");
+            }
+        }
+
+        var ok = allocated == 0 && bytesRead == BigNetStream.MaxBytesReadPerRun && double.IsFinite(Checksum(output));
+        if (withReference)
+        {
+            reference ??= ReferenceBigNet.Load(Path.Combine(AppContext.BaseDirectory, "bignet.safetensors"));
+            var quantized = reference.WithQuantizedWeights("base11", 256).Forward(input);
+            var kernelDiff = MaxAbsDiff(output, quantized);
+            Console.WriteLine($"{string.Empty,-16} max|diff| vs dequantized reference {kernelDiff:E2}");
+            ok &= kernelDiff <= 1e-3f;
+        }
+
+        return ok;
+    }
+
+    private static double Median(int runs, Action run)
+    {
+        run(); // first call: JIT, page-in
+        var times = new double[runs];
+        for (var r = 0; r < runs; r++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run();
+            times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+
+    /// <summary>The process's peak resident set (VmHWM in /proc/self/status) in KiB, or -1 where there is none.</summary>
+    /// <remarks>Read with a file handle and parsed by hand: a StreamReader would add FileStream's code to the binary.</remarks>
+    private static long PeakRssKiB()
+    {
+        Span<byte> text = stackalloc byte[8192];
+        int length;
+        try
+        {
+            using var handle = File.OpenHandle("/proc/self/status");
+            length = RandomAccess.Read(handle, text, 0);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+
+        ReadOnlySpan<byte> status = text.Slice(0, length);
+        int at = status.IndexOf("VmHWM:"u8);
+        if (at < 0)
+        {
+            return -1;
+        }
+
+        long kib = 0;
+        for (int i = at + 6; i < status.Length && status[i] != (byte)'\n'; i++)
+        {
+            if (status[i] is >= (byte)'0' and <= (byte)'9')
+            {
+                kib = (kib * 10) + (status[i] - '0');
+            }
+        }
+
+        return kib;
     }
 
     private delegate void RunFn(ReadOnlySpan<float> input, Span<float> output);

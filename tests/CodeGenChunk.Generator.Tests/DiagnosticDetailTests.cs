@@ -40,18 +40,6 @@ public sealed class DiagnosticDetailTests
           ]
         }
         """, DisplayName = "CGC0017 per-input precision policy")]
-    [DataRow("CGC0017", 6, 26, """
-        {
-          "model": "M",
-          "namespace": "N",
-          "weights": { "source": "w.safetensors" },
-          "input": { "shape": [4] },
-          "target": { "weights": "stream" },
-          "layers": [
-            { "op": "linear", "name": "a", "in": 4, "out": 2 }
-          ]
-        }
-        """, DisplayName = "CGC0017 stream placement")]
     public void AcceptedButNotGeneratedFeatureWarnsAndStillGenerates(string id, int line, int column, string manifest)
     {
         var outcome = GeneratorHarness.Run(manifest);

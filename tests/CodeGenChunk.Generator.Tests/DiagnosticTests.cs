@@ -392,6 +392,30 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0014 peak RAM over budget")]
+    [DataRow("CGC0014", 6, 33, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1024] },
+          "target": { "ramBudgetBytes": 4096, "weights": "stream" },
+          "layers": [
+            { "op": "relu" }
+          ]
+        }
+        """, DisplayName = "CGC0014 streamed peak RAM over budget")]
+    [DataRow("CGC0050", 8, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [64] },
+          "target": { "ramBudgetBytes": 8192, "weights": "stream" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 64, "out": 64 }
+          ]
+        }
+        """, DisplayName = "CGC0050 layer too large to stream within the budget")]
     [DataRow("CGC0015", 8, 49, """
         {
           "model": "M",
@@ -487,6 +511,19 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0025 conv2d chunks of input channels")]
+    [DataRow("CGC0025", 9, 17, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "target": { "weights": "stream" },
+          "layers": [
+            { "op": "conv2d", "name": "a", "inChannels": 1, "outChannels": 4, "kernel": [3, 3],
+              "chunks": { "count": 2, "topK": 1, "activity": "exact" } }
+          ]
+        }
+        """, DisplayName = "CGC0025 conv2d output chunks under stream placement")]
     [DataRow("CGC0025", 8, 54, """
         {
           "model": "M",

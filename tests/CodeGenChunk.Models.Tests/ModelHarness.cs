@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed", "stream", "stream.file", "cnn.stream" };
 
     public string BaseName { get; }
 
@@ -81,6 +81,24 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new FormatsC();
                 return new ModelHarness(name, m, FormatsC.InputLength, FormatsC.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "stream":
+            {
+                var m = Streamed.Open();
+                return new ModelHarness(name, m, Streamed.InputLength, Streamed.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "cnn.stream":
+            {
+                var m = CnnStream.Open();
+                return new ModelHarness(name, m, CnnStream.InputLength, CnnStream.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "stream.file":
+            {
+                var m = StreamedFile.Open();
+                return new ModelHarness(name, m, StreamedFile.InputLength, StreamedFile.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             case "routed":

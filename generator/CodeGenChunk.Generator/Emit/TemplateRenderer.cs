@@ -36,7 +36,7 @@ internal static class TemplateRenderer
 
         var convKernels = ConvKernelView.For(plan.ConvKernels, paths);
         var poolKernels = PoolKernelView.For(plan.PoolKernels, paths);
-        view.Import(new { plan, paths, packed_paths = packedPaths, conv_kernels = convKernels, pool_kernels = poolKernels, base11_levels = levels, version = Version, hash = plan.Layout.HashHex + "UL" }, renamer: static m => m.Name);
+        view.Import(new { plan, paths, packed_paths = packedPaths, conv_kernels = convKernels, pool_kernels = poolKernels, base11_levels = levels, version = Version, hash = plan.Layout.HashHex + "UL", stream = plan.Placement == "stream" }, renamer: static m => m.Name);
         view.Import("long", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture) + "L"));
         view.Import("int", new Func<long, string>(static v => v.ToString(CultureInfo.InvariantCulture)));
         view.Import("str", new Func<string, string>(static v => "\"" + v.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""));

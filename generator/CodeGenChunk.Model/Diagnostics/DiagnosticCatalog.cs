@@ -63,7 +63,7 @@ public static class DiagnosticCatalog
 
     public static readonly DiagnosticInfo OverBudget = new(
         "CGC0014", "Peak RAM over budget",
-        "Peak RAM is {0} bytes at layer '{1}' ({2}), {3} bytes over target.ramBudgetBytes = {4}; raise the budget, quantize the weights further, or use \"stream\" placement", Severity.Error);
+        "Peak RAM is {0} bytes at layer '{1}' ({2}), {3} bytes over target.ramBudgetBytes = {4}; {5}", Severity.Error);
 
     public static readonly DiagnosticInfo GroupSize = new(
         "CGC0015", "Quantization group size invalid",
@@ -133,6 +133,10 @@ public static class DiagnosticCatalog
         "CGC0043", "Pooling padding as large as the window",
         "Layer '{0}' pads {1} by {2}, not less than its window's {3}: a window could hold padding only; make the padding smaller than the kernel", Severity.Error);
 
+    public static readonly DiagnosticInfo StreamUnitOverBudget = new(
+        "CGC0050", "Layer cannot be streamed within the RAM budget",
+        "Layer '{0}' reads {1} bytes of weights at once ({2}); with {3} bytes of activations that is {4} bytes over target.ramBudgetBytes = {5}; {6}", Severity.Error);
+
     public static readonly DiagnosticInfo Internal = new(
         "CGC0099", "Internal generator error",
         "CodeGenChunk failed on this manifest: {0}; please report it with the manifest", Severity.Error);
@@ -143,6 +147,6 @@ public static class DiagnosticCatalog
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
         WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
-        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, Internal,
+        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, StreamUnitOverBudget, Internal,
     };
 }

@@ -66,7 +66,8 @@ public static class ManifestParser
                 var layer = ReadLayer(layersNode.Items[i], i, defaultQuant, diagnostics);
                 if (layer is not null)
                 {
-                    layers.Add(layer);
+                    // Streamed layers read each chunk on its own: no column panels spanning the chunks.
+                    layers.Add(target.Placement == "stream" ? layer with { Streamed = true } : layer);
                 }
             }
         }
@@ -113,12 +114,6 @@ public static class ManifestParser
         var budget = t.Integer("ramBudgetBytes", required: false, min: 1);
         var simd = t.Enum("simd", Ops.Simd, "auto");
         var placement = t.Enum("weights", Ops.Placements, "embedded");
-        if (placement == "stream")
-        {
-            t.Report(DiagnosticCatalog.FeatureNotImplemented, t.SpanOf("weights"), "Placement \"stream\"", "the weights are read whole, as with \"file\" placement");
-            placement = "file";
-        }
-
         return new TargetSpec(budget, budget is null ? t.Span : t.SpanOf("ramBudgetBytes"), simd, placement);
     }
 

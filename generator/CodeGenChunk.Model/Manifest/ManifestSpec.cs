@@ -117,6 +117,9 @@ public sealed record LayerSpec(
 
     public ChunksSpec? Chunks { get; init; }
 
+    /// <summary>The model's placement is "stream": the layer's weights are read from the file per inference.</summary>
+    public bool Streamed { get; init; }
+
     /// <summary>conv2d: channels in and out.</summary>
     public int InChannels { get; init; }
 

@@ -75,7 +75,7 @@ public static class Chunking
     /// </summary>
     public static int PanelRows(LayerSpec l)
     {
-        if (!IsChunked(l) || l.Op != Ops.Linear || l.Chunks!.Axis != "input" || l.Out % 16 != 0)
+        if (!IsChunked(l) || l.Op != Ops.Linear || l.Chunks!.Axis != "input" || l.Out % 16 != 0 || l.Streamed)
         {
             return 0;
         }

@@ -30,4 +30,10 @@ public sealed record ModelPlan(
 
     /// <summary>Multiply-accumulates of the layers that always run whole (every layer but the chunked ones).</summary>
     public long FixedMacs { get; init; }
+
+    /// <summary>Stream placement: bytes of the weight scratch (the most any one step reads at once), else 0.</summary>
+    public long WeightScratchBytes { get; init; }
+
+    /// <summary>Stream placement: the most weight bytes one inference reads (every routed layer selecting its largest chunks), else 0.</summary>
+    public long MaxBytesReadPerRun { get; init; }
 }

@@ -52,16 +52,72 @@ public static class ModelPlanner
         var activationBytes = 4L * (scratchFloats + spec.InputLength + sizes[sizes.Length - 1]);
         var peakRam = layout.FileLength + activationBytes;
         var peakStep = program.Steps.OrderByDescending(s => s.LiveFloats(program.Values)).First();
+        var peakLayer = peakStep.ReportName ?? peakStep.LayerName;
+        var weightsInRam = layout.FileLength;
+        var weightsText = "{0} bytes of weights + {1} bytes of activations";
+        StreamPlanner.Result? stream = null;
+        if (spec.Target.Placement == "stream")
+        {
+            // Chunked conv2d layers decode their chunks into one filter bank from resident weights; not streamed yet.
+            foreach (var conv in layers.Where(l => l.Op == Ops.Conv2d && Chunking.IsChunked(l)))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.ChunkConfig,
+                    conv.Chunks!.Span,
+                    conv.Name,
+                    "split a conv2d layer's output channels, which \"stream\" placement does not read chunk by chunk",
+                    "remove \"chunks\" from this layer (its filter bank is then streamed whole) or use \"file\" placement"));
+            }
+
+            if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
+            {
+                return new PlanResult(null, diagnostics.ToEquatableArray());
+            }
+
+            // Stream placement keeps no weights resident: the peak is the weight scratch plus the activations.
+            stream = StreamPlanner.Apply(steps, layout, layers);
+            steps = stream.Steps;
+            weightsInRam = stream.ScratchBytes;
+            peakRam = stream.ScratchBytes + activationBytes;
+            peakLayer = stream.ScratchLayer.Length > 0 ? stream.ScratchLayer : peakLayer;
+            weightsText = "{0} bytes of weight scratch (streamed) + {1} bytes of activations";
+            if (spec.Target.RamBudgetBytes is { } streamBudget)
+            {
+                foreach (var unit in stream.Units.Where(u => u.Bytes + activationBytes > streamBudget))
+                {
+                    var layer = layers.First(l => l.Name == unit.Layer);
+                    diagnostics.Add(ManifestDiagnostic.Create(
+                        DiagnosticCatalog.StreamUnitOverBudget,
+                        layer.Span,
+                        unit.Layer,
+                        unit.Bytes,
+                        unit.What,
+                        activationBytes,
+                        unit.Bytes + activationBytes - streamBudget,
+                        streamBudget,
+                        StreamPlanner.Advice(unit, layer, streamBudget - activationBytes)));
+                }
+
+                if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
+                {
+                    return new PlanResult(null, diagnostics.ToEquatableArray());
+                }
+            }
+        }
+
         if (spec.Target.RamBudgetBytes is { } budget && peakRam > budget)
         {
             diagnostics.Add(ManifestDiagnostic.Create(
                 DiagnosticCatalog.OverBudget,
                 spec.Target.Span,
                 peakRam,
-                peakStep.ReportName ?? peakStep.LayerName,
-                string.Format(CultureInfo.InvariantCulture, "{0} bytes of weights + {1} bytes of activations", layout.FileLength, activationBytes),
+                peakLayer,
+                string.Format(CultureInfo.InvariantCulture, weightsText, weightsInRam, activationBytes),
                 peakRam - budget,
-                budget));
+                budget,
+                stream is null
+                    ? "raise the budget, quantize the weights further, or use \"stream\" placement"
+                    : "raise the budget, or make the layers' activations smaller (the weights are already streamed)"));
             return new PlanResult(null, diagnostics.ToEquatableArray());
         }
 
@@ -78,7 +134,7 @@ public static class ModelPlanner
             scratchFloats,
             layout,
             peakRam,
-            peakStep.ReportName ?? peakStep.LayerName,
+            peakLayer,
             macs,
             steps.ToEquatableArray(),
             kernels.ToEquatableArray())
@@ -87,6 +143,8 @@ public static class ModelPlanner
             FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
             ConvKernels = convKernels.ToEquatableArray(),
             PoolKernels = poolKernels.ToEquatableArray(),
+            WeightScratchBytes = stream?.ScratchBytes ?? 0,
+            MaxBytesReadPerRun = stream?.MaxBytesReadPerRun ?? 0,
         };
         return new PlanResult(plan, diagnostics.ToEquatableArray());
     }
@@ -1214,6 +1272,7 @@ public static class ModelPlanner
                 Conv = Conv,
                 Pool = Pool,
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
+                Layer = ReportName ?? LayerName,
             };
             if (ConvChunks is not null && Route is not null)
             {

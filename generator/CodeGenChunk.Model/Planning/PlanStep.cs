@@ -46,6 +46,12 @@ public sealed record PlanStep(
 
     /// <summary>The output-channel chunks of a chunked conv2d layer (empty otherwise), in order.</summary>
     public EquatableArray<ConvChunkCall> ConvChunks { get; init; } = EquatableArray<ConvChunkCall>.Empty;
+
+    /// <summary>The manifest layer the step runs (a fused epilogue's layer is named by its linear or conv2d).</summary>
+    public string Layer { get; init; } = string.Empty;
+
+    /// <summary>Stream placement: weight reads into the weight scratch before the step (whole-layer weights, the chunked layer's bias).</summary>
+    public EquatableArray<StreamRead> StreamReads { get; init; } = EquatableArray<StreamRead>.Empty;
 }
 
 /// <summary>
@@ -74,6 +80,9 @@ public sealed record ConvChunkCall(
     public string Decode { get; init; } = string.Empty;
 }
 
+/// <summary>One read of weight bytes from the chunk file into the weight scratch (stream placement).</summary>
+public sealed record StreamRead(long FileOffset, int Length, int ScratchOffset);
+
 /// <summary>One chunk of a chunked linear layer: its range, kernel, entry offsets and the spans it reads and writes.</summary>
 public sealed record ChunkCall(
     int Index,
@@ -94,6 +103,9 @@ public sealed record ChunkCall(
     public string Residual { get; init; } = "default";
 
     public string Bias { get; init; } = "default";
+
+    /// <summary>Stream placement: the chunk's weights, read to the start of the weight scratch just before its kernel runs, or null.</summary>
+    public StreamRead? Read { get; init; }
 }
 
 /// <summary>How a chunked layer picks the chunks it computes for an input (docs/routing.md).</summary>
@@ -175,4 +187,19 @@ public sealed record ChunkRoute(
     public string GatherBias { get; init; } = "default";
 
     public string Compact { get; init; } = "default";
+
+    /// <summary>Stream placement: the estimator's weights (proxy sketch or low-rank factors), read before it runs, or null.</summary>
+    public StreamRead? EstimatorRead { get; init; }
+
+    /// <summary>
+    /// Stream placement, every chunk runs and all are alike (output axis, one kernel, one length, evenly spaced in the
+    /// file): the chunks run as one loop instead of one call each, or null.
+    /// </summary>
+    public StreamLoop? Loop { get; init; }
 }
+
+/// <summary>
+/// A loop over alike output chunks: chunk c reads <see cref="ReadLength"/> bytes at <see cref="FileOffset"/> + c ×
+/// <see cref="FileStride"/>, then runs the first chunk's kernel on rows [c × <see cref="Rows"/>, (c + 1) × <see cref="Rows"/>).
+/// </summary>
+public sealed record StreamLoop(long FileOffset, long FileStride, int ReadLength, int Rows, string Destination, string Residual);

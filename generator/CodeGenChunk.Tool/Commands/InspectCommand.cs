@@ -79,7 +79,11 @@ internal static class InspectCommand
                 return new InspectLayer(l.Name, l.Op, format, Math.Round(weightBytes * 8.0 / weights, 4), entries.Sum(e => e.Length), chunks);
             })
             .ToArray();
-        return new InspectReport(spec.Model, plan.Layout.FileLength, plan.PeakRamBytes, plan.ScratchFloats * 4L, plan.Macs, plan.Layout.HashHex, layers);
+        return new InspectReport(spec.Model, plan.Layout.FileLength, plan.PeakRamBytes, plan.ScratchFloats * 4L, plan.Macs, plan.Layout.HashHex, layers)
+        {
+            WeightScratchBytes = plan.WeightScratchBytes,
+            MaxBytesReadPerRun = plan.MaxBytesReadPerRun,
+        };
     }
 
     private static void Print(InspectReport r, TextWriter o)
@@ -99,6 +103,12 @@ internal static class InspectCommand
 
         o.WriteLine(string.Format(CultureInfo.InvariantCulture, "total weight bytes (chunk file): {0:N0}", r.TotalWeightBytes));
         o.WriteLine(string.Format(CultureInfo.InvariantCulture, "scratch bytes: {0:N0}", r.ScratchBytes));
+        if (r.WeightScratchBytes > 0)
+        {
+            o.WriteLine(string.Format(CultureInfo.InvariantCulture, "weight scratch bytes (stream placement): {0:N0}", r.WeightScratchBytes));
+            o.WriteLine(string.Format(CultureInfo.InvariantCulture, "most weight bytes read per inference: {0:N0}", r.MaxBytesReadPerRun));
+        }
+
         o.WriteLine(string.Format(CultureInfo.InvariantCulture, "peak RAM bytes: {0:N0}", r.PeakRamBytes));
         o.WriteLine(string.Format(CultureInfo.InvariantCulture, "MACs per inference: {0:N0}", r.Macs));
         o.WriteLine("layout hash: " + r.LayoutHash);
@@ -113,7 +123,14 @@ public sealed record InspectChunk(int Index, string Format, int Rows, long Bytes
 
 public sealed record InspectLayer(string Name, string Op, string Format, double BitsPerWeight, long Bytes, InspectChunk[] Chunks);
 
-public sealed record InspectReport(string Model, long TotalWeightBytes, long PeakRamBytes, long ScratchBytes, long Macs, string LayoutHash, InspectLayer[] Layers);
+public sealed record InspectReport(string Model, long TotalWeightBytes, long PeakRamBytes, long ScratchBytes, long Macs, string LayoutHash, InspectLayer[] Layers)
+{
+    /// <summary>Stream placement: the weight scratch (the most weight bytes read at once), else 0.</summary>
+    public long WeightScratchBytes { get; init; }
+
+    /// <summary>Stream placement: the most weight bytes one inference reads, else 0.</summary>
+    public long MaxBytesReadPerRun { get; init; }
+}
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(InspectReport))]
