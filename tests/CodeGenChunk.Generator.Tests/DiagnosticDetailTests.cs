@@ -27,19 +27,6 @@ public sealed class DiagnosticDetailTests
         """;
 
     [TestMethod]
-    [DataRow("CGC0017", 9, 28, """
-        {
-          "model": "M",
-          "namespace": "N",
-          "weights": { "source": "w.safetensors" },
-          "input": { "shape": [4] },
-          "layers": [
-            { "op": "linear", "name": "a", "in": 4, "out": 2,
-              "quant": { "format": "int8", "groupSize": 4,
-                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "formats": ["int1", "int8"] } } }
-          ]
-        }
-        """, DisplayName = "CGC0017 per-input precision policy")]
     [DataRow("CGC0017", 6, 26, """
         {
           "model": "M",

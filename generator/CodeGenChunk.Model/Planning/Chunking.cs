@@ -15,6 +15,12 @@ public static class Chunking
     /// <summary>A layer runs chunk by chunk when its manifest splits it into two or more chunks.</summary>
     public static bool IsChunked(LayerSpec l) => l.Op == Ops.Linear && l.Chunks is { Count: > 1 };
 
+    /// <summary>
+    /// Whether the layer estimates its chunks' activity for every input: when it routes (top-k or a threshold), and
+    /// when a per-input precision policy (<c>by: "runtime-activity"</c>) picks each chunk's bits from it.
+    /// </summary>
+    public static bool IsScored(LayerSpec l) => IsChunked(l) && (l.Chunks!.Routed || l.Quant?.Policy is { IsRuntime: true });
+
     /// <summary>The chunks' ranges along the chunked axis: [start, start + length).</summary>
     public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) =>
         c.Axis == "input" ? Split(l.In, c.Count, InputAlignment) : Split(l.Out, c.Count, KernelSpecShape.RowBlock);
@@ -97,6 +103,11 @@ public static class Chunking
     public static (string Format, int GroupSize) FormatOf(LayerSpec l, int index)
     {
         var q = l.Quant!;
+        if (q.Policy is { IsRuntime: true })
+        {
+            return (BitPlaneFormat.Name, q.GroupSize);
+        }
+
         var format = q.Policy is { By: "activity" } p && p.Chosen.Count == l.Chunks!.Count ? p.Chosen[index] : q.Format;
         if (!WeightFormats.IsGrouped(format))
         {

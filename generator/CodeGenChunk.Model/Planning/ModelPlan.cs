@@ -30,4 +30,10 @@ public sealed record ModelPlan(
 
     /// <summary>Multiply-accumulates of the layers that always run whole (every layer but the chunked ones).</summary>
     public long FixedMacs { get; init; }
+
+    /// <summary>Bytes of weight matrices (values and metadata) of the layers that always run whole.</summary>
+    public long FixedBytesRead { get; init; }
+
+    /// <summary>Some layer stores its chunks as bit-planes with per-input bits.</summary>
+    public bool HasPlanes { get; init; }
 }
