@@ -16,7 +16,7 @@ public sealed class PlaneTests
 
     // (layer, rows, columns, group size, first chunk in ChunkHits, chunk count)
     private static readonly (string Name, int Rows, int Cols, int Group, int First, int Count)[] Layers =
-        [("fc1", 50, 96, 32, 0, 6), ("fc2", 50, 50, 16, 6, 5), ("fc3", 40, 50, 64, 11, 4)];
+        [("fc1", 50, 96, 32, 0, 6), ("fc2", 50, 50, 16, 6, 5), ("fc3", 40, 50, 64, 11, 4), ("fc4", 10, 40, 16, 15, 2)];
 
     [TestMethod]
     [DataRow(KernelPath.Auto)]
@@ -66,10 +66,9 @@ public sealed class PlaneTests
         using var model = new Planes();
         var output = new float[Planes.OutputLength];
 
-        // Fixed: fc4 (dense f32 40x10), fc1's proxy sketch (6x3 rows of 96, int1) and fc3's lowrank factors (V: 4x50
-        // ternary, U: 40x4 f32); fc2's "exact" estimator reads every chunk's 8 planes and scales.
-        long fixedBytes = (4L * 40 * 10)
-            + (18 * Int1BlockFormat.RowBytes(96)) + (4L * 18 * 1)
+        // Fixed: fc1's proxy sketch (6x3 rows of 96, int1) and fc3's lowrank factors (V: 4x50 ternary, U: 40x4 f32);
+        // fc2's "exact" estimator reads every chunk's 8 planes and scales. fc4's two chunks always run at 8 bits.
+        long fixedBytes = (18 * Int1BlockFormat.RowBytes(96)) + (4L * 18 * 1)
             + (4 * TernaryBlockFormat.RowBytes(50)) + (4L * 4 * 1) + (4L * 40 * 4);
         var fc2Parts = Chunking.Split(50, 5, 4);
         fixedBytes += fc2Parts.Sum(p => (8L * p.Length * BitPlaneFormat.RowBytes(50)) + (4L * p.Length * 4));

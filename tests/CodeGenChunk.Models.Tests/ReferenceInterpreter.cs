@@ -398,7 +398,11 @@ internal sealed class ReferenceInterpreter
 
             for (var i = 0; i < parts.Length; i++)
             {
-                if (selected[i])
+                if (selected[i] && !scored)
+                {
+                    bits[i] = p.Bits[0]; // one class: every chunk at those bits
+                }
+                else if (selected[i])
                 {
                     var score = max > 0 ? activity[i] / max : 0;
                     var band = 0;

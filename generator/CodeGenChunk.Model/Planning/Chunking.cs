@@ -17,9 +17,10 @@ public static class Chunking
 
     /// <summary>
     /// Whether the layer estimates its chunks' activity for every input: when it routes (top-k or a threshold), and
-    /// when a per-input precision policy (<c>by: "runtime-activity"</c>) picks each chunk's bits from it.
+    /// when a per-input precision policy (<c>by: "runtime-activity"</c>) picks each chunk's bits from it (with one
+    /// class of bits there is nothing to pick: every chunk runs at those bits, unscored).
     /// </summary>
-    public static bool IsScored(LayerSpec l) => IsChunked(l) && (l.Chunks!.Routed || l.Quant?.Policy is { IsRuntime: true });
+    public static bool IsScored(LayerSpec l) => IsChunked(l) && (l.Chunks!.Routed || l.Quant?.Policy is { IsRuntime: true, Bits.Count: > 1 });
 
     /// <summary>The chunks' ranges along the chunked axis: [start, start + length).</summary>
     public static (int Start, int Length)[] Split(LayerSpec l, ChunksSpec c) =>
