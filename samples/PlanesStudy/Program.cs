@@ -30,8 +30,42 @@ internal static class Program
             return summary.Reports.Any(r => !r.Success) ? 1 : 0;
         }
 
+        if (args.Length > 0 && args[0] == "quick")
+        {
+            Quick(args[1..]);
+            return 0;
+        }
+
         Table();
         return 0;
+    }
+
+    /// <summary>A rough Stopwatch timing (median and fastest of 15 rounds of 200 runs) of the named models, or of all.</summary>
+    private static void Quick(string[] names)
+    {
+        var input = Input(12);
+        var output = new float[DenseInt8.OutputLength];
+        foreach (var name in names.Length > 0 ? names : StudyModels.Names)
+        {
+            using var model = StudyModels.Create(name);
+            var rounds = new double[15];
+            for (var r = -3; r < rounds.Length; r++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                for (var i = 0; i < 200; i++)
+                {
+                    model.Run(input, output);
+                }
+
+                if (r >= 0)
+                {
+                    rounds[r] = sw.Elapsed.TotalMicroseconds / 200;
+                }
+            }
+
+            Array.Sort(rounds);
+            Console.WriteLine($"{name}: median {rounds[rounds.Length / 2]:F1} us, fastest round {rounds[0]:F1} us");
+        }
     }
 
     /// <summary>An input as a hidden layer sees it after a ReLU: a tenth zeros, the rest in [0, 2).</summary>

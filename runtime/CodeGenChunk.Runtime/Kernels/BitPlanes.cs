@@ -130,58 +130,86 @@ public static class BitPlanes
         }
     }
 
-    /// <summary>The truncated codes of the 16 columns at bit <paramref name="i"/> of the loaded plane blocks.</summary>
+    /// <summary>
+    /// The truncated codes of the 16 columns at bit <paramref name="i"/> of the loaded plane blocks, most significant
+    /// plane first (<c>c = 2c + bit</c>: a byte add and a subtract of the compare's all-ones mask; x86 has no byte
+    /// shifts), then shifted into the top q bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<sbyte> Codes(Span<Vector128<byte>> bits, int planes, int i)
     {
-        var one = Vector128<byte>.One;
+        var select = Vector128.Create((byte)(1 << i));
         var c = Vector128<byte>.Zero;
         for (var p = 0; p < planes; p++)
         {
-            c |= Vector128.ShiftLeft(Vector128.ShiftRightLogical(bits[p], i) & one, 7 - p);
+            c = c + c - Vector128.Equals(bits[p] & select, select);
         }
 
-        return c.AsSByte();
+        var drop = BitPlaneFormat.Planes - planes;
+        return (Vector128.ShiftLeft(c.AsUInt16(), drop).AsByte() & Vector128.Create((byte)(0xFF << drop))).AsSByte();
     }
 
+    /// <summary>
+    /// Vector256: each plane's 16-byte block is put in both halves of a 256-bit vector, so one compare reads the bits of
+    /// two bit positions (32 consecutive columns) at a time; the codes are put together most significant plane first,
+    /// Horner style (<c>c = 2c + bit</c>: a byte add and a subtract of the compare's all-ones mask), then shifted into
+    /// the top q bits.
+    /// </summary>
     private static float Row256(ref byte row, nint planeStride, int planes, int units, int unitsPerGroup, float mid, ref float x, ref float gs, ref float scales, Span<Vector128<byte>> bits)
     {
+        // Two partial sums per group (the two halves of 16 columns: independent multiply-add chains), scaled into one
+        // vector per row; the midpoint terms go to a scalar. One horizontal sum per row.
         var total = 0f;
-        var acc = Vector256<float>.Zero;
+        var sum = Vector256<float>.Zero;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
         var g = 0;
         var inGroup = 0;
-        for (var u = 0; u < units; u++)
+        var drop = BitPlaneFormat.Planes - planes;
+        var keep = Vector256.Create((byte)(0xFF << drop));
+        for (var u = 0; u < units; u += 2)
         {
             var i = u & 7;
-            if (i == 0)
+            ref byte block = ref Unsafe.Add(ref row, (u >> 3) * BitPlaneFormat.BlockBytes);
+
+            // Bytes 0..15 select bit i (columns 16i..16i+15), bytes 16..31 bit i + 1 (the next 16 columns).
+            var select = Vector256.Create(Vector128.Create((byte)(1 << i)), Vector128.Create((byte)(2 << i)));
+            var c = Vector256<byte>.Zero;
+            for (var p = 0; p < planes; p++)
             {
-                ref byte block = ref Unsafe.Add(ref row, (u >> 3) * BitPlaneFormat.BlockBytes);
-                for (var p = 0; p < planes; p++)
-                {
-                    bits[p] = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, p * planeStride));
-                }
+                var b = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, p * planeStride));
+                c = c + c - Vector256.Equals(Vector256.Create(b, b) & select, select);
             }
 
-            var s16 = Vector256.WidenLower(Codes(bits, planes, i).ToVector256Unsafe());
-            ref float xu = ref Unsafe.Add(ref x, u * BitPlaneFormat.UnitColumns);
-            acc = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Vector256.WidenLower(s16)), Vector256.LoadUnsafe(ref xu), acc);
-            acc = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Vector256.WidenUpper(s16)), Vector256.LoadUnsafe(ref xu, 8), acc);
-            if (++inGroup == unitsPerGroup || u == units - 1)
+            var codes = (Vector256.ShiftLeft(c.AsUInt16(), drop).AsByte() & keep).AsSByte();
+            for (var half = 0; half < 2 && u + half < units; half++)
             {
-                total += (Vector256.Sum(acc) + (mid * Unsafe.Add(ref gs, g))) * Unsafe.Add(ref scales, g);
-                acc = Vector256<float>.Zero;
-                inGroup = 0;
-                g++;
+                var s16 = half == 0 ? Vector256.WidenLower(codes) : Vector256.WidenUpper(codes);
+                ref float xu = ref Unsafe.Add(ref x, (u + half) * BitPlaneFormat.UnitColumns);
+                acc0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Vector256.WidenLower(s16)), Vector256.LoadUnsafe(ref xu), acc0);
+                acc1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Vector256.WidenUpper(s16)), Vector256.LoadUnsafe(ref xu, 8), acc1);
+                if (++inGroup == unitsPerGroup || u + half == units - 1)
+                {
+                    var scale = Unsafe.Add(ref scales, g);
+                    sum = Vector256.MultiplyAddEstimate(acc0 + acc1, Vector256.Create(scale), sum);
+                    total += mid * Unsafe.Add(ref gs, g) * scale;
+                    acc0 = Vector256<float>.Zero;
+                    acc1 = Vector256<float>.Zero;
+                    inGroup = 0;
+                    g++;
+                }
             }
         }
 
-        return total;
+        return Vector256.Sum(sum) + total;
     }
 
     private static float Row128(ref byte row, nint planeStride, int planes, int units, int unitsPerGroup, float mid, ref float x, ref float gs, ref float scales, Span<Vector128<byte>> bits)
     {
         var total = 0f;
-        var acc = Vector128<float>.Zero;
+        var sum = Vector128<float>.Zero;
+        var acc0 = Vector128<float>.Zero;
+        var acc1 = Vector128<float>.Zero;
         var g = 0;
         var inGroup = 0;
         for (var u = 0; u < units; u++)
@@ -200,20 +228,23 @@ public static class BitPlanes
             var lo = Vector128.WidenLower(c);
             var hi = Vector128.WidenUpper(c);
             ref float xu = ref Unsafe.Add(ref x, u * BitPlaneFormat.UnitColumns);
-            acc = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.LoadUnsafe(ref xu), acc);
-            acc = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.LoadUnsafe(ref xu, 4), acc);
-            acc = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenLower(hi)), Vector128.LoadUnsafe(ref xu, 8), acc);
-            acc = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenUpper(hi)), Vector128.LoadUnsafe(ref xu, 12), acc);
+            acc0 = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.LoadUnsafe(ref xu), acc0);
+            acc1 = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.LoadUnsafe(ref xu, 4), acc1);
+            acc0 = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenLower(hi)), Vector128.LoadUnsafe(ref xu, 8), acc0);
+            acc1 = Vector128.MultiplyAddEstimate(Vector128.ConvertToSingle(Vector128.WidenUpper(hi)), Vector128.LoadUnsafe(ref xu, 12), acc1);
             if (++inGroup == unitsPerGroup || u == units - 1)
             {
-                total += (Vector128.Sum(acc) + (mid * Unsafe.Add(ref gs, g))) * Unsafe.Add(ref scales, g);
-                acc = Vector128<float>.Zero;
+                var scale = Unsafe.Add(ref scales, g);
+                sum = Vector128.MultiplyAddEstimate(acc0 + acc1, Vector128.Create(scale), sum);
+                total += mid * Unsafe.Add(ref gs, g) * scale;
+                acc0 = Vector128<float>.Zero;
+                acc1 = Vector128<float>.Zero;
                 inGroup = 0;
                 g++;
             }
         }
 
-        return total;
+        return Vector128.Sum(sum) + total;
     }
 
     private static float RowScalar(ref byte row, nint planeStride, int planes, int units, int unitsPerGroup, float mid, ref float x, ref float gs, ref float scales)
