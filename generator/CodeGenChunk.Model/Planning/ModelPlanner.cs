@@ -31,8 +31,8 @@ public static class ModelPlanner
         cancellationToken.ThrowIfCancellationRequested();
         var layout = WeightLayout.Create(LayoutEntries(layers));
         var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
-        s_entryLengths = layout.Entries.ToDictionary(e => e.Name, e => e.Length);
-        var program = BuildProgram(spec, sizes, shapes, entryOffsets);
+        var entryLengths = layout.Entries.ToDictionary(e => e.Name, e => e.Length);
+        var program = BuildProgram(spec, sizes, shapes, entryOffsets, entryLengths);
         AssignBuffers(program);
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
@@ -82,7 +82,7 @@ public static class ModelPlanner
         {
             ChunkCounters = program.ChunkHits,
             FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
-            FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(l.Name)),
+            FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
             ConvKernels = convKernels.ToEquatableArray(),
             PoolKernels = poolKernels.ToEquatableArray(),
@@ -90,14 +90,11 @@ public static class ModelPlanner
         return new PlanResult(plan, diagnostics.ToEquatableArray());
     }
 
-    [ThreadStatic]
-    private static Dictionary<string, long>? s_entryLengths;
-
     /// <summary>Bytes of a matrix's entries (values and metadata, not the bias) under an entry-name prefix ("fc1", "fc1.c3", "fc1.proxy").</summary>
-    private static long MatrixBytes(string prefix)
+    private static long MatrixBytes(Dictionary<string, long> lengths, string prefix)
     {
         var start = prefix + ".weight";
-        return s_entryLengths!.Where(e => e.Key.StartsWith(start, StringComparison.Ordinal)).Sum(e => e.Value);
+        return lengths.Where(e => e.Key.StartsWith(start, StringComparison.Ordinal)).Sum(e => e.Value);
     }
 
     /// <summary>The chunk-file entries of the manifest's layers, in order (offsets not yet placed).</summary>
@@ -576,7 +573,7 @@ public static class ModelPlanner
         }
     }
 
-    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets)
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths)
     {
         var layers = spec.Layers;
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -611,7 +608,7 @@ public static class ModelPlanner
 
                     if (Chunking.IsChunked(l))
                     {
-                        step = ChunkedStep(l, last, relu, residual, current, offsets, ref hitOffset);
+                        step = ChunkedStep(l, last, relu, residual, current, offsets, lengths, ref hitOffset);
                         break;
                     }
 
@@ -782,7 +779,7 @@ public static class ModelPlanner
     }
 
     /// <summary>A chunked linear layer: one kernel call per chunk, and the routing that picks them (docs/routing.md).</summary>
-    private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, ref int hitOffset)
+    private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, Dictionary<string, long> lengths, ref int hitOffset)
     {
         var c = l.Chunks!;
         var parts = Chunking.Split(l, c);
@@ -817,7 +814,7 @@ public static class ModelPlanner
                 (long)length * (output ? l.In : l.Out))
             {
                 Planes = planes,
-                Bytes = MatrixBytes(Chunking.ChunkPrefix(l, i)),
+                Bytes = MatrixBytes(lengths, Chunking.ChunkPrefix(l, i)),
                 PlaneBytes = planes ? BitPlaneFormat.PlaneBytes(length, l.In) : 0,
                 ScaleBytes = planes ? 4L * length * Int8GroupQuantizer.GroupsPerRow(l.In, group) : 0,
             });
@@ -876,7 +873,7 @@ public static class ModelPlanner
             var (proxyWeights, proxyScales, proxyScales2) = MatrixOffsets(offsets, l.Name + ".proxy", pf);
             route = route with
             {
-                ProxyBytes = MatrixBytes(l.Name + ".proxy"),
+                ProxyBytes = MatrixBytes(lengths, l.Name + ".proxy"),
                 ProxyKernel = new KernelSpec(pf, l.In, c.Count * c.ProxyRank, pg, false, false, false),
                 ProxyWeightOffset = proxyWeights,
                 ProxyScaleOffset = proxyScales,
@@ -891,7 +888,7 @@ public static class ModelPlanner
             route = route with
             {
                 // z = V x (rank values), then the estimate U z + b with the layer's ReLU, written where the output goes.
-                ProxyBytes = MatrixBytes(l.Name + ".lowrank.v") + MatrixBytes(l.Name + ".lowrank.u"),
+                ProxyBytes = MatrixBytes(lengths, l.Name + ".lowrank.v") + MatrixBytes(lengths, l.Name + ".lowrank.u"),
                 ProxyKernel = new KernelSpec(pf, l.In, c.ProxyRank, pg, false, false, false),
                 ProxyWeightOffset = vWeights,
                 ProxyScaleOffset = vScales,
