@@ -12,6 +12,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/odd.f32.cgc.json", "OddF32")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json", "SmallInt8")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json", "Cnn")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/planes.cgc.json", "Planes")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));
