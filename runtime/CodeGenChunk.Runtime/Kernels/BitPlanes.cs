@@ -93,7 +93,23 @@ public static class BitPlanes
         Span<Vector128<byte>> bits = stackalloc Vector128<byte>[BitPlaneFormat.Planes];
         var wide = path <= KernelPath.Vector256 && Vector256.IsHardwareAccelerated;
         var simd = path <= KernelPath.Vector128 && Vector128.IsHardwareAccelerated;
-        for (var r = 0; r < rows; r++)
+        Span<float> four = stackalloc float[4];
+        var first = 0;
+        if (wide)
+        {
+            // Four rows at a time: the x loads and the loop shared, four independent multiply-add chains.
+            for (; first + 4 <= rows; first += 4)
+            {
+                ref byte row = ref Unsafe.Add(ref w, (nint)(planeOffset + ((long)first * rowBytes)));
+                Row256x4(ref row, rowBytes, planeStride, planes, units, unitsPerGroup, mid, ref x, ref gs, ref Unsafe.Add(ref sc, first * groups), groups, four);
+                for (var k = 0; k < 4; k++)
+                {
+                    Store(ref w, biasOffset, hasBias, relu, residual, y, first + k, four[k]);
+                }
+            }
+        }
+
+        for (var r = first; r < rows; r++)
         {
             ref byte row = ref Unsafe.Add(ref w, (nint)(planeOffset + ((long)r * rowBytes)));
             ref float rowScales = ref Unsafe.Add(ref sc, r * groups);
@@ -111,23 +127,30 @@ public static class BitPlanes
                 total = RowScalar(ref row, planeStride, planes, units, unitsPerGroup, mid, ref x, ref gs, ref rowScales);
             }
 
-            if (hasBias)
-            {
-                total += Unsafe.As<byte, float>(ref Unsafe.Add(ref w, (nint)(biasOffset + (4L * r))));
-            }
-
-            if (relu)
-            {
-                total = MathF.Max(total, 0f);
-            }
-
-            if (!residual.IsEmpty)
-            {
-                total += residual[r];
-            }
-
-            y[r] = total;
+            Store(ref w, biasOffset, hasBias, relu, residual, y, r, total);
         }
+    }
+
+    /// <summary>A row's epilogue: + bias, ReLU, + residual.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref byte w, long biasOffset, bool hasBias, bool relu, ReadOnlySpan<float> residual, Span<float> y, int r, float total)
+    {
+        if (hasBias)
+        {
+            total += Unsafe.As<byte, float>(ref Unsafe.Add(ref w, (nint)(biasOffset + (4L * r))));
+        }
+
+        if (relu)
+        {
+            total = MathF.Max(total, 0f);
+        }
+
+        if (!residual.IsEmpty)
+        {
+            total += residual[r];
+        }
+
+        y[r] = total;
     }
 
     /// <summary>
@@ -148,6 +171,83 @@ public static class BitPlanes
         var drop = BitPlaneFormat.Planes - planes;
         return (Vector128.ShiftLeft(c.AsUInt16(), drop).AsByte() & Vector128.Create((byte)(0xFF << drop))).AsSByte();
     }
+
+    /// <summary>Four consecutive rows by <see cref="Row256"/>'s method, sharing the x loads; their dot products (before bias) into <paramref name="totals"/>.</summary>
+    private static void Row256x4(ref byte row, int rowBytes, nint planeStride, int planes, int units, int unitsPerGroup, float mid, ref float x, ref float gs, ref float scales, int groups, Span<float> totals)
+    {
+        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var g = 0;
+        var inGroup = 0;
+        var drop = BitPlaneFormat.Planes - planes;
+        var keep = Vector256.Create((byte)(0xFF << drop));
+        for (var u = 0; u < units; u += 2)
+        {
+            var i = u & 7;
+            ref byte block = ref Unsafe.Add(ref row, (u >> 3) * BitPlaneFormat.BlockBytes);
+            var select = Vector256.Create(Vector128.Create((byte)(1 << i)), Vector128.Create((byte)(2 << i)));
+            Vector256<byte> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (var p = 0; p < planes; p++)
+            {
+                ref byte b = ref Unsafe.Add(ref block, p * planeStride);
+                var b0 = Vector128.LoadUnsafe(ref b);
+                var b1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref b, rowBytes));
+                var b2 = Vector128.LoadUnsafe(ref Unsafe.Add(ref b, 2 * rowBytes));
+                var b3 = Vector128.LoadUnsafe(ref Unsafe.Add(ref b, 3 * rowBytes));
+                c0 = c0 + c0 - Vector256.Equals(Vector256.Create(b0, b0) & select, select);
+                c1 = c1 + c1 - Vector256.Equals(Vector256.Create(b1, b1) & select, select);
+                c2 = c2 + c2 - Vector256.Equals(Vector256.Create(b2, b2) & select, select);
+                c3 = c3 + c3 - Vector256.Equals(Vector256.Create(b3, b3) & select, select);
+            }
+
+            var q0 = (Vector256.ShiftLeft(c0.AsUInt16(), drop).AsByte() & keep).AsSByte();
+            var q1 = (Vector256.ShiftLeft(c1.AsUInt16(), drop).AsByte() & keep).AsSByte();
+            var q2 = (Vector256.ShiftLeft(c2.AsUInt16(), drop).AsByte() & keep).AsSByte();
+            var q3 = (Vector256.ShiftLeft(c3.AsUInt16(), drop).AsByte() & keep).AsSByte();
+            for (var half = 0; half < 2 && u + half < units; half++)
+            {
+                ref float xu = ref Unsafe.Add(ref x, (u + half) * BitPlaneFormat.UnitColumns);
+                var xl = Vector256.LoadUnsafe(ref xu);
+                var xh = Vector256.LoadUnsafe(ref xu, 8);
+                a0 = Accumulate(half == 0 ? Vector256.WidenLower(q0) : Vector256.WidenUpper(q0), xl, xh, a0);
+                a1 = Accumulate(half == 0 ? Vector256.WidenLower(q1) : Vector256.WidenUpper(q1), xl, xh, a1);
+                a2 = Accumulate(half == 0 ? Vector256.WidenLower(q2) : Vector256.WidenUpper(q2), xl, xh, a2);
+                a3 = Accumulate(half == 0 ? Vector256.WidenLower(q3) : Vector256.WidenUpper(q3), xl, xh, a3);
+                if (++inGroup == unitsPerGroup || u + half == units - 1)
+                {
+                    var m = mid * Unsafe.Add(ref gs, g);
+                    float sc0 = Unsafe.Add(ref scales, g), sc1 = Unsafe.Add(ref scales, groups + g), sc2 = Unsafe.Add(ref scales, (2 * groups) + g), sc3 = Unsafe.Add(ref scales, (3 * groups) + g);
+                    s0 = Vector256.MultiplyAddEstimate(a0, Vector256.Create(sc0), s0);
+                    s1 = Vector256.MultiplyAddEstimate(a1, Vector256.Create(sc1), s1);
+                    s2 = Vector256.MultiplyAddEstimate(a2, Vector256.Create(sc2), s2);
+                    s3 = Vector256.MultiplyAddEstimate(a3, Vector256.Create(sc3), s3);
+                    t0 += m * sc0;
+                    t1 += m * sc1;
+                    t2 += m * sc2;
+                    t3 += m * sc3;
+                    a0 = default;
+                    a1 = default;
+                    a2 = default;
+                    a3 = default;
+                    inGroup = 0;
+                    g++;
+                }
+            }
+        }
+
+        totals[0] = Vector256.Sum(s0) + t0;
+        totals[1] = Vector256.Sum(s1) + t1;
+        totals[2] = Vector256.Sum(s2) + t2;
+        totals[3] = Vector256.Sum(s3) + t3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate(Vector256<short> codes, Vector256<float> xl, Vector256<float> xh, Vector256<float> acc) =>
+        Vector256.MultiplyAddEstimate(
+            Vector256.ConvertToSingle(Vector256.WidenUpper(codes)),
+            xh,
+            Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Vector256.WidenLower(codes)), xl, acc));
 
     /// <summary>
     /// Vector256: each plane's 16-byte block is put in both halves of a 256-bit vector, so one compare reads the bits of
