@@ -14,6 +14,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json", "Cnn")]
     [DataRow("samples/Mnist/mnist8.lowrank6.cgc.json", "Mnist8LowRank6")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/stream.int8.cgc.json", "StreamInt8")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/planes.cgc.json", "Planes")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

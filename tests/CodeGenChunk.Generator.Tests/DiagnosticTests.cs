@@ -524,6 +524,21 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0025 conv2d output chunks under stream placement")]
+    [DataRow("CGC0026", 10, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "target": { "weights": "stream" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 2,
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [4, 8] } },
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "exact" } }
+          ]
+        }
+        """, DisplayName = "CGC0026 per-input precision under stream placement")]
     [DataRow("CGC0025", 8, 54, """
         {
           "model": "M",
@@ -586,6 +601,97 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0026 formats do not match thresholds")]
+    [DataRow("CGC0026", 9, 85, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "topK": 1 },
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [4] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity bits do not match thresholds")]
+    [DataRow("CGC0026", 9, 85, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "topK": 1 },
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [8, 4] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity bits do not increase")]
+    [DataRow("CGC0026", 9, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "axis": "input" },
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [4, 8] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity on input chunks")]
+    [DataRow("CGC0026", 9, 88, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "topK": 1 },
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "formats": ["int1", "int8"] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity with formats")]
+    [DataRow("CGC0026", 9, 77, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "topK": 1 },
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "activity", "thresholds": [0.5], "bits": [4, 8] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 bits with calibration activity")]
+    [DataRow("CGC0026", 9, 28, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8,
+              "quant": { "format": "int8", "groupSize": 16,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [4, 8] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity without chunks")]
+    [DataRow("CGC0026", 8, 49, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [16] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 16, "out": 8, "chunks": { "count": 2, "topK": 1 },
+              "quant": { "format": "int8", "groupSize": 8,
+                         "policy": { "by": "runtime-activity", "thresholds": [0.5], "bits": [4, 8] } } }
+          ]
+        }
+        """, DisplayName = "CGC0026 runtime-activity groupSize not a multiple of 16")]
     [DataRow("CGC0027", 9, 28, """
         {
           "model": "M",

@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed", "stream", "stream.file", "cnn.stream" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "planes", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed", "stream", "stream.file", "cnn.stream" };
 
     public string BaseName { get; }
 
@@ -111,6 +111,12 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new Panels();
                 return new ModelHarness(name, m, Panels.InputLength, Panels.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "planes":
+            {
+                var m = new Planes();
+                return new ModelHarness(name, m, Planes.InputLength, Planes.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             case "routed.lowrank":

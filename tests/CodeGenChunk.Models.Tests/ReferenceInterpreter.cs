@@ -53,6 +53,7 @@ internal sealed class ReferenceInterpreter
     {
         LastMacs = 0;
         LastSelection.Clear();
+        LastBits.Clear();
         var values = new Dictionary<string, float[]>(StringComparer.Ordinal) { ["input"] = input };
         var x = input;
 
@@ -377,6 +378,9 @@ internal sealed class ReferenceInterpreter
         var parts = Chunking.Split(l, c);
         var output = c.Axis == "output";
         var chunkW = new float[parts.Length][];
+        var chunkSub = new float[parts.Length][];
+        var scored = Chunking.IsScored(l);
+        var planes = l.Quant?.Policy is { IsRuntime: true };
         for (var i = 0; i < parts.Length; i++)
         {
             var (format, group) = Chunking.FormatOf(l, i);
@@ -391,11 +395,15 @@ internal sealed class ReferenceInterpreter
                 }
             }
 
-            chunkW[i] = WeightFormats.RoundTrip(format, sub, rows, cols, group);
+            // Bit-plane chunks compute with int8's weights at 8 bits ("exact" estimates with them); see PlaneWeights.
+            chunkW[i] = planes ? WeightFormats.RoundTrip(WeightFormats.Int8, sub, rows, cols, group) : WeightFormats.RoundTrip(format, sub, rows, cols, group);
+            chunkSub[i] = sub;
         }
 
         // y_i = W_i x_i for every chunk (output: its rows; input: its contribution to all rows).
-        double[] Contribution(int i)
+        double[] Contribution(int i) => ContributionOf(i, chunkW[i]);
+
+        double[] ContributionOf(int i, float[] weights)
         {
             var rows = output ? parts[i].Length : l.Out;
             var cols = output ? l.In : parts[i].Length;
@@ -405,7 +413,7 @@ internal sealed class ReferenceInterpreter
                 double s = 0;
                 for (var k = 0; k < cols; k++)
                 {
-                    s += (double)chunkW[i][(r * cols) + k] * x[(output ? 0 : parts[i].Start) + k];
+                    s += (double)weights[(r * cols) + k] * x[(output ? 0 : parts[i].Start) + k];
                 }
 
                 y[r] = s;
@@ -417,7 +425,7 @@ internal sealed class ReferenceInterpreter
         var activity = new double[parts.Length];
         var proxyMacs = 0L;
         var exactMacs = 0L;
-        for (var i = 0; i < parts.Length && c.Routed; i++)
+        for (var i = 0; i < parts.Length && scored; i++)
         {
             switch (c.Activity)
             {
@@ -502,7 +510,7 @@ internal sealed class ReferenceInterpreter
         }
 
         var selected = new bool[parts.Length];
-        if (!c.Routed)
+        if (!scored)
         {
             Array.Fill(selected, true);
         }
@@ -528,6 +536,40 @@ internal sealed class ReferenceInterpreter
         }
 
         LastSelection[l.Name] = selected;
+
+        // Per-input precision (docs/routing.md): a selected chunk's normalised score, activity / max activity, picks its bits.
+        var bits = new int[parts.Length];
+        if (planes)
+        {
+            var p = l.Quant!.Policy!;
+            var max = 0.0;
+            foreach (var a in activity)
+            {
+                max = Math.Max(max, a);
+            }
+
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (selected[i] && !scored)
+                {
+                    bits[i] = p.Bits[0]; // one class: every chunk at those bits
+                }
+                else if (selected[i])
+                {
+                    var score = max > 0 ? activity[i] / max : 0;
+                    var band = 0;
+                    while (band < p.Thresholds.Count && !(score < p.Thresholds[band]))
+                    {
+                        band++;
+                    }
+
+                    bits[i] = p.Bits[band];
+                }
+            }
+
+            LastBits[l.Name] = bits;
+        }
+
         LastMacs += proxyMacs + exactMacs;
         var result = new double[l.Out];
         for (var o = 0; o < l.Out; o++)
@@ -542,8 +584,8 @@ internal sealed class ReferenceInterpreter
                 continue;
             }
 
-            var y = Contribution(i);
-            if (c.Activity != "exact" || !c.Routed)
+            var y = planes ? ContributionOf(i, PlaneWeights(chunkSub[i], parts[i].Length, l.In, Chunking.FormatOf(l, i).GroupSize, bits[i])) : Contribution(i);
+            if (c.Activity != "exact" || !scored || (planes && bits[i] < 8))
             {
                 LastMacs += (long)parts[i].Length * (output ? l.In : l.Out);
             }
@@ -555,6 +597,30 @@ internal sealed class ReferenceInterpreter
         }
 
         return Array.ConvertAll(result, v => (float)v);
+    }
+
+    /// <summary>Bits each chunk of a bit-plane layer ran at in the last <see cref="Forward"/> (0: skipped).</summary>
+    public Dictionary<string, int[]> LastBits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A chunk's weights read from its first <paramref name="bits"/> planes: int8 codes and scales, stored as planes and
+    /// decoded by the reference decoder; at 8 bits int8's own round trip (the two are equal, BitPlaneTests).
+    /// </summary>
+    private static float[] PlaneWeights(float[] w, int rows, int cols, int g, int bits)
+    {
+        if (bits == 8)
+        {
+            return WeightFormats.RoundTrip(WeightFormats.Int8, w, rows, cols, g);
+        }
+
+        var codes = new sbyte[rows * cols];
+        var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
+        Int8GroupQuantizer.Quantize(w, rows, cols, g, codes, scales);
+        var planes = new byte[BitPlaneFormat.Planes * BitPlaneFormat.PlaneBytes(rows, cols)];
+        BitPlaneFormat.Pack(codes, rows, cols, planes);
+        var decoded = new float[rows * cols];
+        BitPlaneFormat.Dequantize(planes, scales, rows, cols, g, bits, decoded);
+        return decoded;
     }
 
     private readonly Dictionary<string, float[]> _sketches = new(StringComparer.Ordinal);

@@ -208,6 +208,58 @@ public sealed class RoutingTests
     }
 
     [TestMethod]
+    [DataRow("routed.cgc.json")]
+    [DataRow("routed.lowrank.cgc.json")]
+    public void Bytes_read_are_the_estimators_and_the_chunks_that_ran(string manifest)
+    {
+        // Layers without chunks read their whole matrix; chunked layers their estimator's matrices (proxy sketch, lowrank
+        // factors) and the chunks that ran ("exact": every chunk).
+        var path = System.IO.Path.Combine(AppContext.BaseDirectory, "Models", manifest);
+        var reference = new ReferenceInterpreter(path);
+        var entries = CodeGenChunk.Model.Planning.ModelPlanner.LayoutEntries(reference.Spec.Layers);
+        long Bytes(string prefix) => entries.Where(e => e.Name.StartsWith(prefix + ".weight", StringComparison.Ordinal)).Sum(e => e.Length);
+        IDisposable model = manifest == "routed.cgc.json" ? new Routed() : new RoutedLowRank();
+        using (model)
+        {
+            var output = new float[10];
+            for (var seed = 0; seed < 8; seed++)
+            {
+                var input = ModelHarness.RandomInput(96, seed);
+                long actual;
+                if (model is Routed r)
+                {
+                    r.Run(input, output);
+                    actual = r.LastRunBytesRead;
+                }
+                else
+                {
+                    var m = (RoutedLowRank)model;
+                    m.Run(input, output);
+                    actual = m.LastRunBytesRead;
+                }
+
+                reference.Forward(input);
+                long expected = reference.Spec.Layers.Where(l => l.Op == "linear" && l.Chunks is null).Sum(l => Bytes(l.Name));
+                foreach (var l in reference.Spec.Layers.Where(l => l.Chunks is not null))
+                {
+                    var c = l.Chunks!;
+                    var selected = reference.LastSelection[l.Name];
+                    expected += Bytes(l.Name + ".proxy") + Bytes(l.Name + ".lowrank.v") + Bytes(l.Name + ".lowrank.u");
+                    for (var i = 0; i < c.Count; i++)
+                    {
+                        if (selected[i] || (c.Activity == "exact" && c.Routed))
+                        {
+                            expected += Bytes(CodeGenChunk.Model.Planning.Chunking.ChunkPrefix(l, i));
+                        }
+                    }
+                }
+
+                Assert.AreEqual(expected, actual, $"{manifest}, input {seed}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void Routing_executes_fewer_macs_than_dense_and_counts_them()
     {
         using var model = new Routed();

@@ -231,6 +231,22 @@ public static class ManifestParser
             }
         }
 
+        var bits = new List<int>();
+        if (p.Array("bits", required: false) is { } b)
+        {
+            foreach (var item in b.Items)
+            {
+                if (item.Kind == JsonNodeKind.Number && int.TryParse(item.NumberText, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 && v <= 8)
+                {
+                    bits.Add(v);
+                }
+                else
+                {
+                    p.Report(DiagnosticCatalog.InvalidValue, item.Span, "bits", "integers from 1 to 8 (bit-planes of the int8 codes read)", item.NumberText ?? item.Describe());
+                }
+            }
+        }
+
         var formats = Strings(p, "formats", Ops.Formats);
         var chosen = Strings(p, "chosen", Ops.Formats);
         var activity = new List<double>();
@@ -245,7 +261,12 @@ public static class ManifestParser
             }
         }
 
-        return new PolicySpec(by, thresholds.ToEquatableArray(), formats.ToEquatableArray(), chosen.ToEquatableArray(), activity.ToEquatableArray(), p.Span, p.SpanOf("formats"), p.SpanOf("chosen"));
+        return new PolicySpec(by, thresholds.ToEquatableArray(), formats.ToEquatableArray(), chosen.ToEquatableArray(), activity.ToEquatableArray(), p.Span, p.SpanOf("formats"), p.SpanOf("chosen"))
+        {
+            Bits = bits.ToEquatableArray(),
+            BitsSpan = p.Has("bits") ? p.SpanOf("bits") : null,
+            HasFormats = p.Has("formats"),
+        };
     }
 
     private static List<string> Strings(ObjectReader r, string name, string[] allowed)

@@ -52,7 +52,8 @@ public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo Format
 /// <summary>
 /// A per-chunk precision policy: <c>by: "activity"</c> chooses each chunk's format once, from its
 /// mean activity over calibration inputs (<c>cgc calibrate</c> records the choice in <see cref="Chosen"/>);
-/// <c>by: "runtime-activity"</c> would choose per input.
+/// <c>by: "runtime-activity"</c> chooses, for each input, the bits each selected chunk runs at (<see cref="Bits"/>) from
+/// its normalised activity score; such a layer stores its chunks as bit-planes (docs/routing.md).
 /// </summary>
 public sealed record PolicySpec(
     string By,
@@ -62,7 +63,18 @@ public sealed record PolicySpec(
     EquatableArray<double> Activity,
     TextSpanInfo Span,
     TextSpanInfo FormatsSpan,
-    TextSpanInfo ChosenSpan);
+    TextSpanInfo ChosenSpan)
+{
+    /// <summary><c>by: "runtime-activity"</c>: the bits (planes read, 1..8) of each activity class, lowest first.</summary>
+    public EquatableArray<int> Bits { get; init; } = EquatableArray<int>.Empty;
+
+    public TextSpanInfo? BitsSpan { get; init; }
+
+    public bool HasFormats { get; init; }
+
+    /// <summary>Whether the precision is chosen per input (bit-planes), not once at calibration.</summary>
+    public bool IsRuntime => By == "runtime-activity";
+}
 
 /// <summary>How a layer is split into chunks for partial computation.</summary>
 public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span)

@@ -246,6 +246,9 @@ internal sealed class ObjectReader
 
     public TextSpanInfo SpanOf(string name) => _node.Find(name)?.Value.Span ?? _node.Span;
 
+    /// <summary>Whether the object has the property.</summary>
+    public bool Has(string name) => _node.Find(name) is not null;
+
     public void Report(DiagnosticInfo info, TextSpanInfo span, params object[] args) =>
         _diagnostics.Add(ManifestDiagnostic.Create(info, span, args));
 }

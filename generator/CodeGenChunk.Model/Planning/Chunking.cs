@@ -16,6 +16,13 @@ public static class Chunking
     public static bool IsChunked(LayerSpec l) => (l.Op is Ops.Linear or Ops.Conv2d) && l.Chunks is { Count: > 1 };
 
     /// <summary>
+    /// Whether the layer estimates its chunks' activity for every input: when it routes (top-k or a threshold), and
+    /// when a per-input precision policy (<c>by: "runtime-activity"</c>) picks each chunk's bits from it (with one
+    /// class of bits there is nothing to pick: every chunk runs at those bits, unscored).
+    /// </summary>
+    public static bool IsScored(LayerSpec l) => IsChunked(l) && (l.Chunks!.Routed || l.Quant?.Policy is { IsRuntime: true, Bits.Count: > 1 });
+
+    /// <summary>
     /// The chunks' ranges along the chunked axis: [start, start + length). A conv2d layer splits its output
     /// channels as evenly as possible (the first outChannels % count chunks one channel longer): its kernels
     /// block channels by their own tiling, so no alignment is needed.
@@ -102,6 +109,11 @@ public static class Chunking
     public static (string Format, int GroupSize) FormatOf(LayerSpec l, int index)
     {
         var q = l.Quant!;
+        if (q.Policy is { IsRuntime: true })
+        {
+            return (BitPlaneFormat.Name, q.GroupSize);
+        }
+
         var format = q.Policy is { By: "activity" } p && p.Chosen.Count == l.Chunks!.Count ? p.Chosen[index] : q.Format;
         if (!WeightFormats.IsGrouped(format))
         {

@@ -37,6 +37,15 @@ public enum EntryKind
 
     /// <summary>binary16 group range of base11, [Rows][groups].</summary>
     Base11Range,
+
+    /// <summary>
+    /// The int8 codes as eight bit-planes, sign plane first, each <c>Rows · 16·ceil(Cols/128)</c> bytes
+    /// (<c>BitPlaneFormat</c>, docs/formats.md "bitplanes"): a chunk of a layer with a per-input precision policy.
+    /// </summary>
+    BitPlaneValues,
+
+    /// <summary>float32 scales of a <see cref="BitPlaneValues"/> entry (those of int8), [Rows][ceil(Cols / GroupSize)].</summary>
+    BitPlaneScales,
 }
 
 /// <summary>One entry of the chunk file: which tensor it comes from, how it is encoded, where it lies.</summary>

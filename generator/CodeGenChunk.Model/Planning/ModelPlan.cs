@@ -36,4 +36,10 @@ public sealed record ModelPlan(
 
     /// <summary>Stream placement: the most weight bytes one inference reads (every routed layer selecting its largest chunks), else 0.</summary>
     public long MaxBytesReadPerRun { get; init; }
+
+    /// <summary>Bytes of weight matrices (values and metadata) of the layers that always run whole.</summary>
+    public long FixedBytesRead { get; init; }
+
+    /// <summary>Some layer stores its chunks as bit-planes with per-input bits.</summary>
+    public bool HasPlanes { get; init; }
 }

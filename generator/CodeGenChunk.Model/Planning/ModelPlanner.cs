@@ -31,12 +31,13 @@ public static class ModelPlanner
         cancellationToken.ThrowIfCancellationRequested();
         var layout = WeightLayout.Create(LayoutEntries(layers));
         var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
-        var program = BuildProgram(spec, sizes, shapes, entryOffsets);
+        var entryLengths = layout.Entries.ToDictionary(e => e.Name, e => e.Length);
+        var program = BuildProgram(spec, sizes, shapes, entryOffsets, entryLengths);
         AssignBuffers(program);
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
         var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!)
-            .Concat(steps.Where(s => s.Route is not { PanelRows: > 0 }).SelectMany(s => s.Chunks.Select(c => c.Kernel)))
+            .Concat(steps.Where(s => s.Route is not { PanelRows: > 0 }).SelectMany(s => s.Chunks.Where(c => !c.Planes).Select(c => c.Kernel)))
             .Concat(steps.Where(s => s.Route?.ProxyKernel is not null).Select(s => s.Route!.ProxyKernel!))
             .Concat(steps.Where(s => s.Route?.LowRankUKernel is not null).Select(s => s.Route!.LowRankUKernel!))
             .Distinct().ToList();
@@ -67,6 +68,17 @@ public static class ModelPlanner
                     conv.Name,
                     "split a conv2d layer's output channels, which \"stream\" placement does not read chunk by chunk",
                     "remove \"chunks\" from this layer (its filter bank is then streamed whole) or use \"file\" placement"));
+            }
+
+            // Bit-plane chunks read their planes from resident weights; not streamed yet.
+            foreach (var planes in layers.Where(l => l.Quant?.Policy is { IsRuntime: true }))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.PolicyInvalid,
+                    planes.Quant!.Policy!.Span,
+                    planes.Name,
+                    "stores its chunks as bit-planes (by \"runtime-activity\"), which \"stream\" placement does not read plane by plane",
+                    "use \"file\" or \"embedded\" placement, or a policy by \"activity\""));
             }
 
             if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
@@ -141,12 +153,21 @@ public static class ModelPlanner
         {
             ChunkCounters = program.ChunkHits,
             FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
+            FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
+            HasPlanes = steps.Any(s => s.Route is { Planes: true }),
             ConvKernels = convKernels.ToEquatableArray(),
             PoolKernels = poolKernels.ToEquatableArray(),
             WeightScratchBytes = stream?.ScratchBytes ?? 0,
             MaxBytesReadPerRun = stream?.MaxBytesReadPerRun ?? 0,
         };
         return new PlanResult(plan, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Bytes of a matrix's entries (values and metadata, not the bias) under an entry-name prefix ("fc1", "fc1.c3", "fc1.proxy").</summary>
+    private static long MatrixBytes(Dictionary<string, long> lengths, string prefix)
+    {
+        var start = prefix + ".weight";
+        return lengths.Where(e => e.Key.StartsWith(start, StringComparison.Ordinal)).Sum(e => e.Value);
     }
 
     /// <summary>The chunk-file entries of the manifest's layers, in order (offsets not yet placed).</summary>
@@ -197,13 +218,13 @@ public static class ModelPlanner
                             MatrixEntries(entries, l, Chunking.ChunkPrefix(l, i), l.WeightsPrefix + ".weight", format, group, chunkRows, chunkCols, c.Axis == "output" ? parts[i].Start : 0, c.Axis == "output" ? 0 : parts[i].Start, string.Empty, rows, cols, false, panels);
                         }
 
-                        if (c.Routed && c.Activity == "proxy")
+                        if (Chunking.IsScored(l) && c.Activity == "proxy")
                         {
                             var pf = c.ProxyFormat;
                             var derived = string.Format(CultureInfo.InvariantCulture, "sketch:{0}:{1}", c.Count, c.ProxyRank);
                             MatrixEntries(entries, l, l.Name + ".proxy", l.WeightsPrefix + ".weight", pf, WeightFormats.IsGrouped(pf) ? WeightFormats.DefaultGroupSize(pf) : 0, c.Count * c.ProxyRank, l.In, 0, 0, derived, rows, cols, false);
                         }
-                        else if (c.Routed && c.Activity == "lowrank")
+                        else if (Chunking.IsScored(l) && c.Activity == "lowrank")
                         {
                             // W ≈ U V: V = U_rᵀ W (rank × in, in the proxy format), U = U_r (out × rank, f32).
                             var pf = c.ProxyFormat;
@@ -259,6 +280,10 @@ public static class ModelPlanner
                 break;
             case "f16":
                 entries.Add(Entry(".weight.f16", EntryKind.F16Values, 2L * rows * cols));
+                break;
+            case BitPlaneFormat.Name:
+                entries.Add(Entry(".weight.planes", EntryKind.BitPlaneValues, BitPlaneFormat.Planes * BitPlaneFormat.PlaneBytes(rows, cols)));
+                entries.Add(Entry(".weight.scale", EntryKind.BitPlaneScales, 4L * rows * Int8GroupQuantizer.GroupsPerRow(cols, g)));
                 break;
             case "int4":
             case "ternary":
@@ -557,9 +582,15 @@ public static class ModelPlanner
             return;
         }
 
-        if (p.By == "runtime-activity")
+        if (p.IsRuntime)
         {
-            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.FeatureNotImplemented, p.Span, "The per-input precision policy of layer '" + l.Name + "'", "the layer runs in " + q.Format + " throughout"));
+            CheckRuntimePolicy(l, q, c, p, diagnostics);
+            return;
+        }
+
+        if (p.Bits.Count > 0)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.BitsSpan ?? p.Span, l.Name, "gives bits, which only 'by': 'runtime-activity' uses", "give 'formats' for 'by': 'activity', or use 'by': 'runtime-activity'"));
             return;
         }
 
@@ -615,7 +646,61 @@ public static class ModelPlanner
         }
     }
 
-    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets)
+    /// <summary>A per-input precision policy (docs/routing.md): output chunks stored as bit-planes of int8 codes.</summary>
+    private static void CheckRuntimePolicy(LayerSpec l, QuantSpec q, ChunksSpec? c, PolicySpec p, List<ManifestDiagnostic> diagnostics)
+    {
+        string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        if (c is not { Count: > 1 })
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "chooses bits per chunk and input, but the layer has no chunks", "add \"chunks\": { \"count\": 12, \"topK\": 3 } (two or more) to the layer"));
+        }
+        else if (c.Axis != "output")
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "chooses bits per input for input chunks, which bit-planes do not support yet", "use \"axis\": \"output\""));
+        }
+        else if (q.Format != WeightFormats.Int8)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, q.FormatSpan, l.Name, "stores bit-planes of int8 codes, but the layer's format is '" + q.Format + "'", "use \"format\": \"int8\""));
+        }
+        else if (q.GroupSize % BitPlaneFormat.GroupSizeMultiple != 0)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, q.GroupSizeSpan, l.Name, "needs groups of whole 16-column units, but groupSize is " + I(q.GroupSize), "use a multiple of 16 (default 64)"));
+        }
+        else if (p.HasFormats || p.Chosen.Count > 0)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.FormatsSpan, l.Name, "lists formats, but 'runtime-activity' chooses bits", "replace 'formats' (and 'chosen') with 'bits', e.g. \"bits\": [4, 8]"));
+        }
+        else if (p.Bits.Count == 0)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "gives no bits", "add \"bits\": one entry more than thresholds, ascending, from 1 to 8 (e.g. \"thresholds\": [0.5], \"bits\": [4, 8])"));
+        }
+        else if (p.Bits.Count != p.Thresholds.Count + 1)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.BitsSpan ?? p.Span, l.Name, "has " + I(p.Thresholds.Count) + " thresholds and " + I(p.Bits.Count) + " bits", "give one bits entry more than thresholds (lowest activity first)"));
+        }
+        else
+        {
+            for (var i = 1; i < p.Thresholds.Count; i++)
+            {
+                if (!(p.Thresholds[i] > p.Thresholds[i - 1]))
+                {
+                    diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.Span, l.Name, "has thresholds that do not increase", "list them in increasing order"));
+                    return;
+                }
+            }
+
+            for (var i = 1; i < p.Bits.Count; i++)
+            {
+                if (!(p.Bits[i] > p.Bits[i - 1]))
+                {
+                    diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PolicyInvalid, p.BitsSpan ?? p.Span, l.Name, "has bits that do not increase", "list them in increasing order (fewest bits for the least active chunks)"));
+                    return;
+                }
+            }
+        }
+    }
+
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths)
     {
         var layers = spec.Layers;
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -650,7 +735,7 @@ public static class ModelPlanner
 
                     if (Chunking.IsChunked(l))
                     {
-                        step = ChunkedStep(l, last, relu, residual, current, offsets, ref hitOffset);
+                        step = ChunkedStep(l, last, relu, residual, current, offsets, lengths, ref hitOffset);
                         break;
                     }
 
@@ -818,11 +903,12 @@ public static class ModelPlanner
             "f32" => ".weight",
             "f16" => ".weight.f16",
             "base11" => ".weight.b11",
+            BitPlaneFormat.Name => ".weight.planes",
             _ => ".weight.q",
         };
         return format == "base11"
             ? (offsets[prefix + values], offsets[prefix + ".weight.min"], offsets[prefix + ".weight.range"])
-            : (offsets[prefix + values], WeightFormats.IsGrouped(format) ? offsets[prefix + ".weight.scale"] : 0, 0);
+            : (offsets[prefix + values], format == BitPlaneFormat.Name || WeightFormats.IsGrouped(format) ? offsets[prefix + ".weight.scale"] : 0, 0);
     }
 
     /// <summary>A conv kernel of layer <paramref name="l"/>'s geometry over <paramref name="inShape"/>, for <paramref name="outC"/> channels.</summary>
@@ -941,12 +1027,13 @@ public static class ModelPlanner
     }
 
     /// <summary>A chunked linear layer: one kernel call per chunk, and the routing that picks them (docs/routing.md).</summary>
-    private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, ref int hitOffset)
+    private static Step ChunkedStep(LayerSpec l, LayerSpec last, bool relu, int residual, int source, Dictionary<string, long> offsets, Dictionary<string, long> lengths, ref int hitOffset)
     {
         var c = l.Chunks!;
         var parts = Chunking.Split(l, c);
         var output = c.Axis == "output";
-        var routed = c.Routed;
+        var routed = Chunking.IsScored(l);
+        var planes = l.Quant?.Policy is { IsRuntime: true };
         var chunks = new List<ChunkCall>();
         var formats = new List<string>();
         for (var i = 0; i < parts.Length; i++)
@@ -959,7 +1046,7 @@ public static class ModelPlanner
             // Output chunks own their rows: the whole epilogue fuses, unless "exact" must see W_i x first.
             // Input chunks add into the layer's output, which starts as the bias.
             var kernel = output
-                ? (c.Activity == "exact" && routed
+                ? (c.Activity == "exact" && routed && !planes
                     ? new KernelSpec(format, l.In, length, group, false, false, false)
                     : new KernelSpec(format, l.In, length, group, l.Bias, relu, residual >= 0))
                 : new KernelSpec(format, length, l.Out, group, false, false, true);
@@ -972,7 +1059,13 @@ public static class ModelPlanner
                 scaleOffset,
                 scale2Offset,
                 output && l.Bias ? offsets[l.Name + ".bias"] + (4L * start) : 0,
-                (long)length * (output ? l.In : l.Out)));
+                (long)length * (output ? l.In : l.Out))
+            {
+                Planes = planes,
+                Bytes = MatrixBytes(lengths, Chunking.ChunkPrefix(l, i)),
+                PlaneBytes = planes ? BitPlaneFormat.PlaneBytes(length, l.In) : 0,
+                ScaleBytes = planes ? 4L * length * Int8GroupQuantizer.GroupsPerRow(l.In, group) : 0,
+            });
         }
 
         var limit = c.TopK ?? c.MaxK ?? c.Count;
@@ -993,7 +1086,34 @@ public static class ModelPlanner
             ProxyRank = c.ProxyRank,
             Layer = l.Name,
             AllMacs = (long)l.In * l.Out,
+            AllBytes = chunks.Sum(x => x.Bytes),
+            Planes = planes,
         };
+        if (planes)
+        {
+            var p = l.Quant!.Policy!;
+            var g = Chunking.FormatOf(l, 0).GroupSize;
+            route = route with
+            {
+                Thresholds = p.Thresholds.Select(t => FloatLiteral.Format((float)t)).ToEquatableArray(),
+                Bits = p.Bits,
+                PlaneGroupSize = g,
+                PlaneGroups = Int8GroupQuantizer.GroupsPerRow(l.In, g),
+                PaddedIn = BitPlaneFormat.PaddedColumns(l.In),
+                In = l.In,
+                AllPlaneBytes = chunks.Sum(x => x.PlaneBytes),
+                AllScaleBytes = chunks.Sum(x => x.ScaleBytes),
+            };
+            var expression = new System.Text.StringBuilder();
+            for (var j = 0; j < route.Thresholds.Count; j++)
+            {
+                expression.Append("score < ").Append(route.Thresholds[j]).Append(" ? ").Append(route.Bits[j].ToString(CultureInfo.InvariantCulture)).Append(" : ");
+            }
+
+            expression.Append(route.Bits[route.Bits.Count - 1].ToString(CultureInfo.InvariantCulture));
+            route = route with { BitsExpression = expression.ToString() };
+        }
+
         if (routed && c.Activity == "proxy")
         {
             var pf = c.ProxyFormat;
@@ -1001,6 +1121,7 @@ public static class ModelPlanner
             var (proxyWeights, proxyScales, proxyScales2) = MatrixOffsets(offsets, l.Name + ".proxy", pf);
             route = route with
             {
+                ProxyBytes = MatrixBytes(lengths, l.Name + ".proxy"),
                 ProxyKernel = new KernelSpec(pf, l.In, c.Count * c.ProxyRank, pg, false, false, false),
                 ProxyWeightOffset = proxyWeights,
                 ProxyScaleOffset = proxyScales,
@@ -1015,6 +1136,7 @@ public static class ModelPlanner
             route = route with
             {
                 // z = V x (rank values), then the estimate U z + b with the layer's ReLU, written where the output goes.
+                ProxyBytes = MatrixBytes(lengths, l.Name + ".lowrank.v") + MatrixBytes(lengths, l.Name + ".lowrank.u"),
                 ProxyKernel = new KernelSpec(pf, l.In, c.ProxyRank, pg, false, false, false),
                 ProxyWeightOffset = vWeights,
                 ProxyScaleOffset = vScales,
@@ -1028,6 +1150,11 @@ public static class ModelPlanner
         hitOffset += c.Count;
         var distinct = formats.Distinct().ToList();
         var formatText = distinct.Count == 1 ? distinct[0] : string.Join("/", distinct.Select(f => formats.Count(x => x == f).ToString(CultureInfo.InvariantCulture) + " " + f));
+        if (planes)
+        {
+            formatText += ", bits " + string.Join("/", route.Bits.Select(b => b.ToString(CultureInfo.InvariantCulture))) + " by activity / max" + (route.Thresholds.Count == 0 ? string.Empty : " at " + string.Join(", ", route.Thresholds));
+        }
+
         var routing = routed
             ? string.Format(CultureInfo.InvariantCulture, "top {0} by '{1}' activity{2}", route.Limit, c.Activity, c.MinActivity is null ? string.Empty : " above " + route.MinActivityLiteral)
             : "all chunks";

@@ -106,6 +106,17 @@ public sealed record ChunkCall(
 
     /// <summary>Stream placement: the chunk's weights, read to the start of the weight scratch just before its kernel runs, or null.</summary>
     public StreamRead? Read { get; init; }
+
+    /// <summary>The chunk is stored as bit-planes (per-input precision): the generated code calls <c>BitPlanes.Rows</c>, not <see cref="Kernel"/>.</summary>
+    public bool Planes { get; init; }
+
+    /// <summary>Bytes of the chunk's matrix entries (values and metadata): what computing it reads.</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>Bit-planes: bytes of one plane (rows · RowBytes), and of the scales.</summary>
+    public long PlaneBytes { get; init; }
+
+    public long ScaleBytes { get; init; }
 }
 
 /// <summary>How a chunked layer picks the chunks it computes for an input (docs/routing.md).</summary>
@@ -196,6 +207,37 @@ public sealed record ChunkRoute(
     /// file): the chunks run as one loop instead of one call each, or null.
     /// </summary>
     public StreamLoop? Loop { get; init; }
+
+    /// <summary>Bytes of all chunks' matrices (what running every chunk reads).</summary>
+    public long AllBytes { get; init; }
+
+    /// <summary>Bytes of the estimator's matrices (proxy sketch; lowrank V and U).</summary>
+    public long ProxyBytes { get; init; }
+
+    /// <summary>The chunks are bit-planes whose bits are chosen per input (<c>by: "runtime-activity"</c>).</summary>
+    public bool Planes { get; init; }
+
+    /// <summary>Bit-planes: the thresholds (float literals) on the normalised score, and the bits of each class.</summary>
+    public EquatableArray<string> Thresholds { get; init; } = EquatableArray<string>.Empty;
+
+    public EquatableArray<int> Bits { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Bit-planes: the C# expression of a selected chunk's bits from its normalised <c>score</c>.</summary>
+    public string BitsExpression { get; init; } = "8";
+
+    public int PlaneGroupSize { get; init; }
+
+    public int PlaneGroups { get; init; }
+
+    /// <summary>Bit-planes: the layer's input padded to whole 128-column blocks, and its length.</summary>
+    public int PaddedIn { get; init; }
+
+    /// <summary>Bit-planes: one plane of every chunk, and every chunk's scales (what the "exact" estimator's 8-plane pass adds to them).</summary>
+    public long AllPlaneBytes { get; init; }
+
+    public long AllScaleBytes { get; init; }
+
+    public int In { get; init; }
 }
 
 /// <summary>

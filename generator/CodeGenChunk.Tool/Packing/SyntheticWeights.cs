@@ -12,7 +12,15 @@ namespace CodeGenChunk.Tool.Packing;
 /// </summary>
 public static class SyntheticWeights
 {
-    public static List<(string Name, long[] Shape, float[] Values)> Create(ManifestSpec spec, ulong seed)
+    public static List<(string Name, long[] Shape, float[] Values)> Create(ManifestSpec spec, ulong seed) => Create(spec, seed, kaiming: false);
+
+    /// <summary>
+    /// As <see cref="Create(ManifestSpec, ulong)"/>; with <paramref name="kaiming"/> linear layers get He's uniform
+    /// initialisation U(-sqrt(6/fan_in), sqrt(6/fan_in)) and zero biases instead, so that activations keep their scale
+    /// through a deep stack of ReLU layers (PyTorch's default shrinks them by about 0.4 per layer until the biases
+    /// dominate and the output no longer depends on the input).
+    /// </summary>
+    public static List<(string Name, long[] Shape, float[] Values)> Create(ManifestSpec spec, ulong seed, bool kaiming)
     {
         var tensors = new List<(string, long[], float[])>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -28,11 +36,11 @@ public static class SyntheticWeights
             {
                 case Ops.Linear:
                 {
-                    var bound = 1f / MathF.Sqrt(l.In);
+                    var bound = kaiming ? MathF.Sqrt(6f / l.In) : 1f / MathF.Sqrt(l.In);
                     tensors.Add((l.WeightsPrefix + ".weight", new long[] { l.Out, l.In }, Uniform(ref rng, (long)l.Out * l.In, -bound, bound)));
                     if (l.Bias)
                     {
-                        tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.Out }, Uniform(ref rng, l.Out, -bound, bound)));
+                        tensors.Add((l.WeightsPrefix + ".bias", new long[] { l.Out }, kaiming ? new float[l.Out] : Uniform(ref rng, l.Out, -bound, bound)));
                     }
 
                     break;

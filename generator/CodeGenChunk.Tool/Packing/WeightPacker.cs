@@ -137,7 +137,7 @@ public static class WeightPacker
 
                 bytes = entry.Kind switch
                 {
-                    EntryKind.Int8Values or EntryKind.F16Values or EntryKind.BlockValues or EntryKind.Base11Values => parts[0],
+                    EntryKind.Int8Values or EntryKind.F16Values or EntryKind.BlockValues or EntryKind.Base11Values or EntryKind.BitPlaneValues => parts[0],
                     EntryKind.Base11Range => parts[2],
                     _ => parts[1],
                 };
@@ -290,6 +290,17 @@ public static class WeightPacker
                 }
 
                 return new[] { entry.RowMajor ? values.ToArray() : RowBlocked(values, rows, cols, g), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+            }
+
+            case BitPlaneFormat.Name:
+            {
+                // int8's codes and scales, the codes as eight bit-planes (sign plane first), each plane contiguous.
+                var q = new sbyte[rows * cols];
+                var scales = new float[rows * Int8GroupQuantizer.GroupsPerRow(cols, g)];
+                Int8GroupQuantizer.Quantize(w, rows, cols, g, q, scales);
+                var planes = new byte[BitPlaneFormat.Planes * BitPlaneFormat.PlaneBytes(rows, cols)];
+                BitPlaneFormat.Pack(q, rows, cols, planes);
+                return new[] { planes, MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
             }
 
             case WeightFormats.F16:

@@ -41,10 +41,18 @@ public sealed class SchemaTests
         "CGC0025 conv2d chunks of input channels",
         "CGC0025 input estimator on conv2d output chunks",
         "CGC0025 conv2d output chunks under stream placement",
+        "CGC0026 per-input precision under stream placement",
         "CGC0025 proxy estimator on conv2d chunks",
         "CGC0025 more chunks than output channels",
         "CGC0026 policy without chunks",
         "CGC0026 formats do not match thresholds",
+        "CGC0026 runtime-activity bits do not match thresholds",
+        "CGC0026 runtime-activity bits do not increase",
+        "CGC0026 runtime-activity on input chunks",
+        "CGC0026 runtime-activity with formats",
+        "CGC0026 bits with calibration activity",
+        "CGC0026 runtime-activity without chunks",
+        "CGC0026 runtime-activity groupSize not a multiple of 16",
         "CGC0027 policy not calibrated",
         "CGC0040 non-CHW input for conv2d",
         "CGC0040 maxpool after flatten",
@@ -159,9 +167,9 @@ public sealed class SchemaTests
     }
 
     [TestMethod]
-    public void SchemaAcceptsManifestsThatOnlyWarn()
+    public void SchemaAcceptsManifestsOfFeaturesThatOnceOnlyWarned()
     {
-        foreach (var (name, manifest) in DataRows(typeof(DiagnosticDetailTests), nameof(DiagnosticDetailTests.AcceptedButNotGeneratedFeatureWarnsAndStillGenerates)))
+        foreach (var (name, manifest) in DataRows(typeof(DiagnosticDetailTests), nameof(DiagnosticDetailTests.FormerlyAcceptedButNotGeneratedFeaturesGenerateWithoutWarning)))
         {
             var errors = Validator.Value.Validate(manifest);
             Assert.IsEmpty(errors, name + ": " + string.Join("; ", errors));
