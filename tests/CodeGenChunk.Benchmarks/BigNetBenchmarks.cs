@@ -43,6 +43,7 @@ public class BigNetBenchmarks
     private PlainBigNet? _plain;
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
+    private BigNetInt8A? _int8a;
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
     private BigNetTernary? _ternary;
@@ -51,6 +52,7 @@ public class BigNetBenchmarks
     private PlainBigNet[] _plainCopies = Array.Empty<PlainBigNet>();
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
+    private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
     private int _next;
     private ReadBandwidthProbe? _probe;
 
@@ -66,6 +68,7 @@ public class BigNetBenchmarks
     {
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
+        nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
         nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
@@ -90,6 +93,13 @@ public class BigNetBenchmarks
 
     [GlobalSetup(Target = nameof(Int8_Generated))]
     public void SetupInt8() => _int8 = new BigNetInt8();
+
+    [GlobalSetup(Target = nameof(Int8A_Generated))]
+    public void SetupInt8A()
+    {
+        _int8a = new BigNetInt8A();
+        ReportDifference("BigNetInt8A", _int8a.Run);
+    }
 
     [GlobalSetup(Target = nameof(Int4_Generated))]
     public void SetupInt4()
@@ -154,6 +164,15 @@ public class BigNetBenchmarks
     public float Int8_Generated()
     {
         _int8!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated int8 model with int8 activations (docs/activations.md: VNNI, predicted output ranges) over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int8A_Generated()
+    {
+        _int8a!.Run(_input, _output);
         return _output[0];
     }
 
@@ -255,6 +274,20 @@ public class BigNetBenchmarks
         Report(_int8Copies.Length, BigNetInt8.WeightBytes);
     }
 
+    [GlobalSetup(Target = nameof(Int8A_Generated_Cold))]
+    public void SetupInt8ACold()
+    {
+        var bytes = BigNetInt8A.EmbeddedWeights.Bytes;
+        _int8aCopies = new BigNetInt8A[ColdCopies(BigNetInt8A.WeightBytes)];
+        for (var k = 0; k < _int8aCopies.Length; k++)
+        {
+            _int8aCopies[k] = BigNetInt8A.FromBytes(bytes, $"copy {k}");
+            Verify($"int8a copy {k}", _int8aCopies[k].Run, 5e-2f); // int8 weights and activations vs f32 reference
+        }
+
+        Report(_int8aCopies.Length, BigNetInt8A.WeightBytes);
+    }
+
     /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
@@ -285,6 +318,18 @@ public class BigNetBenchmarks
     public float Int8_Generated_Cold()
     {
         var copies = _int8Copies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated int8 with int8 activations, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int8A_Generated_Cold()
+    {
+        var copies = _int8aCopies;
         var k = _next;
         _next = k + 1 == copies.Length ? 0 : k + 1;
         copies[k].Run(_input, _output);

@@ -278,6 +278,31 @@ public static class Int8Activations
         nint n = x.Length;
         nint i = 0;
         long s1 = 0, s2 = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            while (i + 32 <= n)
+            {
+                // at most 8192 codes per flush: a uint lane then holds at most 1024 · 2 · 65025 < 2³²
+                nint end = Math.Min(n - (n - i) % 32, i + 8192);
+                Vector256<uint> a1 = Vector256<uint>.Zero, a2 = a1;
+                for (; i < end; i += 32)
+                {
+                    var b = Vector256.LoadUnsafe(ref xr, (nuint)i);
+                    var lo = Vector256.WidenLower(b);
+                    var hi = Vector256.WidenUpper(b);
+                    var sq0 = lo * lo;
+                    var sq1 = hi * hi;
+                    var pair = lo + hi;
+                    a1 += Vector256.WidenLower(pair) + Vector256.WidenUpper(pair);
+                    a2 += Vector256.WidenLower(sq0) + Vector256.WidenUpper(sq0);
+                    a2 += Vector256.WidenLower(sq1) + Vector256.WidenUpper(sq1);
+                }
+
+                s1 += (long)Vector256.Sum(Vector256.WidenLower(a1) + Vector256.WidenUpper(a1));
+                s2 += (long)Vector256.Sum(Vector256.WidenLower(a2) + Vector256.WidenUpper(a2));
+            }
+        }
+
         if (Vector128.IsHardwareAccelerated)
         {
             while (i + 16 <= n)
@@ -325,7 +350,32 @@ public static class Int8Activations
         nint i = 0;
         lo = float.PositiveInfinity;
         hi = float.NegativeInfinity;
-        if (Vector128.IsHardwareAccelerated && n >= 4)
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var vm = Vector256.Create(m);
+            var vk = Vector256.Create(k);
+            var vlo = Vector256.Create(float.PositiveInfinity);
+            var vhi = Vector256.Create(float.NegativeInfinity);
+            for (; i + 8 <= n; i += 8)
+            {
+                var mu = vm * Vector256.LoadUnsafe(ref sr, (nuint)i);
+                if (hasBias)
+                {
+                    mu += Vector256.LoadUnsafe(ref br, (nuint)i);
+                }
+
+                var d = vk * Vector256.LoadUnsafe(ref nr, (nuint)i);
+                vlo = Vector256.Min(vlo, mu - d);
+                vhi = Vector256.Max(vhi, mu + d);
+            }
+
+            var l4 = Vector128.Min(vlo.GetLower(), vlo.GetUpper());
+            var h4 = Vector128.Max(vhi.GetLower(), vhi.GetUpper());
+            lo = MathF.Min(MathF.Min(l4[0], l4[1]), MathF.Min(l4[2], l4[3]));
+            hi = MathF.Max(MathF.Max(h4[0], h4[1]), MathF.Max(h4[2], h4[3]));
+        }
+
+        if (Vector128.IsHardwareAccelerated && n - i >= 4)
         {
             var vm = Vector128.Create(m);
             var vk = Vector128.Create(k);
@@ -344,8 +394,8 @@ public static class Int8Activations
                 vhi = Vector128.Max(vhi, mu + d);
             }
 
-            lo = MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3]));
-            hi = MathF.Max(MathF.Max(vhi[0], vhi[1]), MathF.Max(vhi[2], vhi[3]));
+            lo = MathF.Min(lo, MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3])));
+            hi = MathF.Max(hi, MathF.Max(MathF.Max(vhi[0], vhi[1]), MathF.Max(vhi[2], vhi[3])));
         }
 
         for (; i < n; i++)
@@ -660,7 +710,33 @@ public static class Int8Activations
         }
 
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int g = 0; g < groups; g++)
+        int first = 0;
+        if (groupSize == 64)
+        {
+            // the int8 layout's default group: each row's group is two 32-byte steps, unrolled
+            first = inLen / 64;
+            ref byte q = ref Unsafe.As<sbyte, byte>(ref blk);
+            ref float s1 = ref Unsafe.Add(ref sc, groups);
+            ref float s2 = ref Unsafe.Add(ref sc, 2 * groups);
+            ref float s3 = ref Unsafe.Add(ref sc, 3 * groups);
+            for (nint g = 0; g < first; g++)
+            {
+                ref byte qg = ref Unsafe.Add(ref q, g * 256);
+                ref byte xg = ref Unsafe.Add(ref x, g * 64);
+                var x0 = Vector256.LoadUnsafe(ref xg);
+                var x1 = Vector256.LoadUnsafe(ref xg, 32);
+                var a0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 32).AsSByte());
+                var a1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 64).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 96).AsSByte());
+                var a2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 128).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 160).AsSByte());
+                var a3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 192).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 224).AsSByte());
+                f0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a0), Vector256.Create(Unsafe.Add(ref sc, g)), f0);
+                f1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a1), Vector256.Create(Unsafe.Add(ref s1, g)), f1);
+                f2 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a2), Vector256.Create(Unsafe.Add(ref s2, g)), f2);
+                f3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a3), Vector256.Create(Unsafe.Add(ref s3, g)), f3);
+            }
+        }
+
+        for (int g = first; g < groups; g++)
         {
             int start = g * groupSize;
             int len = Math.Min(groupSize, inLen - start);
