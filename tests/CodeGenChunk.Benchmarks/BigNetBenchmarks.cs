@@ -53,6 +53,7 @@ public class BigNetBenchmarks
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
+    private OrtBigNet[] _ortCopies = Array.Empty<OrtBigNet>();
     private int _next;
     private ReadBandwidthProbe? _probe;
 
@@ -73,7 +74,7 @@ public class BigNetBenchmarks
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
         nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
         nameof(Ort_F32) => OrtBigNet.WeightBytes(OrtFormat.F32),
-        nameof(Ort_DynamicInt8) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
+        nameof(Ort_DynamicInt8) or nameof(Ort_DynamicInt8_Cold) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
         nameof(Ort_MatMulNBits4) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
         _ => BigNetF32.WeightBytes,
     };
@@ -336,6 +337,33 @@ public class BigNetBenchmarks
         return _output[0];
     }
 
+    [GlobalSetup(Target = nameof(Ort_DynamicInt8_Cold))]
+    public void SetupOrtDynamicInt8Cold()
+    {
+        var model = OrtBigNet.BuildModel(OrtFormat.DynamicInt8, OrtBigNet.ReadTensors(Paths.SafeTensors()));
+        var bytes = OrtBigNet.WeightBytes(OrtFormat.DynamicInt8);
+        _ortCopies = new OrtBigNet[ColdCopies(bytes)];
+        for (var k = 0; k < _ortCopies.Length; k++)
+        {
+            _ortCopies[k] = OrtBigNet.FromModel(OrtFormat.DynamicInt8, model, _input, _ortOutput);
+        }
+
+        Verify("ORT DynamicInt8 copy 0", (x, y) => { _ortCopies[0].Run(); _ortOutput.CopyTo(y); }, OrtInt8Tolerance);
+        Report(_ortCopies.Length, bytes);
+    }
+
+    /// <summary>ONNX Runtime dynamic int8, each invocation on the next of K sessions (each holds its own copy of the weights).</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Ort_DynamicInt8_Cold()
+    {
+        var copies = _ortCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run();
+        return _ortOutput[0];
+    }
+
     // ---------------------------------------------------------------- DRAM probe
 
     [GlobalSetup(Target = nameof(Dram_ReadBandwidth))]
@@ -360,10 +388,24 @@ public class BigNetBenchmarks
         _base11?.Dispose();
         _ternary?.Dispose();
         _ort?.Dispose();
+        _int8a?.Dispose();
         foreach (var c in _plainCopies)
         {
             c.Dispose();
         }
+
+        foreach (var c in _int8aCopies)
+        {
+            c.Dispose();
+        }
+
+        foreach (var c in _ortCopies)
+        {
+            c.Dispose();
+        }
+
+        _int8aCopies = Array.Empty<BigNetInt8A>();
+        _ortCopies = Array.Empty<OrtBigNet>();
 
         foreach (var c in _f32Copies)
         {
