@@ -12,6 +12,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/odd.f32.cgc.json", "OddF32")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json", "SmallInt8")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json", "Cnn")]
+    [DataRow("samples/Mnist/mlp.int8a.predicted.cgc.json", "MnistMlpInt8APredicted")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));
