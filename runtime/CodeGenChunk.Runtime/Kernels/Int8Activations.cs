@@ -100,6 +100,7 @@ public static class Int8Activations
     }
 
     /// <summary>Dynamic parameters: the range of <paramref name="x"/> itself (ONNX Runtime's DynamicQuantizeLinear).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DynamicParams(ReadOnlySpan<float> x, out float scale, out int zero)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -139,6 +140,7 @@ public static class Int8Activations
     /// <c>q = clamp(round(x / scale) + zero, 0, 255)</c> (x times the float reciprocal of the scale, rounded to
     /// nearest even); returns how many values were clipped.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Quantize(ReadOnlySpan<float> x, float scale, int zero, Span<byte> q)
     {
         if (q.Length < x.Length)
@@ -254,6 +256,7 @@ public static class Int8Activations
     /// each pre-activation y_o ~ N(m·S_o + b_o, v·R_o²) (S_o, R_o = <see cref="RowStats"/>), the output range is
     /// [min_o(μ_o − z·σ_o), max_o(μ_o + z·σ_o)], clamped at 0 after a ReLU.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PredictParams(ReadOnlySpan<byte> x, float xScale, int xZero, ReadOnlySpan<float> sums, ReadOnlySpan<float> norms, ReadOnlySpan<float> bias, float z, bool relu, out float scale, out int zero)
     {
         CodeMoments(x, out long s1, out long s2);
@@ -272,6 +275,7 @@ public static class Int8Activations
     }
 
     /// <summary>Σ q and Σ q² of the codes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CodeMoments(ReadOnlySpan<byte> x, out long sum, out long sumSquares)
     {
         ref byte xr = ref MemoryMarshal.GetReference(x);
@@ -340,6 +344,7 @@ public static class Int8Activations
     }
 
     /// <summary>[min_o(m·S_o + b_o − k·R_o), max_o(m·S_o + b_o + k·R_o)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PredictRange(ReadOnlySpan<float> sums, ReadOnlySpan<float> norms, ReadOnlySpan<float> bias, float m, float k, out float lo, out float hi)
     {
         ref float sr = ref MemoryMarshal.GetReference(sums);
@@ -415,6 +420,7 @@ public static class Int8Activations
     /// to <paramref name="y"/>, or, when <paramref name="yq"/> is not empty, u8 codes of scale <paramref name="yScale"/> and
     /// zero point <paramref name="yZero"/> to <paramref name="yq"/>; returns the number of clipped codes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Linear(
         ReadOnlySpan<sbyte> w,
         ReadOnlySpan<float> scales,
