@@ -42,8 +42,8 @@ public sealed class ActivationTests
 
             // The model and the reference quantize the same values with the same rules, but the model's float sums
             // may land on the other side of a rounding boundary than the reference's double sums: such a code differs by
-            // one step, which moves an output by at most about one input step times the row's weights. Most runs match to
-            // float precision; the bound below allows a few flipped codes.
+            // one step, which moves an output by at most about one input step times the row's weights. On x64 every input of
+            // every model and path matches to 1e-4 (no flip); the bounds allow a rare flip on other machines.
             var max = 0f;
             for (var i = 0; i < expected.Length; i++)
             {
@@ -64,7 +64,7 @@ public sealed class ActivationTests
             }
         }
 
-        Assert.IsLessThanOrEqualTo(4, codeFlips, $"{name} on {path}: {codeFlips} of 16 inputs off by more than float rounding");
+        Assert.IsLessThanOrEqualTo(2, codeFlips, $"{name} on {path}: {codeFlips} of 16 inputs off by more than float rounding");
     }
 
     [TestMethod]
