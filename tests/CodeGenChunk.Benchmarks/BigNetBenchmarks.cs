@@ -98,7 +98,7 @@ public class BigNetBenchmarks
     [GlobalSetup(Target = nameof(Int8A_Generated))]
     public void SetupInt8A()
     {
-        _int8a = new BigNetInt8A();
+        _int8a = BigNetInt8A.Open();
         ReportDifference("BigNetInt8A", _int8a.Run);
     }
 
@@ -278,7 +278,7 @@ public class BigNetBenchmarks
     [GlobalSetup(Target = nameof(Int8A_Generated_Cold))]
     public void SetupInt8ACold()
     {
-        var bytes = BigNetInt8A.EmbeddedWeights.Bytes;
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt8A.WeightsFileName));
         _int8aCopies = new BigNetInt8A[ColdCopies(BigNetInt8A.WeightBytes)];
         for (var k = 0; k < _int8aCopies.Length; k++)
         {
