@@ -64,6 +64,11 @@ void Add<T>(string name, T m, Action<T, float[], float[]> run, Func<T, long> mac
 
 Add("f32", new MnistMlp(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlp.WeightBytes, MnistMlp.MacsPerRun);
 Add("int8", new MnistMlpInt8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8.WeightBytes, MnistMlpInt8.MacsPerRun);
+// int8 weights with int8 activations (docs/activations.md): the input quantized at its own range every digit (dynamic),
+// at calibrated ranges (static), or each hidden layer's output written as codes at a range predicted before it runs.
+Add("int8 x int8 dynamic", new MnistMlpInt8ADynamic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8ADynamic.WeightBytes, MnistMlpInt8ADynamic.MacsPerRun);
+Add("int8 x int8 static", new MnistMlpInt8AStatic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8AStatic.WeightBytes, MnistMlpInt8AStatic.MacsPerRun);
+Add("int8 x int8 predicted", new MnistMlpInt8APredicted(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8APredicted.WeightBytes, MnistMlpInt8APredicted.MacsPerRun);
 Add("int4", new MnistMlpInt4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt4.WeightBytes, MnistMlpInt4.MacsPerRun);
 Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11.WeightBytes, MnistMlpBase11.MacsPerRun);
 Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);

@@ -43,6 +43,7 @@ public class BigNetBenchmarks
     private PlainBigNet? _plain;
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
+    private BigNetInt8A? _int8a;
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
     private BigNetTernary? _ternary;
@@ -51,6 +52,8 @@ public class BigNetBenchmarks
     private PlainBigNet[] _plainCopies = Array.Empty<PlainBigNet>();
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
+    private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
+    private OrtBigNet[] _ortCopies = Array.Empty<OrtBigNet>();
     private int _next;
     private ReadBandwidthProbe? _probe;
 
@@ -66,11 +69,12 @@ public class BigNetBenchmarks
     {
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
+        nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
         nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
         nameof(Ort_F32) => OrtBigNet.WeightBytes(OrtFormat.F32),
-        nameof(Ort_DynamicInt8) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
+        nameof(Ort_DynamicInt8) or nameof(Ort_DynamicInt8_Cold) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
         nameof(Ort_MatMulNBits4) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
         _ => BigNetF32.WeightBytes,
     };
@@ -90,6 +94,13 @@ public class BigNetBenchmarks
 
     [GlobalSetup(Target = nameof(Int8_Generated))]
     public void SetupInt8() => _int8 = new BigNetInt8();
+
+    [GlobalSetup(Target = nameof(Int8A_Generated))]
+    public void SetupInt8A()
+    {
+        _int8a = BigNetInt8A.Open();
+        ReportDifference("BigNetInt8A", _int8a.Run);
+    }
 
     [GlobalSetup(Target = nameof(Int4_Generated))]
     public void SetupInt4()
@@ -154,6 +165,15 @@ public class BigNetBenchmarks
     public float Int8_Generated()
     {
         _int8!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated int8 model with int8 activations (docs/activations.md: VNNI, predicted output ranges) over its embedded weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int8A_Generated()
+    {
+        _int8a!.Run(_input, _output);
         return _output[0];
     }
 
@@ -255,6 +275,20 @@ public class BigNetBenchmarks
         Report(_int8Copies.Length, BigNetInt8.WeightBytes);
     }
 
+    [GlobalSetup(Target = nameof(Int8A_Generated_Cold))]
+    public void SetupInt8ACold()
+    {
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt8A.WeightsFileName));
+        _int8aCopies = new BigNetInt8A[ColdCopies(BigNetInt8A.WeightBytes)];
+        for (var k = 0; k < _int8aCopies.Length; k++)
+        {
+            _int8aCopies[k] = BigNetInt8A.FromBytes(bytes, $"copy {k}");
+            Verify($"int8a copy {k}", _int8aCopies[k].Run, 5e-2f); // int8 weights and activations vs f32 reference
+        }
+
+        Report(_int8aCopies.Length, BigNetInt8A.WeightBytes);
+    }
+
     /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
@@ -291,6 +325,45 @@ public class BigNetBenchmarks
         return _output[0];
     }
 
+    /// <summary>Generated int8 with int8 activations, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int8A_Generated_Cold()
+    {
+        var copies = _int8aCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    [GlobalSetup(Target = nameof(Ort_DynamicInt8_Cold))]
+    public void SetupOrtDynamicInt8Cold()
+    {
+        var model = OrtBigNet.BuildModel(OrtFormat.DynamicInt8, OrtBigNet.ReadTensors(Paths.SafeTensors()));
+        var bytes = OrtBigNet.WeightBytes(OrtFormat.DynamicInt8);
+        _ortCopies = new OrtBigNet[ColdCopies(bytes)];
+        for (var k = 0; k < _ortCopies.Length; k++)
+        {
+            _ortCopies[k] = OrtBigNet.FromModel(OrtFormat.DynamicInt8, model, _input, _ortOutput);
+        }
+
+        Verify("ORT DynamicInt8 copy 0", (x, y) => { _ortCopies[0].Run(); _ortOutput.CopyTo(y); }, OrtInt8Tolerance);
+        Report(_ortCopies.Length, bytes);
+    }
+
+    /// <summary>ONNX Runtime dynamic int8, each invocation on the next of K sessions (each holds its own copy of the weights).</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Ort_DynamicInt8_Cold()
+    {
+        var copies = _ortCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run();
+        return _ortOutput[0];
+    }
+
     // ---------------------------------------------------------------- DRAM probe
 
     [GlobalSetup(Target = nameof(Dram_ReadBandwidth))]
@@ -315,10 +388,24 @@ public class BigNetBenchmarks
         _base11?.Dispose();
         _ternary?.Dispose();
         _ort?.Dispose();
+        _int8a?.Dispose();
         foreach (var c in _plainCopies)
         {
             c.Dispose();
         }
+
+        foreach (var c in _int8aCopies)
+        {
+            c.Dispose();
+        }
+
+        foreach (var c in _ortCopies)
+        {
+            c.Dispose();
+        }
+
+        _int8aCopies = Array.Empty<BigNetInt8A>();
+        _ortCopies = Array.Empty<OrtBigNet>();
 
         foreach (var c in _f32Copies)
         {

@@ -82,6 +82,9 @@ internal sealed class OrtBigNet : IDisposable
     public static OrtBigNet Create(OrtFormat format, string safetensors, float[] input, float[] output) =>
         new(format, BuildModel(format, ReadTensors(safetensors)), input, output);
 
+    /// <summary>A session over a graph built once by <see cref="BuildModel"/> (the cold rows open many).</summary>
+    public static OrtBigNet FromModel(OrtFormat format, byte[] model, float[] input, float[] output) => new(format, model, input, output);
+
     /// <summary>Runs the graph: input array → output array, through the bound OrtValues.</summary>
     public void Run() => _session.RunWithBinding(_runOptions, _binding);
 

@@ -22,6 +22,8 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--quick</c>: a smoke run (BenchmarkDotNet's Dry job: one invocation each); docs are not written unless <c>--docs</c> is given.</item>
 /// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
 /// <item><c>--no-docs</c>: print only.</item>
+/// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
+/// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
 /// <item><c>--routing [BenchmarkDotNet arguments]</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md); e.g. <c>--routing --anyCategories int8</c>.</item>
@@ -42,6 +44,7 @@ internal static class Program
         var experiments = false;
         var cnn = false;
         var noDocs = false;
+        var inProcess = false;
         string? docs = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -61,6 +64,8 @@ internal static class Program
                     break;
                 case "--ort-check":
                     return OrtCheck();
+                case "--activation-cost":
+                    return ActivationCost.Run();
                 case "--routing":
                     // In process: the benchmark binary is already built, and a rebuild on a busy machine can outlast BenchmarkDotNet's build timeout.
                     var routing = BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance
@@ -70,6 +75,9 @@ internal static class Program
                     return routing.Reports.Any(r => !r.Success) ? 1 : 0;
                 case "--no-docs":
                     noDocs = true;
+                    break;
+                case "--in-process":
+                    inProcess = true;
                     break;
                 case "--docs" when i + 1 < args.Length:
                     docs = args[++i];
@@ -104,6 +112,12 @@ internal static class Program
                 .WithWarmupCount(3)
                 .WithIterationCount(10)
                 .WithId(cnn ? "Cnn" : "BigNet");
+        if (inProcess)
+        {
+            // the binary that is running: no rebuild, which on a busy machine can outlast BenchmarkDotNet's build timeout
+            job = job.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance);
+        }
+
         var config = DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .WithOptions(ConfigOptions.JoinSummary)

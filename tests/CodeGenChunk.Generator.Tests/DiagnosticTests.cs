@@ -539,6 +539,19 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0026 per-input precision under stream placement")]
+    [DataRow("CGC0044", 9, 30, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "target": { "weights": "stream" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 2, "quant": { "format": "int8" },
+              "activations": { "format": "int8", "params": "dynamic" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int8 activations under stream placement")]
     [DataRow("CGC0025", 8, 54, """
         {
           "model": "M",
@@ -705,6 +718,53 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0027 policy not calibrated")]
+    [DataRow("CGC0044", 7, 70, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int8 activations without int8 weights")]
+    [DataRow("CGC0044", 5, 45, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "int8", "groupSize": 70000 },
+          "input": { "shape": [70000] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 70000, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 group too long for int32 sums")]
+    [DataRow("CGC0045", 8, 100, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "activations": { "format": "int8", "params": "static" } }
+          ]
+        }
+        """, DisplayName = "CGC0045 static activations not calibrated")]
+    [DataRow("CGC0005", 8, 100, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "activations": { "format": "int8", "params": "guessed" } }
+          ]
+        }
+        """, DisplayName = "CGC0005 unknown activation params")]
     [DataRow("CGC0019", 6, 13, """
         {
           "model": "M",

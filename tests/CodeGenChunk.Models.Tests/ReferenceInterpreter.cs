@@ -27,7 +27,7 @@ internal sealed class ReferenceInterpreter
 
         // Linear layers whose ReLU is part of the layer (the generator fuses a ReLU that follows a linear layer unless a
         // residual reads the linear layer's own output): the "lowrank" estimate applies it.
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var referenced = _referenced;
         foreach (var l in _spec.Layers)
         {
             if (l.Op == Ops.Residual && l.From is not null)
@@ -47,6 +47,8 @@ internal sealed class ReferenceInterpreter
 
     private readonly HashSet<string> _reluFollows = new(StringComparer.Ordinal);
 
+    private readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
+
     public ManifestSpec Spec => _spec;
 
     public float[] Forward(float[] input)
@@ -54,6 +56,8 @@ internal sealed class ReferenceInterpreter
         LastMacs = 0;
         LastSelection.Clear();
         LastBits.Clear();
+        LastClipped.Clear();
+        _codes.Clear();
         var values = new Dictionary<string, float[]>(StringComparer.Ordinal) { ["input"] = input };
         var x = input;
 
@@ -340,6 +344,134 @@ internal sealed class ReferenceInterpreter
     /// <summary>Multiply-accumulates executed by the last forward pass, counted as the generated model documents it.</summary>
     public long LastMacs { get; private set; }
 
+    /// <summary>Integer-activation layers: input values the last Forward clipped, by layer name (docs/activations.md).</summary>
+    public Dictionary<string, int> LastClipped { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Each integer-activation layer's input codes, scale and zero point in the last Forward.</summary>
+    private readonly Dictionary<int, (byte[] Codes, float Scale, int Zero)> _codes = new();
+
+    /// <summary>
+    /// A linear layer with int8 activations, written from docs/activations.md: the float input quantized to u8 codes
+    /// (dynamic: its own range; static: the manifest's range; predicted: the range the previous layer predicted from its
+    /// own input codes), then y = scale · Σ (q − zero) · w + b in double over the dequantized weights.
+    /// </summary>
+    private float[] IntegerLinear(LayerSpec l, ActivationsSpec act, float[] w, float[] x)
+    {
+        var producer = Producer(l.Index);
+        float scale;
+        int zero;
+        if (act.Params == "static")
+        {
+            (scale, zero) = RangeParams((float)act.Range[0], (float)act.Range[1]);
+        }
+        else if (act.Params == "predicted" && producer >= 0)
+        {
+            var p = _spec.Layers[producer];
+            var (codes, ps, pz) = _codes[producer];
+            double s1 = 0, s2 = 0;
+            foreach (var q in codes)
+            {
+                s1 += q;
+                s2 += q * q;
+            }
+
+            var mq = s1 / codes.Length;
+            var m = ps * (mq - pz);
+            var e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
+            var k = act.Z!.Value * Math.Sqrt(Math.Max(e2 - (m * m), 0));
+            var pw = Dequantized(p, Tensor(p.WeightsPrefix + ".weight"));
+            var pb = p.Bias ? Tensor(p.WeightsPrefix + ".bias") : new float[p.Out];
+            double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+            for (var o = 0; o < p.Out; o++)
+            {
+                double sum = 0, sq = 0;
+                for (var i = 0; i < p.In; i++)
+                {
+                    sum += pw[(o * p.In) + i];
+                    sq += (double)pw[(o * p.In) + i] * pw[(o * p.In) + i];
+                }
+
+                var mu = (m * sum) + pb[o];
+                lo = Math.Min(lo, mu - (k * Math.Sqrt(sq)));
+                hi = Math.Max(hi, mu + (k * Math.Sqrt(sq)));
+            }
+
+            if (_reluFollows.Contains(p.Name))
+            {
+                lo = 0;
+            }
+
+            (scale, zero) = RangeParams((float)lo, (float)hi);
+        }
+        else
+        {
+            float lo = 0, hi = 0;
+            foreach (var v in x)
+            {
+                lo = Math.Min(lo, v);
+                hi = Math.Max(hi, v);
+            }
+
+            (scale, zero) = RangeParams(lo, hi);
+        }
+
+        var codesOut = new byte[x.Length];
+        var clipped = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var c = Math.Round(x[i] / (double)scale, MidpointRounding.ToEven) + zero;
+            if (c < 0 || c > 255)
+            {
+                clipped++;
+            }
+
+            codesOut[i] = (byte)Math.Clamp(c, 0, 255);
+        }
+
+        _codes[l.Index] = (codesOut, scale, zero);
+        if (act.Params != "dynamic" && (act.Params == "static" || producer >= 0))
+        {
+            LastClipped[l.Name] = clipped;
+        }
+
+        var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
+        var y = new float[l.Out];
+        for (var o = 0; o < l.Out; o++)
+        {
+            double acc = 0;
+            for (var i = 0; i < l.In; i++)
+            {
+                acc += (double)w[(o * l.In) + i] * (codesOut[i] - zero);
+            }
+
+            y[o] = (float)((scale * acc) + b[o]);
+        }
+
+        return y;
+    }
+
+    /// <summary>[lo, hi] widened to include 0, 255 steps; the zero point rounded to nearest even and clamped.</summary>
+    private static (float Scale, int Zero) RangeParams(float lo, float hi)
+    {
+        lo = Math.Min(lo, 0f);
+        hi = Math.Max(hi, 0f);
+        var scale = (hi - lo) / 255f;
+        return scale > 0f ? (scale, (int)Math.Clamp(Math.Round(-lo / scale, MidpointRounding.ToEven), 0, 255)) : (1f, 0);
+    }
+
+    /// <summary>The integer-activation linear layer just before layer <paramref name="i"/> (a ReLU between allowed) whose output it reads, or -1.</summary>
+    private int Producer(int i)
+    {
+        var layers = _spec.Layers;
+        var j = i - 1;
+        if (j >= 0 && layers[j].Op == Ops.Relu && !_referenced.Contains(layers[j].Name))
+        {
+            j--;
+        }
+
+        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !_referenced.Contains(layers[j].Name) ? j : -1;
+    }
+
     private float[] Linear(LayerSpec l, float[] x)
     {
         if (Chunking.IsChunked(l))
@@ -349,6 +481,11 @@ internal sealed class ReferenceInterpreter
 
         LastMacs += (long)l.In * l.Out;
         var w = Dequantized(l, Tensor(l.WeightsPrefix + ".weight"));
+        if (l.Activations is { } act)
+        {
+            return IntegerLinear(l, act, w, x);
+        }
+
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
         var y = new float[l.Out];
         for (var o = 0; o < l.Out; o++)

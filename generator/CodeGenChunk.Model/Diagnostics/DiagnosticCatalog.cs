@@ -133,6 +133,14 @@ public static class DiagnosticCatalog
         "CGC0043", "Pooling padding as large as the window",
         "Layer '{0}' pads {1} by {2}, not less than its window's {3}: a window could hold padding only; make the padding smaller than the kernel", Severity.Error);
 
+    public static readonly DiagnosticInfo ActivationsInvalid = new(
+        "CGC0044", "Integer activations not possible as written",
+        "The int8 activations of layer '{0}' {1}; {2}", Severity.Error);
+
+    public static readonly DiagnosticInfo ActivationsNotCalibrated = new(
+        "CGC0045", "Activation quantization not calibrated",
+        "Layer '{0}' quantizes its input with {1} parameters, but {2}; run 'cgc calibrate {3}' to record them", Severity.Error);
+
     public static readonly DiagnosticInfo StreamUnitOverBudget = new(
         "CGC0050", "Layer cannot be streamed within the RAM budget",
         "Layer '{0}' reads {1} bytes of weights at once ({2}); with {3} bytes of activations that is {4} bytes over target.ramBudgetBytes = {5}; {6}", Severity.Error);
@@ -147,6 +155,6 @@ public static class DiagnosticCatalog
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
         WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
-        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, StreamUnitOverBudget, Internal,
+        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, ActivationsInvalid, ActivationsNotCalibrated, StreamUnitOverBudget, Internal,
     };
 }

@@ -32,7 +32,7 @@ public static class ManifestParser
         }
 
         var top = new ObjectReader(root, "the manifest", diagnostics);
-        top.CheckAllowed("$schema", "description", "model", "namespace", "target", "weights", "input", "quant", "layers");
+        top.CheckAllowed("$schema", "description", "model", "namespace", "target", "weights", "input", "quant", "activations", "layers");
 
         var model = top.String("model", required: true);
         if (model is not null && !Identifiers.IsIdentifier(model))
@@ -50,6 +50,7 @@ public static class ManifestParser
         var weights = ReadWeights(top);
         var shape = ReadInputShape(top);
         var defaultQuant = top.Object("quant", required: false) is { } q ? ReadQuant(q) : null;
+        var defaultActivations = top.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
 
         var layers = new List<LayerSpec>();
         var layersNode = top.Array("layers", required: true);
@@ -63,7 +64,7 @@ public static class ManifestParser
             for (var i = 0; i < layersNode.Items.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var layer = ReadLayer(layersNode.Items[i], i, defaultQuant, diagnostics);
+                var layer = ReadLayer(layersNode.Items[i], i, defaultQuant, defaultActivations, diagnostics);
                 if (layer is not null)
                 {
                     // Streamed layers read each chunk on its own: no column panels spanning the chunks.
@@ -323,7 +324,52 @@ public static class ManifestParser
         };
     }
 
-    private static LayerSpec? ReadLayer(JsonNode node, int index, QuantSpec? defaultQuant, List<ManifestDiagnostic> diagnostics)
+    /// <summary>The percentile of calibration activations a static range or a predicted z covers when the manifest names none.</summary>
+    public const double DefaultPercentile = 99.99;
+
+    private static ActivationsSpec? ReadActivations(ObjectReader a)
+    {
+        a.CheckAllowed("format", "params", "percentile", "range", "z");
+        var format = a.Enum("format", new[] { "f32", "int8" }, "f32");
+        var parameters = a.Enum("params", new[] { "dynamic", "static", "predicted" }, "dynamic");
+        var percentile = a.Number("percentile", exclusiveMin: 50);
+        if (percentile is > 100)
+        {
+            a.Report(DiagnosticCatalog.InvalidValue, a.SpanOf("percentile"), "percentile", "a number above 50 and at most 100", percentile.Value.ToString("R", CultureInfo.InvariantCulture));
+            percentile = null;
+        }
+
+        var range = new List<double>();
+        if (a.Array("range", required: false) is { } r)
+        {
+            foreach (var item in r.Items)
+            {
+                if (item.Kind == JsonNodeKind.Number && double.TryParse(item.NumberText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsInfinity(v))
+                {
+                    range.Add(v);
+                }
+                else
+                {
+                    a.Report(DiagnosticCatalog.InvalidValue, item.Span, "range", "two finite numbers [lo, hi]", item.NumberText ?? item.Describe());
+                }
+            }
+
+            if (range.Count != 2 || range[0] > range[1])
+            {
+                a.Report(DiagnosticCatalog.InvalidValue, r.Span, "range", "two numbers [lo, hi] with lo <= hi", range.Count.ToString(CultureInfo.InvariantCulture) + " number(s)" + (range.Count == 2 ? " with lo > hi" : string.Empty));
+                range.Clear();
+            }
+        }
+
+        var z = a.Number("z", exclusiveMin: 0);
+        return new ActivationsSpec(format, parameters, percentile ?? DefaultPercentile, a.Span, a.Get("params") is null ? a.Span : a.SpanOf("params"))
+        {
+            Range = range.ToEquatableArray(),
+            Z = z,
+        };
+    }
+
+    private static LayerSpec? ReadLayer(JsonNode node, int index, QuantSpec? defaultQuant, ActivationsSpec? defaultActivations, List<ManifestDiagnostic> diagnostics)
     {
         var what = "layer " + index.ToString(CultureInfo.InvariantCulture);
         if (node.Kind != JsonNodeKind.Object)
@@ -361,11 +407,17 @@ public static class ManifestParser
         {
             case Ops.Linear:
             {
-                r.CheckAllowed("op", "name", "in", "out", "bias", "weights", "quant", "chunks");
+                r.CheckAllowed("op", "name", "in", "out", "bias", "weights", "quant", "chunks", "activations");
                 var inDim = r.Integer("in", required: true, min: 1, max: int.MaxValue);
                 var outDim = r.Integer("out", required: true, min: 1, max: int.MaxValue);
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
                 var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
+
+                // The model-level default applies to the layers it can: int8 weights, not chunked. A layer's own
+                // "activations" is checked by the planner (CGC0044).
+                var activations = r.Object("activations", required: false) is { } a
+                    ? ReadActivations(a)
+                    : defaultActivations is not null && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     In = (int)(inDim ?? 0),
@@ -376,6 +428,7 @@ public static class ManifestParser
                     WeightsPrefix = r.String("weights", required: false) ?? name,
                     Quant = quant ?? new QuantSpec("f32", 0, node.Span, node.Span, false, node.Span),
                     Chunks = chunks,
+                    Activations = activations is { IsInt8: true } ? activations : null,
                 };
             }
 

@@ -76,6 +76,24 @@ public sealed record PolicySpec(
     public bool IsRuntime => By == "runtime-activity";
 }
 
+/// <summary>
+/// How a linear layer's input activations are represented (docs/activations.md): <c>f32</c> (the default), or
+/// <c>int8</c> u8 codes with a scale and zero point whose parameters come from the input itself (<c>dynamic</c>),
+/// from calibration (<c>static</c>: <see cref="Range"/>, written by <c>cgc calibrate</c>) or from a prediction the
+/// previous layer makes before it runs (<c>predicted</c>: <see cref="Z"/>, written by <c>cgc calibrate</c>).
+/// </summary>
+public sealed record ActivationsSpec(string Format, string Params, double Percentile, TextSpanInfo Span, TextSpanInfo ParamsSpan)
+{
+    /// <summary>static: the calibrated input range [lo, hi], or null before calibration.</summary>
+    public EquatableArray<double> Range { get; init; } = EquatableArray<double>.Empty;
+
+    /// <summary>predicted: the calibrated number of standard deviations the predicted range spans, or null before calibration.</summary>
+    public double? Z { get; init; }
+
+    /// <summary>Whether the layer computes with integer activations.</summary>
+    public bool IsInt8 => Format == "int8";
+}
+
 /// <summary>How a layer is split into chunks for partial computation.</summary>
 public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinActivity, int? MaxK, string Activity, TextSpanInfo Span)
 {
@@ -131,6 +149,9 @@ public sealed record LayerSpec(
 
     /// <summary>The model's placement is "stream": the layer's weights are read from the file per inference.</summary>
     public bool Streamed { get; init; }
+
+    /// <summary>linear: how the layer's input activations are represented (null: f32).</summary>
+    public ActivationsSpec? Activations { get; init; }
 
     /// <summary>conv2d: channels in and out.</summary>
     public int InChannels { get; init; }

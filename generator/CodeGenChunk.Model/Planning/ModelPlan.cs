@@ -28,6 +28,18 @@ public sealed record ModelPlan(
     /// <summary>Chunks of all chunked layers: the length of the model's per-chunk selection counters.</summary>
     public int ChunkCounters { get; init; }
 
+    /// <summary>Layers with integer activations (the length of the clip counters).</summary>
+    public int ActivationLayers { get; init; }
+
+    /// <summary>Bytes of the u8 code buffer of the integer-activation layers.</summary>
+    public int ActivationBufferBytes { get; init; }
+
+    /// <summary>Floats of per-row weight statistics the integer-activation layers compute when the model loads.</summary>
+    public int ActivationRowFloats { get; init; }
+
+    /// <summary>Scratch floats the same model would need with f32 activations throughout.</summary>
+    public int FloatScratchFloats { get; init; }
+
     /// <summary>Multiply-accumulates of the layers that always run whole (every layer but the chunked ones).</summary>
     public long FixedMacs { get; init; }
 

@@ -23,6 +23,7 @@ public static class ModelPlanner
         CheckNames(layers, diagnostics);
         var sizes = CheckSizes(spec, diagnostics, out var shapes);
         CheckFormats(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
+        CheckActivations(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
             return new PlanResult(null, diagnostics.ToEquatableArray());
@@ -32,8 +33,17 @@ public static class ModelPlanner
         var layout = WeightLayout.Create(LayoutEntries(layers));
         var entryOffsets = layout.Entries.ToDictionary(e => e.Name, e => e.Offset);
         var entryLengths = layout.Entries.ToDictionary(e => e.Name, e => e.Length);
-        var program = BuildProgram(spec, sizes, shapes, entryOffsets, entryLengths);
+        var program = BuildProgram(spec, sizes, shapes, entryOffsets, entryLengths, activations: true);
         AssignBuffers(program);
+        var actBytes = AssignActivationBuffers(program);
+        var floatScratch = program.ScratchFloats;
+        if (program.Steps.Any(s => s.Act is not null))
+        {
+            // the same model with f32 activations, for the generated comparison of intermediate memory
+            var floatProgram = BuildProgram(spec, sizes, shapes, entryOffsets, entryLengths, activations: false);
+            AssignBuffers(floatProgram);
+            floatScratch = floatProgram.ScratchFloats;
+        }
 
         var steps = program.Steps.Select(s => s.ToPlanStep(program.Values)).ToList();
         var kernels = steps.Where(s => s.Kernel is not null).Select(s => s.Kernel!)
@@ -50,7 +60,7 @@ public static class ModelPlanner
 
         // Peak RAM: resident weights (embedded or file placement keep the whole file in memory)
         // plus the activations live while a step runs: scratch, the caller's input and output.
-        var activationBytes = 4L * (scratchFloats + spec.InputLength + sizes[sizes.Length - 1]);
+        var activationBytes = (4L * (scratchFloats + spec.InputLength + sizes[sizes.Length - 1])) + actBytes;
         var peakRam = layout.FileLength + activationBytes;
         var peakStep = program.Steps.OrderByDescending(s => s.LiveFloats(program.Values)).First();
         var peakLayer = peakStep.ReportName ?? peakStep.LayerName;
@@ -68,6 +78,17 @@ public static class ModelPlanner
                     conv.Name,
                     "split a conv2d layer's output channels, which \"stream\" placement does not read chunk by chunk",
                     "remove \"chunks\" from this layer (its filter bank is then streamed whole) or use \"file\" placement"));
+            }
+
+            // Integer-activation layers keep per-row weight statistics computed from resident weights; not streamed yet.
+            foreach (var act in layers.Where(l => l.Activations is { IsInt8: true }))
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.ActivationsInvalid,
+                    act.Activations!.Span,
+                    act.Name,
+                    "read per-row statistics of weights kept in memory, which \"stream\" placement does not keep",
+                    "use \"file\" or \"embedded\" placement, or \"f32\" activations"));
             }
 
             // Bit-plane chunks read their planes from resident weights; not streamed yet.
@@ -152,9 +173,13 @@ public static class ModelPlanner
             kernels.ToEquatableArray())
         {
             ChunkCounters = program.ChunkHits,
-            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => (long)s.Act!.In * s.Act.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
             FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
+            ActivationLayers = steps.Count(s => s.Act is not null),
+            ActivationBufferBytes = actBytes,
+            ActivationRowFloats = steps.Where(s => s.Act is not null).Sum(s => 2 * s.Act!.Out),
+            FloatScratchFloats = floatScratch,
             ConvKernels = convKernels.ToEquatableArray(),
             PoolKernels = poolKernels.ToEquatableArray(),
             WeightScratchBytes = stream?.ScratchBytes ?? 0,
@@ -700,10 +725,36 @@ public static class ModelPlanner
         }
     }
 
-    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths)
+        /// <summary>
+    /// The layer whose output is layer <paramref name="i"/>'s input and can write it as u8 codes: the linear layer just
+    /// before (a ReLU between them allowed), with integer activations, no residual, and an output nothing else reads; or -1.
+    /// </summary>
+    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
+    {
+        var j = i - 1;
+        if (j >= 0 && layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
+        {
+            j--;
+        }
+
+        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !referenced.Contains(layers[j].Name) ? j : -1;
+    }
+
+    private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths, bool activations)
     {
         var layers = spec.Layers;
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
+
+        // Integer-activation layers whose static or predicted input the previous layer writes as codes.
+        var consumerOf = new Dictionary<int, int>();
+        for (var i = 0; activations && i < layers.Count; i++)
+        {
+            if (layers[i].Activations is { Params: not "dynamic" } && ProducerOf(layers, i, referenced) is var p && p >= 0)
+            {
+                consumerOf[p] = i;
+            }
+        }
+
         var program = new Program();
         var input = program.NewValue(spec.InputLength, external: BufferKind.Input);
         var named = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = input };
@@ -741,6 +792,22 @@ public static class ModelPlanner
 
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
+                    if (activations && l.Activations is { } a)
+                    {
+                        step = ActivationLinear(l, last, a, relu, residual, current, offsets, layers, i, consumerOf, referenced);
+                        if (step.Act!.QuantizeOutput)
+                        {
+                            // the output is written as codes into the code buffer: no float tensor
+                            step.Destination = program.NewValue(0, BufferKind.None);
+                            named[step.LayerName] = step.Destination;
+                            current = step.Destination;
+                            program.Steps.Add(step);
+                            continue;
+                        }
+
+                        break;
+                    }
+
                     var kernel = new KernelSpec(format, l.In, l.Out, grouped ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
                     var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, format);
                     step = new Step(last.Name, l.Op)
@@ -1199,6 +1266,158 @@ public static class ModelPlanner
         };
     }
 
+    private static Step ActivationLinear(LayerSpec l, LayerSpec last, ActivationsSpec a, bool relu, int residual, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, int lastIndex, Dictionary<int, int> consumerOf, HashSet<string> referenced)
+    {
+        var fromProducer = a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0;
+        var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
+        {
+            QuantizeEntry = !fromProducer,
+            EntryMode = a.Params == "static" ? "static" : "dynamic",
+        };
+        if (act.QuantizeEntry && a.Params == "static" && a.Range.Count == 2)
+        {
+            var (scale, zero) = RangeParams(a.Range[0], a.Range[1]);
+            act = act with { InScaleLiteral = FloatLiteral.Format(scale), InZero = zero };
+        }
+
+        string mode;
+        if (consumerOf.TryGetValue(l.Index, out var c))
+        {
+            var next = layers[c].Activations!;
+            act = act with { QuantizeOutput = true, OutMode = next.Params, ZLiteral = FloatLiteral.Format((float)(next.Z ?? 0)) };
+            if (next.Params == "static" && next.Range.Count == 2)
+            {
+                var (scale, zero) = RangeParams(next.Range[0], next.Range[1]);
+                act = act with { OutScaleLiteral = FloatLiteral.Format(scale), OutZero = zero };
+            }
+
+            mode = next.Params == "predicted"
+                ? "u8 codes of '" + layers[c].Name + "' at a range predicted from this input"
+                : "u8 codes of '" + layers[c].Name + "' at its calibrated range";
+        }
+        else
+        {
+            mode = "floats";
+        }
+
+        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, "int8");
+        return new Step(last.Name, l.Op)
+        {
+            ReportName = l.Name,
+            Source = source,
+            Residual = residual,
+            Act = act,
+            WeightOffset = weightOffset,
+            ScaleOffset = scaleOffset,
+            BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+            Comment = string.Format(
+                CultureInfo.InvariantCulture,
+                "layer {0} '{1}': linear {2} -> {3}, int8 (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
+                l.Index,
+                l.Name,
+                l.In,
+                l.Out,
+                l.Quant.GroupSize,
+                a.Params,
+                act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
+                new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty),
+                mode),
+        };
+    }
+
+    /// <summary>u8 parameters of a range widened to include 0 (the same arithmetic as Int8Activations.RangeParams).</summary>
+    internal static (float Scale, int Zero) RangeParams(double lo, double hi)
+    {
+        var l = Math.Min((float)lo, 0f);
+        var h = Math.Max((float)hi, 0f);
+        var scale = (h - l) / 255f;
+        if (!(scale > 0f) || float.IsInfinity(scale))
+        {
+            return (1f, 0);
+        }
+
+        return (scale, (int)Math.Min(Math.Max(Math.Round(-l / scale, MidpointRounding.ToEven), 0), 255));
+    }
+
+    /// <summary>
+    /// Numbers the integer-activation steps and places their u8 codes: step j reads region j % 2 and a step that
+    /// writes codes writes the next step's (the other) region. Returns the buffer's bytes.
+    /// </summary>
+    private static int AssignActivationBuffers(Program program)
+    {
+        var acts = program.Steps.Where(s => s.Act is not null).ToList();
+        var region = new int[2];
+        for (var j = 0; j < acts.Count; j++)
+        {
+            region[j % 2] = Math.Max(region[j % 2], acts[j].Act!.In);
+        }
+
+        var second = (region[0] + 63) & ~63;
+        var rows = 0;
+        for (var j = 0; j < acts.Count; j++)
+        {
+            var a = acts[j].Act!;
+            acts[j].Act = a with
+            {
+                Index = j,
+                InOffset = j % 2 == 0 ? 0 : second,
+                OutOffset = (j + 1) % 2 == 0 ? 0 : second,
+                RowStatsOffset = rows,
+            };
+            rows += 2 * a.Out;
+        }
+
+        return acts.Count == 0 ? 0 : second + region[1];
+    }
+
+    /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>
+    public const int MaxInt32GroupLength = int.MaxValue / (255 * 127);
+
+    private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
+    {
+        var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            if (l.Activations is not { } a)
+            {
+                continue;
+            }
+
+            if (l.Quant is not { Format: "int8" } q)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or its activations to \"f32\""));
+                continue;
+            }
+
+            if (l.Chunks is not null || q.Policy is not null)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "cannot be combined with chunks or a precision policy", "remove the chunks or use \"f32\" activations"));
+                continue;
+            }
+
+            if (q.GroupSize > MaxInt32GroupLength && l.In > MaxInt32GroupLength)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.ActivationsInvalid,
+                    q.GroupSizeSpan,
+                    l.Name,
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · 127 > 2^31 - 1)", q.GroupSize),
+                    string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxInt32GroupLength)));
+                continue;
+            }
+
+            if (a.Params == "static" && a.Range.Count != 2)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsNotCalibrated, a.ParamsSpan, l.Name, "static", "no range is recorded yet", manifest));
+            }
+            else if (a.Params == "predicted" && a.Z is null && ProducerOf(layers, i, referenced) >= 0)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsNotCalibrated, a.ParamsSpan, l.Name, "predicted", "no z is recorded yet", manifest));
+            }
+        }
+    }
+
     /// <summary>Greedy slot assignment: in-place where the source dies, else the first free slot.</summary>
     private static void AssignBuffers(Program program)
     {
@@ -1234,7 +1453,7 @@ public static class ModelPlanner
             }
 
             var src = program.Values[step.Source];
-            var inPlace = step.Kernel is null && step.Chunks is null && step.ConvChunks is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
+            var inPlace = step.Kernel is null && step.Act is null && step.Chunks is null && step.ConvChunks is null && step.Conv is null && step.Pool is null && src.Slot >= 0 && src.LastUse == s && src.Length >= dst.Length;
             if (inPlace)
             {
                 dst.Slot = src.Slot;
@@ -1378,6 +1597,8 @@ public static class ModelPlanner
 
         public ChunkRoute? Route { get; set; }
 
+        public ActivationStep? Act { get; set; }
+
         public long LiveFloats(List<Value> values) =>
             values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0) + (Temp >= 0 ? values[Temp].Length : 0);
 
@@ -1400,6 +1621,7 @@ public static class ModelPlanner
                 Pool = Pool,
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
                 Layer = ReportName ?? LayerName,
+                Act = Act,
             };
             if (ConvChunks is not null && Route is not null)
             {

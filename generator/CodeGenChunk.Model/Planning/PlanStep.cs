@@ -29,6 +29,9 @@ public sealed record PlanStep(
     /// <summary>conv2d: the generated convolution kernel this step calls.</summary>
     public ConvKernelSpec? Conv { get; init; }
 
+    /// <summary>linear with int8 activations: the integer kernel's constants (the step has no generated kernel).</summary>
+    public ActivationStep? Act { get; init; }
+
     /// <summary>maxpool: the generated pooling kernel this step calls.</summary>
     public PoolKernelSpec? Pool { get; init; }
 

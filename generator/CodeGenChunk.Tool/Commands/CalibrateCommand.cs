@@ -53,10 +53,18 @@ internal static class CalibrateCommand
                     var task = ctx.AddTask("calibrating", maxValue: data.Count);
                     return ChunkCalibrator.Calibrate(spec, weights, data, n => task.Value = n);
                 });
-                if (choices.Count == 0)
+                var activationChoices = ActivationCalibrator.Calibrate(spec, weights, data);
+                if (choices.Count == 0 && activationChoices.Count == 0)
                 {
-                    Console.Error.WriteLine($"{path}: error: no layer has a precision policy with \"by\": \"activity\" and chunks to calibrate");
+                    Console.Error.WriteLine($"{path}: error: no layer has a precision policy with \"by\": \"activity\" and chunks, or \"static\" or \"predicted\" int8 activations, to calibrate");
                     return 2;
+                }
+
+                foreach (var a in activationChoices)
+                {
+                    Console.WriteLine(a.Range is { } r
+                        ? string.Format(CultureInfo.InvariantCulture, "{0}: static input range [{1}, {2}] ({3}th percentile)", a.Layer.Name, r[0], r[1], a.Spec.Percentile)
+                        : string.Format(CultureInfo.InvariantCulture, "{0}: predicted, z = {1} ({2}th percentile)", a.Layer.Name, a.Z, a.Spec.Percentile));
                 }
 
                 foreach (var choice in choices)
@@ -68,8 +76,20 @@ internal static class CalibrateCommand
                 if (!parse.GetValue(dryRun))
                 {
                     var text = File.ReadAllText(path);
-                    File.WriteAllText(path, ChunkCalibrator.Apply(text, choices));
-                    Console.WriteLine($"cgc calibrate: {path}: recorded the choice of {choices.Count} layer(s) from {data.Count} inputs");
+                    if (choices.Count > 0)
+                    {
+                        text = ChunkCalibrator.Apply(text, choices);
+                    }
+
+                    if (activationChoices.Count > 0)
+                    {
+                        // re-parse: the precision policies' edits moved the offsets
+                        var again = choices.Count > 0 ? CodeGenChunk.Model.Manifest.ManifestParser.Parse(path, text).Spec ?? spec : spec;
+                        text = ActivationCalibrator.Apply(text, activationChoices.Select(a => a with { Layer = again.Layers[a.Layer.Index], Spec = again.Layers[a.Layer.Index].Activations ?? a.Spec }));
+                    }
+
+                    File.WriteAllText(path, text);
+                    Console.WriteLine($"cgc calibrate: {path}: recorded the choice of {choices.Count + activationChoices.Count} layer(s) from {data.Count} inputs");
                 }
 
                 return 0;

@@ -175,5 +175,14 @@ internal static class EvalCommand
         }
 
         AnsiConsole.Write(table);
+        foreach (var v in run.Variants)
+        {
+            if (v.Activations is { } a)
+            {
+                // integer activations (docs/activations.md): intermediate memory and each layer's clip rate
+                var layers = string.Join(", ", a.Layers.Select(l => $"{l.Name} {l.Params} {l.ClipPercent.ToString("0.####", c)}%"));
+                Console.WriteLine($"cgc eval: {v.Label}: intermediate bytes {a.IntermediateBytes.ToString("N0", c)} (f32 activations {a.FloatIntermediateBytes.ToString("N0", c)}); clipped inputs: {layers}");
+            }
+        }
     }
 }

@@ -42,7 +42,19 @@ public sealed record VariantResult(
     long FloatWeightBytes,
     double SizeCut,
     long PeakRamBytes,
-    IReadOnlyList<ChunkedLayerResult> Layers);
+    IReadOnlyList<ChunkedLayerResult> Layers)
+{
+    /// <summary>Integer activations, when the variant has some.</summary>
+    public ActivationResult? Activations { get; init; }
+}
+
+/// <summary>Integer activations of a variant (docs/activations.md): intermediate memory and each layer's clip rate.</summary>
+/// <param name="IntermediateBytes">Float scratch plus u8 codes of one inference.</param>
+/// <param name="FloatIntermediateBytes">Float scratch of the same model with f32 activations.</param>
+public sealed record ActivationResult(long IntermediateBytes, long FloatIntermediateBytes, IReadOnlyList<ActivationLayerResult> Layers);
+
+/// <summary>An integer-activation layer: its parameters and the percent of its input values clipped over the samples.</summary>
+public sealed record ActivationLayerResult(string Name, string Params, double ClipPercent);
 
 /// <summary>A chunked layer: each chunk's format and the fraction of samples on which it ran.</summary>
 public sealed record ChunkedLayerResult(string Name, IReadOnlyList<string> Formats, IReadOnlyList<double> HitRate);

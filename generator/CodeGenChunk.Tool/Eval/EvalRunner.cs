@@ -144,6 +144,20 @@ public sealed class EvalRunner
                     hits[offsets[l]..end].Select(h => Math.Round((double)h / data.Count, 4)).ToArray()));
             }
 
+            ActivationResult? activations = null;
+            var acts = compiled.Plan.Steps.Where(s => s.Act is not null).Select(s => s.Act!).ToList();
+            if (acts.Count > 0)
+            {
+                var clips = model.ClipCounts();
+                activations = new ActivationResult(
+                    model.IntermediateBytes,
+                    model.FloatIntermediateBytes,
+                    acts.Select((a, l) => new ActivationLayerResult(
+                        a.Layer,
+                        a.QuantizeEntry && a.Params == "predicted" ? "dynamic (first)" : a.Params,
+                        Math.Round(100.0 * clips[l] / ((double)data.Count * a.In), 4))).ToList());
+            }
+
             double Percent(int k) => Math.Round(100.0 * k / data.Count, 2);
             var top1 = Percent(correct);
             var floatAccuracy = Percent(floatCorrect);
@@ -167,7 +181,10 @@ public sealed class EvalRunner
                 twin.Model.WeightBytes,
                 Math.Round(100 * (1 - ((double)model.WeightBytes / twin.Model.WeightBytes)), 2),
                 model.PeakRamBytes,
-                layers);
+                layers)
+            {
+                Activations = activations,
+            };
         }
         finally
         {

@@ -36,5 +36,14 @@ public interface IEvaluatedModel : IDisposable
     /// <summary>How often each chunk ran since the model was created.</summary>
     long[] ChunkHits();
 
+    /// <summary>Input values each integer-activation layer clipped since the model was created (empty without such layers).</summary>
+    long[] ClipCounts() => Array.Empty<long>();
+
+    /// <summary>Bytes of intermediate activations (float scratch and u8 codes; 0 without integer-activation layers).</summary>
+    long IntermediateBytes => 0;
+
+    /// <summary>Bytes of float scratch the model would use with f32 activations (0 without integer-activation layers).</summary>
+    long FloatIntermediateBytes => 0;
+
     void Run(float[] input, float[] output);
 }

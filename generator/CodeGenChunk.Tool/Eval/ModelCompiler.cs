@@ -154,6 +154,13 @@ public static class ModelCompiler
             s.AppendLine("    public long[] ChunkHits() => new long[0];");
         }
 
+        if (plan.ActivationLayers > 0)
+        {
+            s.AppendLine("    public long[] ClipCounts() => _model.ClipCounts.ToArray();");
+            s.AppendLine($"    public long IntermediateBytes => {model}.IntermediateBytes;");
+            s.AppendLine($"    public long FloatIntermediateBytes => {model}.FloatIntermediateBytes;");
+        }
+
         s.AppendLine("    public void Run(float[] input, float[] output) => _model.Run(input, output);");
         s.AppendLine("    public void Dispose() => _model.Dispose();");
         s.AppendLine("}");

@@ -1,0 +1,41 @@
+namespace CodeGenChunk.Model.Planning;
+
+/// <summary>
+/// A linear layer with int8 weights and integer activations (docs/activations.md): the generated Run calls
+/// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
+/// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
+/// the previous step (which then has <see cref="QuantizeOutput"/>).
+/// </summary>
+public sealed record ActivationStep(int Index, string Layer, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual, string Params)
+{
+    /// <summary>The step quantizes its float input itself: "dynamic" (its range) or "static" (the constants below).</summary>
+    public bool QuantizeEntry { get; init; }
+
+    public string EntryMode { get; init; } = "dynamic";
+
+    public string InScaleLiteral { get; init; } = "1f";
+
+    public int InZero { get; init; }
+
+    /// <summary>Byte offset of the input codes in the code buffer.</summary>
+    public int InOffset { get; init; }
+
+    /// <summary>The step writes u8 codes of the next layer's input, not floats: "static" or "predicted" parameters.</summary>
+    public bool QuantizeOutput { get; init; }
+
+    public string OutMode { get; init; } = string.Empty;
+
+    public string OutScaleLiteral { get; init; } = "1f";
+
+    public int OutZero { get; init; }
+
+    /// <summary>predicted: standard deviations the predicted range spans (the next layer's calibrated z).</summary>
+    public string ZLiteral { get; init; } = "0f";
+
+    public int OutOffset { get; init; }
+
+    /// <summary>Offset of the per-row weight sums (then <see cref="Out"/> row norms) in the model's row statistics.</summary>
+    public int RowStatsOffset { get; init; }
+
+    public int Groups => (In + GroupSize - 1) / GroupSize;
+}

@@ -1,0 +1,84 @@
+using System;
+using System.Diagnostics;
+using CodeGenChunk.Runtime;
+using CodeGenChunk.Runtime.Kernels;
+
+namespace CodeGenChunk.Benchmarks;
+
+/// <summary>
+/// <c>--activation-cost</c>: one BigNet-sized layer (1024 × 1024, int8 weights in groups of 64) with int8 activations,
+/// timed by Stopwatch (best of 7 rounds) on every dot-product path of this machine: the kernel writing predicted codes,
+/// the prediction (<see cref="Int8Activations.PredictParams"/>: input moments and the per-row range), and the dynamic
+/// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's.
+/// </summary>
+internal static class ActivationCost
+{
+    public static int Run()
+    {
+        const int inLen = 1024, outLen = 1024, groupSize = 64, groups = inLen / groupSize;
+        var rng = new Random(1);
+        var w = new sbyte[inLen * outLen];
+        for (var i = 0; i < w.Length; i++)
+        {
+            w[i] = (sbyte)rng.Next(-127, 128);
+        }
+
+        var scales = new float[outLen * groups];
+        Array.Fill(scales, 0.01f);
+        var bias = new float[outLen];
+        var sums = new float[outLen];
+        var norms = new float[outLen];
+        Int8Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+        var x = new byte[inLen];
+        rng.NextBytes(x);
+        var xf = new float[inLen];
+        for (var i = 0; i < inLen; i++)
+        {
+            xf[i] = (float)rng.NextDouble();
+        }
+
+        var q = new byte[outLen];
+        Console.WriteLine($"// 1024 x 1024 int8 (group 64) x u8 codes; best of 7 rounds; load average {MachineInfo.LoadAverage()}");
+        foreach (var path in new[] { Int8DotPath.AvxVnni, Int8DotPath.ArmDp, Int8DotPath.Vector128, Int8DotPath.Scalar })
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                Console.WriteLine($"{path,-10} not supported here");
+                continue;
+            }
+
+            double layer = double.MaxValue, predict = double.MaxValue, quantize = double.MaxValue;
+            var n = path == Int8DotPath.Scalar ? 20 : 400;
+            for (var round = 0; round < 7; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < n; k++)
+                {
+                    Int8Activations.Linear(w, scales, bias, sums, x, 0.01f, 3, groupSize, true, default, default, q, 0.05f, 0, path);
+                }
+
+                layer = Math.Min(layer, sw.Elapsed.TotalMicroseconds / n);
+                sw.Restart();
+                for (var k = 0; k < 4000; k++)
+                {
+                    Int8Activations.PredictParams(x, 0.01f, 3, sums, norms, bias, 3f, true, out _, out _);
+                }
+
+                predict = Math.Min(predict, sw.Elapsed.TotalMicroseconds / 4000);
+                sw.Restart();
+                for (var k = 0; k < 4000; k++)
+                {
+                    Int8Activations.DynamicParams(xf, out var s, out var z);
+                    Int8Activations.Quantize(xf, s, z, x);
+                }
+
+                quantize = Math.Min(quantize, sw.Elapsed.TotalMicroseconds / 4000);
+            }
+
+            Console.WriteLine($"{path,-10} layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s)   prediction {predict,5:F2} us = {100 * predict / layer,5:F2}% of the layer   dynamic quantization {quantize,5:F2} us");
+        }
+
+        Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");
+        return 0;
+    }
+}

@@ -1,0 +1,199 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using CodeGenChunk.Models.Tests.Generated;
+using CodeGenChunk.Runtime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Models.Tests;
+
+/// <summary>
+/// Generated models with int8 activations (docs/activations.md) against the reference interpreter, which implements the
+/// same quantization from the documentation: on every kernel path, with clip counts, without allocations.
+/// </summary>
+[TestClass]
+public sealed class ActivationTests
+{
+    public static IEnumerable<object[]> ModelsAndPaths =>
+        from m in new[] { "act.dynamic", "act.static", "act.predicted" }
+        from p in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 }
+        select new object[] { m, p };
+
+    [TestMethod]
+    [DynamicData(nameof(ModelsAndPaths))]
+    public void Activation_Model_MatchesReference(string name, KernelPath path)
+    {
+        using var model = ActModel.Create(name);
+        model.SetPath(path);
+        var reference = new ReferenceInterpreter(Path.Combine(AppContext.BaseDirectory, "Models", name + ".cgc.json"));
+        var output = new float[model.OutputLength];
+        var codeFlips = 0;
+        for (var seed = 0; seed < 16; seed++)
+        {
+            var input = ModelHarness.RandomInput(model.InputLength, seed);
+            model.Run(input, output);
+            var expected = reference.Forward(input);
+            var scale = 1f;
+            foreach (var v in expected)
+            {
+                scale = MathF.Max(scale, MathF.Abs(v));
+            }
+
+            // The model and the reference quantize the same values with the same rules, but the model's float sums
+            // may land on the other side of a rounding boundary than the reference's double sums: such a code differs by
+            // one step, which moves an output by at most about one input step times the row's weights. On x64 every input of
+            // every model and path matches to 1e-4 (no flip); the bounds allow a rare flip on other machines.
+            var max = 0f;
+            for (var i = 0; i < expected.Length; i++)
+            {
+                max = MathF.Max(max, MathF.Abs(output[i] - expected[i]));
+            }
+
+            if (max > 1e-4f * scale)
+            {
+                codeFlips++;
+            }
+
+            Assert.IsLessThanOrEqualTo(2e-2f * scale, max, $"{name} on {path}, input {seed}");
+            var clipped = model.LastRunClipped;
+            for (var l = 0; l < model.LayerNames.Length; l++)
+            {
+                var expectedClips = reference.LastClipped.TryGetValue(model.LayerNames[l], out var c) ? c : 0;
+                Assert.AreEqual(expectedClips, clipped[l], 1, $"{name} on {path}, input {seed}: clipped inputs of '{model.LayerNames[l]}'");
+            }
+        }
+
+        Assert.IsLessThanOrEqualTo(2, codeFlips, $"{name} on {path}: {codeFlips} of 16 inputs off by more than float rounding");
+    }
+
+    [TestMethod]
+    public void Activation_StaticAndPredicted_CountClips()
+    {
+        // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
+        // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
+        foreach (var name in new[] { "act.static", "act.predicted" })
+        {
+            using var model = ActModel.Create(name);
+            var output = new float[model.OutputLength];
+            var sums = new long[model.LayerNames.Length];
+            for (var seed = 0; seed < 5; seed++)
+            {
+                model.Run(ModelHarness.RandomInput(model.InputLength, seed), output);
+                for (var l = 0; l < sums.Length; l++)
+                {
+                    sums[l] += model.LastRunClipped[l];
+                }
+            }
+
+            CollectionAssert.AreEqual(sums, model.ClipCounts.ToArray(), name);
+            Assert.IsTrue(sums.Skip(1).Any(s => s > 0), $"{name}: the inner layers clip");
+            if (name == "act.static")
+            {
+                Assert.IsTrue(sums[0] > 0, "the input clips at [-0.8, 0.8]");
+            }
+            else
+            {
+                Assert.AreEqual(0, sums[0], "the first layer of act.predicted quantizes at its input's own range");
+            }
+
+            model.ResetClipCounts();
+            Assert.IsTrue(model.ClipCounts.ToArray().All(c => c == 0));
+        }
+    }
+
+    [TestMethod]
+    public void Activation_Memory_QuantizedIntermediatesSmaller()
+    {
+        // act.predicted: the inner outputs exist only as u8 codes, in two regions (the 200 input codes; the 66 and
+        // then 37 codes); with f32 activations the inner outputs are 66 + 37 floats
+        var scratch = Runtime(ActPredicted.ScratchFloats);
+        Assert.AreEqual(0, scratch);
+        Assert.AreEqual(256 + 66, Runtime(ActPredicted.QuantizedActivationBytes));
+        Assert.AreEqual(Runtime(ActPredicted.ScratchBytes) + Runtime(ActPredicted.QuantizedActivationBytes), Runtime(ActPredicted.IntermediateBytes));
+        Assert.IsGreaterThanOrEqualTo(4 * (64 + 48), Runtime(ActPredicted.FloatIntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, ActPredicted.ActivationLayerNames);
+        Assert.AreEqual(3, Runtime(ActStatic.ActivationLayerCount));
+
+        // act.dynamic writes floats between its layers: its scratch stays
+        Assert.IsGreaterThan(0, Runtime(ActDynamic.ScratchFloats));
+    }
+
+    /// <summary>A generated constant, read as a value (the assertions compare what the generator computed).</summary>
+    private static T Runtime<T>(T value) => value;
+
+    [TestMethod]
+    public void Activation_Models_AllocateNothing()
+    {
+        foreach (var name in new[] { "act.dynamic", "act.static", "act.predicted" })
+        {
+            using var model = ActModel.Create(name);
+            var input = ModelHarness.RandomInput(model.InputLength, 3);
+            var output = new float[model.OutputLength];
+            model.Run(input, output);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var k = 0; k < 20; k++)
+            {
+                model.Run(input, output);
+            }
+
+            Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before, name);
+        }
+    }
+
+    /// <summary>The three generated test models behind one face.</summary>
+    private sealed class ActModel : IDisposable
+    {
+        private readonly IDisposable _model;
+        private readonly Action<float[], float[]> _run;
+        private readonly Action<KernelPath> _setPath;
+        private readonly Func<long[]> _clipCounts;
+        private readonly Func<int[]> _lastRun;
+        private readonly Action _reset;
+
+        private ActModel(IDisposable model, int inputLength, int outputLength, string[] layers, Action<float[], float[]> run, Action<KernelPath> setPath, Func<long[]> clipCounts, Func<int[]> lastRun, Action reset)
+        {
+            _model = model;
+            InputLength = inputLength;
+            OutputLength = outputLength;
+            LayerNames = layers;
+            _run = run;
+            _setPath = setPath;
+            _clipCounts = clipCounts;
+            _lastRun = lastRun;
+            _reset = reset;
+        }
+
+        public int InputLength { get; }
+
+        public int OutputLength { get; }
+
+        public string[] LayerNames { get; }
+
+        public long[] ClipCounts => _clipCounts();
+
+        public int[] LastRunClipped => _lastRun();
+
+        public static ActModel Create(string name) => name switch
+        {
+            "act.dynamic" => Of(new ActDynamic(), ActDynamic.InputLength, ActDynamic.OutputLength, ActDynamic.ActivationLayerNames),
+            "act.static" => Of(new ActStatic(), ActStatic.InputLength, ActStatic.OutputLength, ActStatic.ActivationLayerNames),
+            "act.predicted" => Of(new ActPredicted(), ActPredicted.InputLength, ActPredicted.OutputLength, ActPredicted.ActivationLayerNames),
+            _ => throw new ArgumentException(name),
+        };
+
+        public void Run(float[] input, float[] output) => _run(input, output);
+
+        public void SetPath(KernelPath path) => _setPath(path);
+
+        public void ResetClipCounts() => _reset();
+
+        public void Dispose() => _model.Dispose();
+
+        private static ActModel Of(ActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.IO;
+using System.Linq;
+using CodeGenChunk.Model.Manifest;
+using CodeGenChunk.Model.Planning;
+using CodeGenChunk.Tool.Calibration;
+using CodeGenChunk.Tool.Packing;
+using CodeGenChunk.Tool.SafeTensors;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace CodeGenChunk.Tool.Tests;
+
+/// <summary>
+/// <c>cgc calibrate</c> for int8 activations (docs/activations.md): static ranges are percentiles of the layer's input
+/// values, predicted z covers every calibration input at the 100th percentile, and the manifest that results plans.
+/// </summary>
+[TestClass]
+public sealed class ActivationCalibrationTests
+{
+    [TestMethod]
+    public void Activation_Calibrate_RecordsRangesAndZ_AndTheManifestPlans()
+    {
+        var dir = RepoPaths.NewTempDirectory();
+        var manifest = Path.Combine(dir, "act.cgc.json");
+        File.WriteAllText(manifest, """
+            { "model": "Act", "namespace": "T", "weights": { "source": "act.safetensors" }, "input": { "shape": [24] },
+              "quant": { "format": "int8", "groupSize": 8 },
+              "activations": { "format": "int8", "params": "predicted", "percentile": 100 },
+              "layers": [
+                { "op": "linear", "name": "h1", "in": 24, "out": 32, "activations": { "format": "int8", "params": "static", "percentile": 100 } },
+                { "op": "relu" },
+                { "op": "linear", "name": "h2", "in": 32, "out": 32 },
+                { "op": "relu" },
+                { "op": "linear", "name": "head", "in": 32, "out": 4 } ] }
+            """);
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var weightsPath = Path.Combine(dir, "act.safetensors");
+        SafeTensorsWriter.Write(weightsPath, SyntheticWeights.Create(spec, 5));
+        var weights = SafeTensorsFile.Read(weightsPath);
+        var inputs = ChunkCalibrator.RandomInputs(24, 50, 3);
+
+        // before calibration the planner refuses static and predicted layers (CGC0045)
+        Assert.IsTrue(ModelPlanner.Plan(spec).Diagnostics.Any(d => d.Info.Id == "CGC0045"));
+
+        var choices = ActivationCalibrator.Calibrate(spec, weights, inputs);
+        CollectionAssert.AreEqual(new[] { "h1", "h2", "head" }, choices.Select(c => c.Layer.Name).ToArray());
+
+        // static at the 100th percentile: the inputs' own extremes (uniform in [-2, 2))
+        var lo = inputs.Min(x => x.Min());
+        var hi = inputs.Max(x => x.Max());
+        Assert.AreEqual(lo, choices[0].Range![0], 1e-4);
+        Assert.AreEqual(hi, choices[0].Range![1], 1e-4);
+
+        // predicted at the 100th percentile: with that z, the predicted range covers each input's actual maximum
+        var forward = new FloatForward(spec, weights);
+        var z = choices[1].Z!.Value;
+        Assert.IsTrue(z > 0);
+        var w = forward.Tensor("h1.weight");
+        var b = forward.Tensor("h1.bias");
+        foreach (var x in inputs)
+        {
+            double m = x.Average(v => (double)v), sd = Math.Sqrt(Math.Max(x.Average(v => (double)v * v) - (m * m), 0));
+            double predicted = double.NegativeInfinity, actual = 0;
+            for (var o = 0; o < 32; o++)
+            {
+                double sum = 0, sq = 0, y = b[o];
+                for (var i = 0; i < 24; i++)
+                {
+                    sum += w[(o * 24) + i];
+                    sq += (double)w[(o * 24) + i] * w[(o * 24) + i];
+                    y += (double)w[(o * 24) + i] * x[i];
+                }
+
+                predicted = Math.Max(predicted, (m * sum) + b[o] + (z * sd * Math.Sqrt(sq)));
+                actual = Math.Max(actual, y);
+            }
+
+            Assert.IsTrue(predicted >= actual * (1 - 1e-4), $"predicted {predicted} < actual {actual}");
+        }
+
+        // written back, the manifest parses with the values and plans without diagnostics
+        var text = ActivationCalibrator.Apply(File.ReadAllText(manifest), choices);
+        var again = ManifestParser.Parse(manifest, text);
+        Assert.IsNotNull(again.Spec, string.Join("; ", again.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.AreEqual(2, again.Spec.Layers[0].Activations!.Range.Count);
+        Assert.AreEqual(choices[2].Z, again.Spec.Layers[4].Activations!.Z);
+        var plan = ModelPlanner.Plan(again.Spec);
+        Assert.IsNotNull(plan.Plan, string.Join("; ", plan.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.AreEqual(3, plan.Plan.ActivationLayers);
+    }
+}
