@@ -539,7 +539,7 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0026 per-input precision under stream placement")]
-    [DataRow("CGC0044", 9, 30, """
+    [DataRow("CGC0044", 9, 22, """
         {
           "model": "M",
           "namespace": "N",
