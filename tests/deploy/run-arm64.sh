@@ -9,7 +9,9 @@
 #     any allocation per inference; the script re-checks max|diff| <= 1e-3 from the printed numbers;
 #   * the kernel path is the one asked for (Vector128 by default on arm64, Scalar with CGC_KERNEL_PATH=scalar);
 #   * checksums (sum of the 1024 outputs) of each model agree across x64, arm64 default and arm64 scalar
-#     within CHECKSUM_TOLERANCE = 1e-3 (different SIMD widths sum in different orders: seen spread ~5e-5).
+#     within CHECKSUM_TOLERANCE = 1e-3 (different SIMD widths sum in different orders: seen spread ~5e-5);
+#   * tests/deploy/KernelCheck (NativeAOT linux-arm64 with the dot-product extension, under qemu-user): the
+#     integer-activation kernel's arm64 paths (Vector128 and sdot) agree with its scalar path, extremes exact.
 #
 # Needs: clang (clang-14 here), lld, the aarch64 cross libc (libc6-dev-arm64-cross, gcc-aarch64-linux-gnu,
 # binutils-aarch64-linux-gnu) and qemu-user; installs them with apt-get when run as root and missing.
@@ -117,4 +119,15 @@ awk -v dt="$MAX_DIFF_TOLERANCE" -v ct="$CHECKSUM_TOLERANCE" '
     }
     exit bad
   }' "$LOG_DIR/results.txt" || fail "arm64 results differ from x64 beyond tolerance"
+# --- integer-activation kernels on arm64 -------------------------------------------------------------
+# The sample does not run int8 activations; KernelCheck runs the runtime's integer kernel on every path the CPU has
+# (under qemu-user: Vector128 and the sdot path, Dp.DotProduct) against the scalar path, and the exact extremes.
+KC_PROJECT="$ROOT/tests/deploy/KernelCheck"
+echo "== dotnet publish tests/deploy/KernelCheck -r linux-arm64 -p:PublishAot=true"
+if ! dotnet publish "$KC_PROJECT" -c Release -r linux-arm64 -p:PublishAot=true -p:CppCompilerAndLinker="$CLANG" -p:LinkerFlavor=lld >"$LOG_DIR/publish-kernelcheck.log" 2>&1; then
+  grep -E ' (error|warning) ' "$LOG_DIR/publish-kernelcheck.log" | grep -v '/csc ' | head -n 40 >&2 || tail -n 40 "$LOG_DIR/publish-kernelcheck.log" >&2
+  fail "publish KernelCheck for linux-arm64"
+fi
+qemu-aarch64 -L "$SYSROOT" "$KC_PROJECT/bin/Release/net10.0/linux-arm64/publish/KernelCheck" --require ArmDp || fail "integer-activation kernels on arm64"
+
 echo "arm64 deployment test passed"

@@ -1,0 +1,138 @@
+using System;
+using System.Runtime.InteropServices;
+using CodeGenChunk.Runtime.Kernels;
+
+// Usage: KernelCheck [--require PATH]. Exit 0 when every supported path agrees with the scalar path (and the
+// required path, if any, is supported and ran); 1 otherwise.
+string? required = args.Length == 2 && args[0] == "--require" ? args[1] : null;
+var paths = new[] { Int8DotPath.Vector128, Int8DotPath.ArmDp, Int8DotPath.AvxVnni };
+Console.WriteLine($"KernelCheck on {RuntimeInformation.ProcessArchitecture}: supported dot-product paths: Scalar, "
+    + string.Join(", ", Array.FindAll(paths, Int8Activations.IsSupported)));
+var failures = 0;
+var ran = new System.Collections.Generic.HashSet<Int8DotPath>();
+
+// Random layers: the paths must agree with the scalar path (same int32 group sums; float sums in another order).
+foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64), (100, 13, 32), (1024, 64, 64), (37, 6, 100), (130, 5, 48) })
+{
+    var rng = new Random((inLen * 31) + outLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var w = new sbyte[inLen * outLen];
+    for (var i = 0; i < w.Length; i++)
+    {
+        w[i] = (sbyte)rng.Next(-127, 128);
+    }
+
+    var scales = new float[outLen * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.001 + (rng.NextDouble() * 0.01));
+    }
+
+    var bias = new float[outLen];
+    var residual = new float[outLen];
+    for (var i = 0; i < outLen; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+        residual[i] = (float)rng.NextDouble();
+    }
+
+    var x = new byte[inLen];
+    rng.NextBytes(x);
+    var sums = new float[outLen];
+    var norms = new float[outLen];
+    Int8Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+    foreach (var zero in new[] { 0, 37, 255 })
+    {
+        foreach (var relu in new[] { false, true })
+        {
+            var expected = new float[outLen];
+            Int8Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, residual, expected, default, 0f, 0, Int8DotPath.Scalar);
+            var expectedCodes = new byte[outLen];
+            var expectedClipped = Int8Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, default, expectedCodes, 0.05f, 3, Int8DotPath.Scalar);
+            foreach (var path in paths)
+            {
+                if (!Int8Activations.IsSupported(path))
+                {
+                    continue;
+                }
+
+                ran.Add(path);
+                var y = new float[outLen];
+                Int8Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, residual, y, default, 0f, 0, path);
+                for (var o = 0; o < outLen; o++)
+                {
+                    if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o]))))
+                    {
+                        Console.WriteLine($"FAILED {path} in {inLen} out {outLen} group {groupSize} zero {zero} relu {relu} row {o}: {y[o]} vs scalar {expected[o]}");
+                        failures++;
+                        break;
+                    }
+                }
+
+                var codes = new byte[outLen];
+                var clipped = Int8Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, default, codes, 0.05f, 3, path);
+                var codeDiff = 0;
+                for (var o = 0; o < outLen; o++)
+                {
+                    codeDiff = Math.Max(codeDiff, Math.Abs(codes[o] - expectedCodes[o]));
+                }
+
+                // a requantized code may round the other way when the float sums differ in their last bits
+                if (codeDiff > 1 || Math.Abs(clipped - expectedClipped) > outLen / 8 + 1)
+                {
+                    Console.WriteLine($"FAILED {path} codes in {inLen} out {outLen} zero {zero} relu {relu}: codes differ by {codeDiff}, clipped {clipped} vs {expectedClipped}");
+                    failures++;
+                }
+            }
+        }
+    }
+}
+
+// The extremes: the longest group int32 holds, every code and weight at its limit; exact result known.
+{
+    var groupSize = Int8Activations.MaxInt32GroupLength;
+    var inLen = groupSize + 1000;
+    const int outLen = 4;
+    foreach (var (code, weight, zero) in new[] { (255, 127, 0), (255, -127, 0), (0, 127, 255), (0, -127, 255) })
+    {
+        var w = new sbyte[outLen * inLen];
+        w.AsSpan().Fill((sbyte)weight);
+        var scales = new float[outLen * 2];
+        scales.AsSpan().Fill(1f);
+        var x = new byte[inLen];
+        x.AsSpan().Fill((byte)code);
+        var sums = new float[outLen];
+        var norms = new float[outLen];
+        Int8Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+        var exact = (double)(code - zero) * weight * inLen;
+        foreach (var path in new[] { Int8DotPath.Scalar, Int8DotPath.Vector128, Int8DotPath.ArmDp, Int8DotPath.AvxVnni })
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[outLen];
+            Int8Activations.Linear(w, scales, default, sums, x, 1f, zero, groupSize, false, default, y, default, 0f, 0, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - exact) <= 1e-5 * Math.Abs(exact)))
+                {
+                    Console.WriteLine($"FAILED {path} extremes code {code} weight {weight} zero {zero} row {o}: {y[o]} vs exact {exact}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
+{
+    Console.WriteLine($"FAILED the required path {required} is not supported here");
+    failures++;
+}
+
+Console.WriteLine(failures == 0 ? $"integer-activation kernels: paths {string.Join(", ", ran)} agree with the scalar path; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? "OK" : "FAILED");
+return failures == 0 ? 0 : 1;
