@@ -68,6 +68,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_NaiveLoop),
             nameof(BigNetBenchmarks.F32_Generated),
             nameof(BigNetBenchmarks.Int8_Generated),
+            nameof(BigNetBenchmarks.Int8A_Generated),
             nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated),
             nameof(BigNetBenchmarks.Ternary_Generated),
@@ -77,6 +78,8 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_TensorPrimitivesDot_Cold),
             nameof(BigNetBenchmarks.F32_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold),
+            nameof(BigNetBenchmarks.Int8A_Generated_Cold),
+            nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
         };
 
         var table = new StringBuilder();
@@ -129,6 +132,10 @@ internal sealed class ResultsReport
 
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
             Median(nameof(BigNetBenchmarks.Int8_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8A_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
+            Median(nameof(BigNetBenchmarks.Int8A_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8A_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
+            Median(nameof(BigNetBenchmarks.Int8A_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
             Median(nameof(BigNetBenchmarks.Int4_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
         targets.AppendLine();
