@@ -219,15 +219,19 @@ internal static class Program
         Console.WriteLine($"MNIST MLP 784-512-512-10 (trained), {count} held-out digits (index % 5 == 4), pixels / 255; dense int8: {MnistDenseInt8.MacsPerRun:N0} MACs, {denseBytes:N0} bytes read per digit");
         Console.WriteLine("model | top-1 | drop vs dense int8 (pp) | top-1 agreement | mean rel. L2 error | MACs / digit | MACs vs dense | bytes read / digit | bytes vs dense | selected chunks at 4 bits");
         var output = new float[MnistDenseInt8.OutputLength];
+        long allocated = 0;
         foreach (var name in StudyModels.MnistNames)
         {
             using var model = StudyModels.Create(name);
             double macs = 0, bytes = 0, error = 0;
             int correct = 0, agree = 0;
             long selectedChunks = 0, lowChunks = 0;
+            model.Run(inputs[0], output);
             for (var n = 0; n < count; n++)
             {
+                var before = GC.GetAllocatedBytesForCurrentThread();
                 model.Run(inputs[n], output);
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
                 macs += model.LastRunMacs;
                 bytes += model.LastRunBytesRead;
                 foreach (var b in model.LastRunChunkBits)
@@ -264,6 +268,8 @@ internal static class Program
                 100 * bytes / count / denseBytes,
                 selectedChunks == 0 ? "–" : (100.0 * lowChunks / selectedChunks).ToString("0.0", CultureInfo.InvariantCulture) + "%"));
         }
+
+        Console.WriteLine($"allocated by Run, all variants and digits after each model's first run: {allocated} bytes");
     }
 
     /// <summary>The MNIST rows of one BenchmarkDotNet run as ratios to the dense int8 row (dense time / variant time).</summary>
