@@ -116,6 +116,12 @@ internal static class Program
         if (model == "all")
         {
             ok &= ReportStream(input, reference, runs, withReference);
+
+            // bignet.int8a.cgc.json (int8 weights x int8 activations, predicted ranges) runs in the benchmarks, not here;
+            // its generated constants give the intermediate memory against the same model with f32 activations.
+            Console.WriteLine($"activations: BigNet int8 x int8 (bignet.int8a, benchmarks only) keeps {BigNetInt8A.IntermediateBytes:N0} bytes of intermediates "
+                + $"({BigNetInt8A.QuantizedActivationBytes:N0} of u8 codes) against {BigNetInt8A.FloatIntermediateBytes:N0} with f32 activations: "
+                + "the residual stream and the LayerNorm outputs stay float");
         }
 
         Console.WriteLine(ok ? "OK" : "FAILED: a generated model differs from the reference beyond tolerance, or allocates");

@@ -128,6 +128,13 @@ for (var m = 0; m < models.Count; m++)
     Console.WriteLine($"{name,-23} {accuracy,7:0.00}% {f32Accuracy - accuracy,8:0.00} {100.0 * agree / heldOut.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / dense)),7:0.0}% {bytes,13:N0} {100 * (1 - ((double)bytes / models[0].Bytes)),8:0.0}%");
 }
 
+// Intermediate activation memory, from the generated constants (docs/activations.md): the float scratch of the same
+// model with f32 activations against the scratch plus the u8 code buffers of the int8 x int8 models.
+Console.WriteLine();
+Console.WriteLine($"Intermediate activation bytes per inference: f32 activations {MnistMlpInt8APredicted.FloatIntermediateBytes:N0}; "
+    + $"int8 x int8 predicted and static {MnistMlpInt8APredicted.IntermediateBytes:N0} ({MnistMlpInt8APredicted.QuantizedActivationBytes:N0} of u8 codes, "
+    + $"{(double)MnistMlpInt8APredicted.FloatIntermediateBytes / MnistMlpInt8APredicted.IntermediateBytes:0.00}x smaller); dynamic {MnistMlpInt8ADynamic.IntermediateBytes:N0} (floats and codes)");
+
 // Seed 000, section 3: S = n_high·q_high + n_mid·q_mid + n_low·q_low, in bits per chunk-weight, against 32 bits for all.
 Console.WriteLine();
 Console.WriteLine("Seed 000's size arithmetic on the mixed model's layers (chunks × bits, per weight of a chunk):");
