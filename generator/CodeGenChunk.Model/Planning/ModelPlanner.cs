@@ -1666,10 +1666,23 @@ public static class ModelPlanner
                 Residual = output ? res.Slice(c.Start, c.Length) : dst.Expression,
                 Bias = output ? Bias(c.Start, c.Length) : "default",
             });
+            var calls = chunks.ToEquatableArray();
+            var loops = EquatableArray<ChunkLoop>.Empty;
+            if (output && !Route.Routed && Route.PanelRows == 0 && Route.Loop is null && !Route.Planes && calls.All(c => c.Read is null && !c.Planes))
+            {
+                // one loop per kernel, in order of first appearance (deterministic)
+                loops = calls.GroupBy(c => c.Kernel.Name, StringComparer.Ordinal)
+                    .Select(g => new ChunkLoop(
+                        g.First().Kernel,
+                        g.First().Length,
+                        g.SelectMany(c => new[] { (long)c.Start, c.WeightOffset, c.ScaleOffset, c.Scale2Offset, c.BiasOffset }).ToEquatableArray()))
+                    .ToEquatableArray();
+            }
+
             return step with
             {
-                Chunks = chunks.ToEquatableArray(),
-                Route = Route with { Destination = dst.Expression, Residual = res.Expression, Bias = Bias(0, Route.Out) },
+                Chunks = calls,
+                Route = Route with { Destination = dst.Expression, Residual = res.Expression, Bias = Bias(0, Route.Out), Loops = loops },
             };
         }
     }
