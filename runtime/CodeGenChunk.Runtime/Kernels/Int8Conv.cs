@@ -1,0 +1,438 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace CodeGenChunk.Runtime.Kernels;
+
+/// <summary>
+/// Integer activations for conv2d layers with int8 weights (docs/activations.md, "conv2d"): u8 input codes with a
+/// zero point, int8 filters [OutC, InC·KH·KW] row-major with one float scale per group of the filter, int32 sums per
+/// group, and the linear layer's fused epilogue (scale, bias, ReLU, then floats or requantized u8 codes). No im2col:
+/// the input codes are copied once into a border of the zero point's code (padding 0.0 is code <c>zero</c>), each
+/// filter tap is an offset into that buffer, and the kernel runs over 16 output columns of one output row at a time.
+/// </summary>
+public static partial class Int8Activations
+{
+    /// <summary>Output columns a vector path computes at once.</summary>
+    public const int ConvColumns = 16;
+
+    /// <summary>
+    /// Bytes of scratch <see cref="Conv2d"/> needs: the tap offsets (4 bytes each, rounded to 64) and the zero-point
+    /// bordered input codes plus 64 bytes a vector of the last row may read past its end.
+    /// </summary>
+    public static int ConvScratchBytes(int inC, int h, int w, int kh, int kw, int padTop, int padLeft, int padBottom, int padRight) =>
+        (((4 * inC * kh * kw) + 63) & ~63) + (inC * (h + padTop + padBottom) * (w + padLeft + padRight)) + 64;
+
+    /// <summary>
+    /// Per row o of a row-major int8 matrix (a conv2d filter bank [OutC, F]): the dequantized row sum Σ_g scale_g · Σ_{i∈g} w_i
+    /// and the row norm √(Σ_i (scale_g · w_i)²), as <see cref="RowStats"/> for the row-blocked linear layout.
+    /// </summary>
+    public static void RowMajorStats(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> scales, int cols, int groupSize, Span<float> sums, Span<float> norms)
+    {
+        int groups = (cols + groupSize - 1) / groupSize;
+        for (int o = 0; o < sums.Length; o++)
+        {
+            double s = 0, s2 = 0;
+            for (int g = 0; g < groups; g++)
+            {
+                int start = g * groupSize;
+                int len = Math.Min(groupSize, cols - start);
+                long ws = 0, ws2 = 0;
+                foreach (var v in w.Slice((o * cols) + start, len))
+                {
+                    ws += v;
+                    ws2 += v * v;
+                }
+
+                double sc = scales[(o * groups) + g];
+                s += sc * ws;
+                s2 += sc * sc * ws2;
+            }
+
+            sums[o] = (float)s;
+            norms[o] = (float)Math.Sqrt(s2);
+        }
+    }
+
+    /// <summary>
+    /// Max pooling of u8 codes in place (the codes of one scale and zero point are monotonic in the values, so the
+    /// largest code is the code of the largest value): [C, H, W] at the start of <paramref name="codes"/> becomes
+    /// [C, OH, OW], OH = (H − KH) / SH + 1. No padding. In place is safe: output i reads only inputs at i or later.
+    /// </summary>
+    public static void MaxPoolCodes(Span<byte> codes, int c, int h, int w, int kh, int kw, int sh, int sw)
+    {
+        int oh = ((h - kh) / sh) + 1;
+        int ow = ((w - kw) / sw) + 1;
+        if (codes.Length < c * h * w || oh < 1 || ow < 1)
+        {
+            throw new ArgumentException("Int8Activations.MaxPoolCodes: the codes do not match the shape.");
+        }
+
+        ref byte q = ref MemoryMarshal.GetReference(codes);
+        int o = 0;
+        for (int ci = 0; ci < c; ci++)
+        {
+            int plane = ci * h * w;
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j++)
+                {
+                    int start = plane + (i * sh * w) + (j * sw);
+                    int m = 0;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            m = Math.Max(m, Unsafe.Add(ref q, start + (ky * w) + kx));
+                        }
+                    }
+
+                    Unsafe.Add(ref q, o++) = (byte)m;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// y = conv(x, W) + b, ReLU, for u8 codes x [InC, H, W] (scale <paramref name="xScale"/>, zero point
+    /// <paramref name="xZero"/>) and int8 filters <paramref name="w"/> [OutC, InC·KH·KW] row-major with one scale per
+    /// <paramref name="groupSize"/> taps of a filter. Writes floats [OutC, OH, OW] to <paramref name="y"/>, or, when
+    /// <paramref name="yq"/> is not empty, u8 codes of scale <paramref name="yScale"/> and zero point
+    /// <paramref name="yZero"/>; returns the number of clipped codes. <paramref name="sums"/> are the filters'
+    /// dequantized sums (<see cref="RowMajorStats"/>). The vector paths need a horizontal stride of 1 (others run the
+    /// scalar path).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Conv2d(
+        ReadOnlySpan<sbyte> w,
+        ReadOnlySpan<float> scales,
+        ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> sums,
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        int inC,
+        int h,
+        int wd,
+        int kh,
+        int kw,
+        int sh,
+        int sw,
+        int padTop,
+        int padLeft,
+        int padBottom,
+        int padRight,
+        int groupSize,
+        bool relu,
+        Span<byte> scratch,
+        Span<float> y,
+        Span<byte> yq,
+        float yScale,
+        int yZero,
+        Int8DotPath path)
+    {
+        int outC = sums.Length;
+        int f = inC * kh * kw;
+        int groups = (f + groupSize - 1) / groupSize;
+        int ph = h + padTop + padBottom;
+        int pw = wd + padLeft + padRight;
+        int oh = ((ph - kh) / sh) + 1;
+        int ow = ((pw - kw) / sw) + 1;
+        int outPlane = oh * ow;
+        if (groupSize > MaxInt32GroupLength || groupSize < 1 || x.Length < inC * h * wd || w.Length < (long)outC * f || scales.Length < (long)outC * groups
+            || (yq.IsEmpty ? y.Length < outC * outPlane : yq.Length < outC * outPlane) || (!bias.IsEmpty && bias.Length < outC)
+            || scratch.Length < ConvScratchBytes(inC, h, wd, kh, kw, padTop, padLeft, padBottom, padRight) || oh < 1 || ow < 1)
+        {
+            throw new ArgumentException("Int8Activations.Conv2d: spans do not match the shape.");
+        }
+
+        if (!IsSupported(path))
+        {
+            path = Int8DotPath.Vector128;
+        }
+
+        if (sw != 1)
+        {
+            path = Int8DotPath.Scalar;
+        }
+
+        // tap offsets, then the zero-point-bordered input (arm64 sdot: codes − 128, stored as s8)
+        int offBytes = ((4 * f) + 63) & ~63;
+        Span<int> offs = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 4 * f));
+        for (int c = 0, t = 0; c < inC; c++)
+        {
+            for (int ky = 0; ky < kh; ky++)
+            {
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    offs[t++] = (c * ph * pw) + (ky * pw) + kx;
+                }
+            }
+        }
+
+        Span<byte> padded = scratch.Slice(offBytes, (inC * ph * pw) + 64);
+        byte flip = path == Int8DotPath.ArmDp ? (byte)0x80 : (byte)0;
+        padded.Fill((byte)(xZero ^ flip));
+        for (int c = 0; c < inC; c++)
+        {
+            for (int r = 0; r < h; r++)
+            {
+                var src = x.Slice((c * h * wd) + (r * wd), wd);
+                var dst = padded.Slice((c * ph * pw) + ((r + padTop) * pw) + padLeft, wd);
+                src.CopyTo(dst);
+                if (flip != 0)
+                {
+                    Flip(dst);
+                }
+            }
+        }
+
+        ref int off = ref MemoryMarshal.GetReference(offs);
+        ref byte p = ref MemoryMarshal.GetReference(padded);
+        ref sbyte wr = ref MemoryMarshal.GetReference(w);
+        ref float sr = ref MemoryMarshal.GetReference(scales);
+        float correction = (path == Int8DotPath.ArmDp ? 128 : 0) - xZero;
+        float inv = yq.IsEmpty ? 0f : 1f / yScale;
+        Span<float> d = stackalloc float[ConvColumns];
+        int clipped = 0;
+        for (int o = 0; o < outC; o++)
+        {
+            ref sbyte wo = ref Unsafe.Add(ref wr, (nint)o * f);
+            ref float so = ref Unsafe.Add(ref sr, (nint)o * groups);
+            float adj = correction * sums[o];
+            float bo = bias.IsEmpty ? 0f : bias[o];
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j += ConvColumns)
+                {
+                    int n = Math.Min(ConvColumns, ow - j);
+                    int origin = (i * sh * pw) + (j * sw);
+                    switch (path)
+                    {
+                        case Int8DotPath.AvxVnni:
+                            VnniColumns(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref so, f, groupSize, d);
+                            break;
+                        case Int8DotPath.ArmDp:
+                            DpColumns(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref so, f, groupSize, d);
+                            break;
+                        case Int8DotPath.Vector128:
+                            V128Columns(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref so, f, groupSize, d);
+                            break;
+                        default:
+                            ScalarColumns(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref so, f, groupSize, sw, n, d);
+                            break;
+                    }
+
+                    int at = (o * outPlane) + (i * ow) + j;
+                    for (int k = 0; k < n; k++)
+                    {
+                        float v = (xScale * (d[k] + adj)) + bo;
+                        if (relu)
+                        {
+                            v = MathF.Max(v, 0f);
+                        }
+
+                        if (yq.IsEmpty)
+                        {
+                            y[at + k] = v;
+                        }
+                        else
+                        {
+                            yq[at + k] = CodeOf(v, inv, yZero, ref clipped);
+                        }
+                    }
+                }
+            }
+        }
+
+        return clipped;
+    }
+
+    private static void Flip(Span<byte> b)
+    {
+        for (int i = 0; i < b.Length; i++)
+        {
+            b[i] ^= 0x80;
+        }
+    }
+
+    // Every path sums each group of taps exactly in int32 (one lane per output column), then adds the group sum times
+    // the group's scale to a float per column in the same order (a multiply and an add, never fused): the paths agree
+    // bit for bit.
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScalarColumns(ref byte p, ref int off, ref sbyte wo, ref float so, int f, int groupSize, int sw, int n, Span<float> d)
+    {
+        for (int k = 0; k < n; k++)
+        {
+            float acc = 0f;
+            for (int g = 0, start = 0; start < f; g++, start += groupSize)
+            {
+                int end = Math.Min(f, start + groupSize);
+                int s = 0;
+                for (int t = start; t < end; t++)
+                {
+                    s += Unsafe.Add(ref p, Unsafe.Add(ref off, t) + (k * sw)) * Unsafe.Add(ref wo, t);
+                }
+
+                acc += s * Unsafe.Add(ref so, g);
+            }
+
+            d[k] = acc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void V128Columns(ref byte p, ref int off, ref sbyte wo, ref float so, int f, int groupSize, Span<float> d)
+    {
+        Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int g = 0, start = 0; start < f; g++, start += groupSize)
+        {
+            int end = Math.Min(f, start + groupSize);
+            Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            WidenTaps(ref p, ref off, ref wo, start, end, ref a0, ref a1, ref a2, ref a3);
+            var sc = Vector128.Create(Unsafe.Add(ref so, g));
+            f0 += Vector128.ConvertToSingle(a0) * sc;
+            f1 += Vector128.ConvertToSingle(a1) * sc;
+            f2 += Vector128.ConvertToSingle(a2) * sc;
+            f3 += Vector128.ConvertToSingle(a3) * sc;
+        }
+
+        StoreColumns(d, f0, f1, f2, f3);
+    }
+
+    /// <summary>Taps [start, end) over 16 columns of u8 codes: widened to int16, exact products with the broadcast weight, widened into int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenTaps(ref byte p, ref int off, ref sbyte wo, int start, int end, ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3)
+    {
+        for (int t = start; t < end; t++)
+        {
+            var xb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
+            var wv = Vector128.Create((short)Unsafe.Add(ref wo, t));
+            var pl = Vector128.WidenLower(xb).AsInt16() * wv;
+            var ph = Vector128.WidenUpper(xb).AsInt16() * wv;
+            a0 += Vector128.WidenLower(pl);
+            a1 += Vector128.WidenUpper(pl);
+            a2 += Vector128.WidenLower(ph);
+            a3 += Vector128.WidenUpper(ph);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumns(Span<float> d, Vector128<float> f0, Vector128<float> f1, Vector128<float> f2, Vector128<float> f3)
+    {
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        f0.StoreUnsafe(ref dr);
+        f1.StoreUnsafe(ref dr, 4);
+        f2.StoreUnsafe(ref dr, 8);
+        f3.StoreUnsafe(ref dr, 12);
+    }
+
+    /// <summary>
+    /// x64 <c>vpdpbusd</c> (128-bit): four taps at a time. The 16 columns of four taps are interleaved so that each
+    /// int32 lane holds one column's four codes (unpack bytes, then words), and each lane multiplies them with the
+    /// same four weights (broadcast as one int32).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VnniColumns(ref byte p, ref int off, ref sbyte wo, ref float so, int f, int groupSize, Span<float> d)
+    {
+        if (!AvxVnni.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int g = 0, start = 0; start < f; g++, start += groupSize)
+        {
+            int end = Math.Min(f, start + groupSize);
+            Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            int t = start;
+            for (; t + 4 <= end; t += 4)
+            {
+                var ta = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
+                var tb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 1));
+                var tc = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 2));
+                var td = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 3));
+                var abLo = Sse2.UnpackLow(ta, tb).AsUInt16();
+                var abHi = Sse2.UnpackHigh(ta, tb).AsUInt16();
+                var cdLo = Sse2.UnpackLow(tc, td).AsUInt16();
+                var cdHi = Sse2.UnpackHigh(tc, td).AsUInt16();
+                var wq = Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref wo, t)))).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Sse2.UnpackLow(abLo, cdLo).AsByte(), wq);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Sse2.UnpackHigh(abLo, cdLo).AsByte(), wq);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, Sse2.UnpackLow(abHi, cdHi).AsByte(), wq);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, Sse2.UnpackHigh(abHi, cdHi).AsByte(), wq);
+            }
+
+            WidenTaps(ref p, ref off, ref wo, t, end, ref a0, ref a1, ref a2, ref a3);
+            var sc = Vector128.Create(Unsafe.Add(ref so, g));
+            f0 += Vector128.ConvertToSingle(a0) * sc;
+            f1 += Vector128.ConvertToSingle(a1) * sc;
+            f2 += Vector128.ConvertToSingle(a2) * sc;
+            f3 += Vector128.ConvertToSingle(a3) * sc;
+        }
+
+        StoreColumns(d, f0, f1, f2, f3);
+    }
+
+    /// <summary>
+    /// arm64 <c>sdot</c>: as <see cref="VnniColumns"/> (zip bytes, then halfwords) on codes stored minus 128 as s8; the
+    /// epilogue adds 128 · S_o back. Taps left over after the groups of four: s8 widened to int16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DpColumns(ref byte p, ref int off, ref sbyte wo, ref float so, int f, int groupSize, Span<float> d)
+    {
+        if (!Dp.IsSupported || !AdvSimd.Arm64.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        ref sbyte ps = ref Unsafe.As<byte, sbyte>(ref p);
+        Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int g = 0, start = 0; start < f; g++, start += groupSize)
+        {
+            int end = Math.Min(f, start + groupSize);
+            Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            int t = start;
+            for (; t + 4 <= end; t += 4)
+            {
+                var ta = Vector128.LoadUnsafe(ref ps, (nuint)Unsafe.Add(ref off, t));
+                var tb = Vector128.LoadUnsafe(ref ps, (nuint)Unsafe.Add(ref off, t + 1));
+                var tc = Vector128.LoadUnsafe(ref ps, (nuint)Unsafe.Add(ref off, t + 2));
+                var td = Vector128.LoadUnsafe(ref ps, (nuint)Unsafe.Add(ref off, t + 3));
+                var abLo = AdvSimd.Arm64.ZipLow(ta, tb).AsInt16();
+                var abHi = AdvSimd.Arm64.ZipHigh(ta, tb).AsInt16();
+                var cdLo = AdvSimd.Arm64.ZipLow(tc, td).AsInt16();
+                var cdHi = AdvSimd.Arm64.ZipHigh(tc, td).AsInt16();
+                var wq = Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref wo, t)))).AsSByte();
+                a0 = Dp.DotProduct(a0, AdvSimd.Arm64.ZipLow(abLo, cdLo).AsSByte(), wq);
+                a1 = Dp.DotProduct(a1, AdvSimd.Arm64.ZipHigh(abLo, cdLo).AsSByte(), wq);
+                a2 = Dp.DotProduct(a2, AdvSimd.Arm64.ZipLow(abHi, cdHi).AsSByte(), wq);
+                a3 = Dp.DotProduct(a3, AdvSimd.Arm64.ZipHigh(abHi, cdHi).AsSByte(), wq);
+            }
+
+            for (; t < end; t++)
+            {
+                var xb = Vector128.LoadUnsafe(ref ps, (nuint)Unsafe.Add(ref off, t));
+                var wv = Vector128.Create((short)Unsafe.Add(ref wo, t));
+                var pl = Vector128.WidenLower(xb) * wv;
+                var ph = Vector128.WidenUpper(xb) * wv;
+                a0 += Vector128.WidenLower(pl);
+                a1 += Vector128.WidenUpper(pl);
+                a2 += Vector128.WidenLower(ph);
+                a3 += Vector128.WidenUpper(ph);
+            }
+
+            var sc = Vector128.Create(Unsafe.Add(ref so, g));
+            f0 += Vector128.ConvertToSingle(a0) * sc;
+            f1 += Vector128.ConvertToSingle(a1) * sc;
+            f2 += Vector128.ConvertToSingle(a2) * sc;
+            f3 += Vector128.ConvertToSingle(a3) * sc;
+        }
+
+        StoreColumns(d, f0, f1, f2, f3);
+    }
+}
