@@ -73,6 +73,36 @@ public static partial class Int8Activations
 
         ref byte q = ref MemoryMarshal.GetReference(codes);
         int o = 0;
+        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && Vector128.IsHardwareAccelerated)
+        {
+            // 2 x 2, stride 2: the larger of two rows, then of each pair of bytes (as ushort lanes), 8 outputs per step;
+            // the vector reads 16 bytes of a row, so each row's last outputs go through the scalar loop
+            for (int ci = 0; ci < c; ci++)
+            {
+                for (int i = 0; i < oh; i++)
+                {
+                    int row = (ci * h * w) + (2 * i * w);
+                    int j = 0;
+                    for (; (2 * j) + 16 <= w; j += 8)
+                    {
+                        var m = Vector128.Max(Vector128.LoadUnsafe(ref q, (nuint)(row + (2 * j))), Vector128.LoadUnsafe(ref q, (nuint)(row + w + (2 * j)))).AsUInt16();
+                        var pair = Vector128.Max(m & Vector128.Create((ushort)0xFF), m >> 8);
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref q, o + j), Vector128.Narrow(pair, pair).AsUInt64().ToScalar());
+                    }
+
+                    for (; j < ow; j++)
+                    {
+                        int at = row + (2 * j);
+                        Unsafe.Add(ref q, o + j) = Math.Max(Math.Max(Unsafe.Add(ref q, at), Unsafe.Add(ref q, at + 1)), Math.Max(Unsafe.Add(ref q, at + w), Unsafe.Add(ref q, at + w + 1)));
+                    }
+
+                    o += ow;
+                }
+            }
+
+            return;
+        }
+
         for (int ci = 0; ci < c; ci++)
         {
             int plane = ci * h * w;
@@ -198,12 +228,18 @@ public static partial class Int8Activations
         float inv = yq.IsEmpty ? 0f : 1f / yScale;
         Span<float> d = stackalloc float[ConvColumns];
         int clipped = 0;
-        for (int o = 0; o < outC; o++)
+        Span<float> d1 = stackalloc float[ConvColumns];
+        Span<byte> tail = stackalloc byte[ConvColumns];
+        for (int o = 0; o < outC;)
         {
+            // AVX-VNNI computes two output channels per interleaved input (the shuffles are shared)
+            int oc = path == Int8DotPath.AvxVnni && o + 1 < outC ? 2 : 1;
             ref sbyte wo = ref Unsafe.Add(ref wr, (nint)o * f);
             ref float so = ref Unsafe.Add(ref sr, (nint)o * groups);
             float adj = correction * sums[o];
             float bo = bias.IsEmpty ? 0f : bias[o];
+            float adj1 = oc == 2 ? correction * sums[o + 1] : 0f;
+            float bo1 = oc == 2 && !bias.IsEmpty ? bias[o + 1] : 0f;
             for (int i = 0; i < oh; i++)
             {
                 for (int j = 0; j < ow; j += ConvColumns)
@@ -212,6 +248,9 @@ public static partial class Int8Activations
                     int origin = (i * sh * pw) + (j * sw);
                     switch (path)
                     {
+                        case Int8DotPath.AvxVnni when oc == 2:
+                            VnniColumns2(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref Unsafe.Add(ref wo, f), ref so, ref Unsafe.Add(ref so, groups), f, groupSize, d, d1);
+                            break;
                         case Int8DotPath.AvxVnni:
                             VnniColumns(ref Unsafe.Add(ref p, origin), ref off, ref wo, ref so, f, groupSize, d);
                             break;
@@ -227,9 +266,16 @@ public static partial class Int8Activations
                     }
 
                     int at = (o * outPlane) + (i * ow) + j;
-                    clipped += StoreColumns(d, n, xScale, adj, bo, relu, inv, yZero, yq.IsEmpty ? y.Slice(at, n) : default, yq.IsEmpty ? default : yq.Slice(at, n));
+                    clipped += StoreColumns(d, n, xScale, adj, bo, relu, inv, yZero, yq.IsEmpty ? y.Slice(at, n) : default, yq.IsEmpty ? default : yq.Slice(at, n), tail);
+                    if (oc == 2)
+                    {
+                        at += outPlane;
+                        clipped += StoreColumns(d1, n, xScale, adj1, bo1, relu, inv, yZero, yq.IsEmpty ? y.Slice(at, n) : default, yq.IsEmpty ? default : yq.Slice(at, n), tail);
+                    }
                 }
             }
+
+            o += oc;
         }
 
         return clipped;
@@ -240,7 +286,7 @@ public static partial class Int8Activations
     /// ReLU, then floats or u8 codes (<c>clamp(round(y · inv) + zero, 0, 255)</c>, as <see cref="CodeOf"/>); returns the clips.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StoreColumns(Span<float> d, int n, float xScale, float adj, float bias, bool relu, float inv, int zero, Span<float> y, Span<byte> q)
+    private static int StoreColumns(Span<float> d, int n, float xScale, float adj, float bias, bool relu, float inv, int zero, Span<float> y, Span<byte> q, Span<byte> tmp)
     {
         ref float dr = ref MemoryMarshal.GetReference(d);
         var vs = Vector128.Create(xScale);
@@ -291,7 +337,6 @@ public static partial class Int8Activations
         }
         else
         {
-            Span<byte> tmp = stackalloc byte[ConvColumns];
             codes.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
             tmp.Slice(0, n).CopyTo(q);
         }
@@ -435,6 +480,67 @@ public static partial class Int8Activations
         }
 
         StoreColumns(d, f0, f1, f2, f3);
+    }
+
+    /// <summary><see cref="VnniColumns"/> for two output channels: each interleaved quad of taps feeds both filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VnniColumns2(ref byte p, ref int off, ref sbyte w0, ref sbyte w1, ref float s0, ref float s1, int f, int groupSize, Span<float> d0, Span<float> d1)
+    {
+        if (!AvxVnni.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector128<float> h0 = default, h1 = default, h2 = default, h3 = default;
+        for (int g = 0, start = 0; start < f; g++, start += groupSize)
+        {
+            int end = Math.Min(f, start + groupSize);
+            Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector128<int> b0 = default, b1 = default, b2 = default, b3 = default;
+            int t = start;
+            for (; t + 4 <= end; t += 4)
+            {
+                var ta = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
+                var tb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 1));
+                var tc = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 2));
+                var td = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 3));
+                var abLo = Sse2.UnpackLow(ta, tb).AsUInt16();
+                var abHi = Sse2.UnpackHigh(ta, tb).AsUInt16();
+                var cdLo = Sse2.UnpackLow(tc, td).AsUInt16();
+                var cdHi = Sse2.UnpackHigh(tc, td).AsUInt16();
+                var q0 = Sse2.UnpackLow(abLo, cdLo).AsByte();
+                var q1 = Sse2.UnpackHigh(abLo, cdLo).AsByte();
+                var q2 = Sse2.UnpackLow(abHi, cdHi).AsByte();
+                var q3 = Sse2.UnpackHigh(abHi, cdHi).AsByte();
+                var wq = Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref w0, t)))).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, wq);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, wq);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, wq);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, wq);
+                var wr = Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref w1, t)))).AsSByte();
+                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, wr);
+                b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, wr);
+                b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, wr);
+                b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, wr);
+            }
+
+            WidenTaps(ref p, ref off, ref w0, t, end, ref a0, ref a1, ref a2, ref a3);
+            WidenTaps(ref p, ref off, ref w1, t, end, ref b0, ref b1, ref b2, ref b3);
+            var sa = Vector128.Create(Unsafe.Add(ref s0, g));
+            f0 += Vector128.ConvertToSingle(a0) * sa;
+            f1 += Vector128.ConvertToSingle(a1) * sa;
+            f2 += Vector128.ConvertToSingle(a2) * sa;
+            f3 += Vector128.ConvertToSingle(a3) * sa;
+            var sb = Vector128.Create(Unsafe.Add(ref s1, g));
+            h0 += Vector128.ConvertToSingle(b0) * sb;
+            h1 += Vector128.ConvertToSingle(b1) * sb;
+            h2 += Vector128.ConvertToSingle(b2) * sb;
+            h3 += Vector128.ConvertToSingle(b3) * sb;
+        }
+
+        StoreColumns(d0, f0, f1, f2, f3);
+        StoreColumns(d1, h0, h1, h2, h3);
     }
 
     /// <summary>
