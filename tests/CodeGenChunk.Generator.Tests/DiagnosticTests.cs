@@ -741,6 +741,40 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 group too long for int32 sums")]
+    [DataRow("CGC0044", 8, 98, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "int8" },
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "exact" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 chunked conv2d with int8 activations")]
+    [DataRow("CGC0044", 7, 135, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "int4" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 conv2d int8 activations without int8 weights")]
+    [DataRow("CGC0044", 7, 134, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2700, 5, 5] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2700, "outChannels": 2, "kernel": [5, 5], "quant": { "format": "int8", "groupSize": 67500 }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 conv2d group too long for int32 sums")]
     [DataRow("CGC0045", 8, 100, """
         {
           "model": "M",

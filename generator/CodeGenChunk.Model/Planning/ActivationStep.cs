@@ -1,7 +1,7 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear layer with int8 weights and integer activations (docs/activations.md): the generated Run calls
+/// A linear or conv2d layer with int8 weights and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
@@ -37,5 +37,24 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Offset of the per-row weight sums (then <see cref="Out"/> row norms) in the model's row statistics.</summary>
     public int RowStatsOffset { get; init; }
 
-    public int Groups => (In + GroupSize - 1) / GroupSize;
+    /// <summary>conv2d: the layer's geometry (the step calls <c>Int8Activations.Conv2d</c>; <see cref="Out"/> is its output channels, <see cref="In"/> its input codes).</summary>
+    public ConvKernelSpec? Conv { get; init; }
+
+    /// <summary>Byte offset of a conv2d step's scratch (tap offsets and the zero-point-bordered input) in the code buffer.</summary>
+    public int ScratchOffset { get; init; }
+
+    /// <summary>Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes).</summary>
+    public int ScratchBytes => Conv is { } c
+        ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64
+        : 0;
+
+    /// <summary>Weights per row: the input length, or a conv2d filter's taps.</summary>
+    public int Cols => Conv?.Filter ?? In;
+
+    /// <summary>Codes the step writes when it quantizes its output (a conv2d: every output plane, before any pooling).</summary>
+    public int OutCodes => Conv?.OutLength ?? Out;
+
+    public long Macs => Conv?.Macs ?? ((long)In * Out);
+
+    public int Groups => (Cols + GroupSize - 1) / GroupSize;
 }

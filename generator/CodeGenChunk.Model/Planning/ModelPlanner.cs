@@ -173,7 +173,7 @@ public static class ModelPlanner
             kernels.ToEquatableArray())
         {
             ChunkCounters = program.ChunkHits,
-            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => (long)s.Act!.In * s.Act.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => s.Act!.Macs) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
             FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
             ActivationLayers = steps.Count(s => s.Act is not null),
@@ -725,19 +725,32 @@ public static class ModelPlanner
         }
     }
 
-        /// <summary>
-    /// The layer whose output is layer <paramref name="i"/>'s input and can write it as u8 codes: the linear layer just
-    /// before (a ReLU between them allowed), with integer activations, no residual, and an output nothing else reads; or -1.
+    /// <summary>
+    /// The layer whose output is layer <paramref name="i"/>'s input and can write it as u8 codes: the linear or conv2d
+    /// layer before it with integer activations, no residual, and an output nothing else reads, with at most a ReLU
+    /// (fused into it) and then max pools without padding and flattens between them (a max pool of codes is the code
+    /// of the max pool: quantization is monotonic); or -1.
     /// </summary>
-    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
+    public static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
     {
         var j = i - 1;
+        while (j >= 0 && !referenced.Contains(layers[j].Name) && ((layers[j].Op == Ops.MaxPool && layers[j].PadTop + layers[j].PadLeft + layers[j].PadBottom + layers[j].PadRight == 0) || layers[j].Op == Ops.Flatten))
+        {
+            j--;
+        }
+
         if (j >= 0 && layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
         {
             j--;
         }
 
-        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !referenced.Contains(layers[j].Name) ? j : -1;
+        if (j < 0 || layers[j].Activations is null || referenced.Contains(layers[j].Name))
+        {
+            return -1;
+        }
+
+        // a linear producer has nothing but its ReLU after it; a conv2d may be pooled and flattened
+        return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
 
     private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths, bool activations)
@@ -761,10 +774,17 @@ public static class ModelPlanner
         var current = input;
         var hitOffset = 0;
 
+        // the step whose u8 codes the current value is (a conv2d producer, then its pools and flattens), or null
+        Step? codes = null;
         for (var i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
             var step = new Step(l.Name, l.Op) { Source = current };
+            if (l.Op is not (Ops.MaxPool or Ops.Flatten))
+            {
+                codes = null;
+            }
+
             switch (l.Op)
             {
                 case Ops.Linear:
@@ -851,6 +871,22 @@ public static class ModelPlanner
                         break;
                     }
 
+                    if (activations && l.Activations is { } ca)
+                    {
+                        step = ActivationConv(l, last, ca, inShape, relu, current, offsets, layers, consumerOf, referenced);
+                        if (step.Act!.QuantizeOutput)
+                        {
+                            step.Destination = program.NewValue(0, BufferKind.None);
+                            named[step.LayerName] = step.Destination;
+                            current = step.Destination;
+                            codes = step;
+                            program.Steps.Add(step);
+                            continue;
+                        }
+
+                        break;
+                    }
+
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
                     var conv = new ConvKernelSpec(
@@ -909,6 +945,31 @@ public static class ModelPlanner
                 {
                     var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
                     var pool = new PoolKernelSpec(inShape.C, inShape.H, inShape.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight);
+                    if (codes is not null)
+                    {
+                        // the producer wrote u8 codes: pool them in place (ProducerOf admits no padding here)
+                        step.CodePool = pool;
+                        step.CodeProducer = codes;
+                        step.Comment = string.Format(
+                            CultureInfo.InvariantCulture,
+                            "layer {0} '{1}': maxpool of u8 codes {2} -> [{3}, {4}, {5}], window {6}x{7}, stride {8}x{9}, in place (the largest code is the code of the largest value)",
+                            l.Index,
+                            l.Name,
+                            inShape.Describe(),
+                            inShape.C,
+                            pool.OutH,
+                            pool.OutW,
+                            pool.KH,
+                            pool.KW,
+                            pool.SH,
+                            pool.SW);
+                        step.Destination = program.NewValue(0, BufferKind.None);
+                        named[step.LayerName] = step.Destination;
+                        current = step.Destination;
+                        program.Steps.Add(step);
+                        continue;
+                    }
+
                     step.Pool = pool;
                     step.Comment = string.Format(
                         CultureInfo.InvariantCulture,
@@ -927,6 +988,13 @@ public static class ModelPlanner
                     break;
                 }
 
+                case Ops.Flatten when codes is not null:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} u8 codes (same memory order)", l.Index, l.Name, sizes[i]);
+                    step.Destination = program.NewValue(0, BufferKind.None);
+                    named[step.LayerName] = step.Destination;
+                    current = step.Destination;
+                    program.Steps.Add(step);
+                    continue;
                 case Ops.Flatten:
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} values (same memory order)", l.Index, l.Name, sizes[i]);
                     break;
@@ -1266,6 +1334,40 @@ public static class ModelPlanner
         };
     }
 
+    private static Step ActivationConv(LayerSpec l, LayerSpec last, ActivationsSpec a, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, Dictionary<int, int> consumerOf, HashSet<string> referenced)
+    {
+        var conv = ConvSpec(l, inShape, "int8", l.Quant!.GroupSize, l.OutChannels, l.Bias, relu);
+        var linearLike = ActivationLinear(l with { In = (int)inShape.Length, Out = l.OutChannels }, last, a, relu, -1, source, offsets, layers, l.Index, consumerOf, referenced);
+        var act = linearLike.Act! with { Conv = conv };
+        var comment = string.Format(
+            CultureInfo.InvariantCulture,
+            "layer {0} '{1}': conv2d {2} -> [{3}, {4}, {5}], kernel {6}x{7}, stride {8}x{9}, pad [{10}, {11}, {12}, {13}], int8 (group {14}) x int8 activations ({15}: {16}), epilogue: {17}, writes {18}",
+            l.Index,
+            l.Name,
+            inShape.Describe(),
+            conv.OutC,
+            conv.OutH,
+            conv.OutW,
+            conv.KH,
+            conv.KW,
+            conv.SH,
+            conv.SW,
+            conv.PadTop,
+            conv.PadLeft,
+            conv.PadBottom,
+            conv.PadRight,
+            l.Quant.GroupSize,
+            a.Params,
+            act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
+            conv.Epilogue,
+            act.QuantizeOutput
+                ? (act.OutMode == "predicted" ? "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at a range predicted from this input" : "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at its calibrated range")
+                : "floats");
+        linearLike.Act = act;
+        linearLike.Comment = comment;
+        return linearLike;
+    }
+
     private static Step ActivationLinear(LayerSpec l, LayerSpec last, ActivationsSpec a, bool relu, int residual, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, int lastIndex, Dictionary<int, int> consumerOf, HashSet<string> referenced)
     {
         var fromProducer = a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0;
@@ -1349,7 +1451,16 @@ public static class ModelPlanner
         var region = new int[2];
         for (var j = 0; j < acts.Count; j++)
         {
-            region[j % 2] = Math.Max(region[j % 2], acts[j].Act!.In);
+            var a = acts[j].Act!;
+
+            // a conv2d's scratch (tap offsets, bordered input) follows its input codes in the same region: while it
+            // runs, only its input is live there (it writes the other region)
+            region[j % 2] = Math.Max(region[j % 2], a.Conv is null ? a.In : ScratchStart(a) + a.ScratchBytes);
+            if (a.QuantizeOutput)
+            {
+                // a conv2d writes every output plane before its pools shrink them in place
+                region[(j + 1) % 2] = Math.Max(region[(j + 1) % 2], a.OutCodes);
+            }
         }
 
         var second = (region[0] + 63) & ~63;
@@ -1357,18 +1468,23 @@ public static class ModelPlanner
         for (var j = 0; j < acts.Count; j++)
         {
             var a = acts[j].Act!;
+            var inOffset = j % 2 == 0 ? 0 : second;
             acts[j].Act = a with
             {
                 Index = j,
-                InOffset = j % 2 == 0 ? 0 : second,
+                InOffset = inOffset,
                 OutOffset = (j + 1) % 2 == 0 ? 0 : second,
                 RowStatsOffset = rows,
+                ScratchOffset = a.Conv is null ? 0 : inOffset + ScratchStart(a),
             };
             rows += 2 * a.Out;
         }
 
         return acts.Count == 0 ? 0 : second + region[1];
     }
+
+    /// <summary>Where a conv2d step's scratch starts after its input codes (64-byte aligned).</summary>
+    private static int ScratchStart(ActivationStep a) => (a.In + 63) & ~63;
 
     /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLength = int.MaxValue / (255 * 127);
@@ -1396,7 +1512,7 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (q.GroupSize > MaxInt32GroupLength && l.In > MaxInt32GroupLength)
+            if (q.GroupSize > MaxInt32GroupLength && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > MaxInt32GroupLength)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
@@ -1599,6 +1715,11 @@ public static class ModelPlanner
 
         public ActivationStep? Act { get; set; }
 
+        /// <summary>maxpool of u8 codes: the pool's shape; the codes are where <see cref="CodeProducer"/> wrote them.</summary>
+        public PoolKernelSpec? CodePool { get; set; }
+
+        public Step? CodeProducer { get; set; }
+
         public long LiveFloats(List<Value> values) =>
             values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0) + (Temp >= 0 ? values[Temp].Length : 0);
 
@@ -1622,6 +1743,8 @@ public static class ModelPlanner
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
                 Layer = ReportName ?? LayerName,
                 Act = Act,
+                CodePool = CodePool,
+                CodeOffset = CodeProducer?.Act?.OutOffset ?? 0,
             };
             if (ConvChunks is not null && Route is not null)
             {

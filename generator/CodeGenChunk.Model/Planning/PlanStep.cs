@@ -32,6 +32,11 @@ public sealed record PlanStep(
     /// <summary>linear with int8 activations: the integer kernel's constants (the step has no generated kernel).</summary>
     public ActivationStep? Act { get; init; }
 
+    /// <summary>maxpool of u8 codes (after an integer-activation conv2d): the shape pooled in place at <see cref="CodeOffset"/> of the code buffer.</summary>
+    public PoolKernelSpec? CodePool { get; init; }
+
+    public int CodeOffset { get; init; }
+
     /// <summary>maxpool: the generated pooling kernel this step calls.</summary>
     public PoolKernelSpec? Pool { get; init; }
 

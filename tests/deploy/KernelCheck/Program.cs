@@ -127,12 +127,104 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64),
     }
 }
 
+// conv2d (docs/activations.md#conv2d): random filter banks on every path against the scalar path (arm64 sdot corrects
+// the zero point with 128 · S_o, so its floats may differ in the last bits), and the extremes over a 66,325-tap filter.
+foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 2, 64), (8, 14, 14, 16, 5, 2, 64), (3, 9, 21, 5, 3, 1, 7) })
+{
+    var rng = new Random((inC * 131) + h + outC);
+    var f = inC * k * k;
+    var groups = (f + groupSize - 1) / groupSize;
+    var w = new sbyte[f * outC];
+    for (var i = 0; i < w.Length; i++)
+    {
+        w[i] = (sbyte)rng.Next(-127, 128);
+    }
+
+    var scales = new float[outC * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.001 + (rng.NextDouble() * 0.01));
+    }
+
+    var bias = new float[outC];
+    for (var i = 0; i < outC; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+    }
+
+    var x = new byte[inC * h * wd];
+    rng.NextBytes(x);
+    var sums = new float[outC];
+    var norms = new float[outC];
+    Int8Activations.RowMajorStats(w, scales, f, groupSize, sums, norms);
+    var scratch = new byte[Int8Activations.ConvScratchBytes(inC, h, wd, k, k, pad, pad, pad, pad)];
+    var outLen = outC * (h + (2 * pad) - k + 1) * (wd + (2 * pad) - k + 1);
+    foreach (var zero in new[] { 0, 37, 255 })
+    {
+        var expected = new float[outLen];
+        Int8Activations.Conv2d(w, scales, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, expected, default, 0f, 0, Int8DotPath.Scalar);
+        foreach (var path in paths)
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[outLen];
+            Int8Activations.Conv2d(w, scales, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, y, default, 0f, 0, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o]))))
+                {
+                    Console.WriteLine($"FAILED {path} conv {inC}x{h}x{wd} -> {outC} k{k} zero {zero} output {o}: {y[o]} vs scalar {expected[o]}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+{
+    const int inC = 2653, k = 5;
+    var f = inC * k * k;
+    var groupSize = Int8Activations.MaxInt32GroupLength;
+    foreach (var (code, weight, zero) in new[] { (255, 127, 0), (255, -127, 0), (0, 127, 255), (0, -127, 255) })
+    {
+        var w = new sbyte[f];
+        w.AsSpan().Fill((sbyte)weight);
+        var scales = new[] { 1f, 1f };
+        var sums = new float[1];
+        var norms = new float[1];
+        Int8Activations.RowMajorStats(w, scales, f, groupSize, sums, norms);
+        var x = new byte[f];
+        x.AsSpan().Fill((byte)code);
+        var scratch = new byte[Int8Activations.ConvScratchBytes(inC, k, k, k, k, 0, 0, 0, 0)];
+        var exact = (double)(code - zero) * weight * f;
+        foreach (var path in new[] { Int8DotPath.Scalar, Int8DotPath.Vector128, Int8DotPath.ArmDp, Int8DotPath.AvxVnni })
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[1];
+            Int8Activations.Conv2d(w, scales, default, sums, x, 1f, zero, inC, k, k, k, k, 1, 1, 0, 0, 0, 0, groupSize, false, scratch, y, default, 0f, 0, path);
+            if (!(Math.Abs(y[0] - exact) <= 1e-5 * Math.Abs(exact)))
+            {
+                Console.WriteLine($"FAILED {path} conv extremes code {code} weight {weight} zero {zero}: {y[0]} vs exact {exact}");
+                failures++;
+            }
+        }
+    }
+}
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels: paths {string.Join(", ", ran)} agree with the scalar path; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear and conv2d): paths {string.Join(", ", ran)} agree with the scalar path; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
