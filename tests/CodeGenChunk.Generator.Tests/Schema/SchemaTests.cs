@@ -57,6 +57,8 @@ public sealed class SchemaTests
         "CGC0027 policy not calibrated",
         "CGC0044 int8 activations without int8 weights",
         "CGC0044 group too long for int32 sums",
+        "CGC0044 int4 group too long for int32 sums",
+        "CGC0044 int8 activations on ternary weights",
         "CGC0045 static activations not calibrated",
         "CGC0040 non-CHW input for conv2d",
         "CGC0040 maxpool after flatten",
