@@ -139,6 +139,17 @@ public static class Int4Activations
         ref byte qr = ref MemoryMarshal.GetReference(yq);
         int rowMain = outLen - (outLen % Int8Activations.RowBlock);
         int clipped = 0;
+
+        // AVX-VNNI multiplies the stored nibbles n (0..15) as they are and subtracts 8 · Σ_{i∈g} x_i once per group and row
+        // (Σ (n − 8) · x = Σ n · x − 8 · Σ x): the input's group sums, once per call, on the stack for up to
+        // MaxStackGroups groups (8 KiB); a longer row subtracts 8 from every nibble instead.
+        Span<int> xsums = path == Int8DotPath.AvxVnni && groups <= MaxStackGroups ? stackalloc int[groups] : default;
+        if (!xsums.IsEmpty)
+        {
+            GroupSums(x, groupSize, xsums);
+        }
+
+        ref int xs = ref MemoryMarshal.GetReference(xsums);
         for (int o = 0; o < outLen;)
         {
             int rc = o < rowMain ? Int8Activations.RowBlock : 1;
@@ -148,7 +159,11 @@ public static class Int4Activations
             switch (path)
             {
                 case Int8DotPath.AvxVnni:
-                    if (rc == 4)
+                    if (rc == 4 && !xsums.IsEmpty)
+                    {
+                        Vnni4Raw(ref xr, ref blk, ref sc, ref xs, inLen, groupSize, groups, out d0, out d1, out d2, out d3);
+                    }
+                    else if (rc == 4)
                     {
                         Vnni4(ref xr, ref blk, ref sc, inLen, groupSize, groups, out d0, out d1, out d2, out d3);
                     }
@@ -184,19 +199,37 @@ public static class Int4Activations
         return clipped;
     }
 
+    /// <summary>Most groups whose input sums <see cref="Linear"/> keeps on the stack for the AVX-VNNI path (8 KiB).</summary>
+    public const int MaxStackGroups = 2048;
+
+    /// <summary>−8 · Σ_{i∈g} x_i per group g: the correction of the raw nibbles' group sums.</summary>
+    private static void GroupSums(ReadOnlySpan<byte> x, int groupSize, Span<int> sums)
+    {
+        for (int g = 0; g < sums.Length; g++)
+        {
+            int start = g * groupSize;
+            Int8Activations.CodeMoments(x.Slice(start, Math.Min(groupSize, x.Length - start)), out long s, out _);
+            sums[g] = -8 * (int)s;
+        }
+    }
+
     // Layout of a row block of rc rows: block b (inputs 32b..32b+31) of row r at b · rc · 16 + r · 16; group g covers
     // blocks g · groupSize / 32 up to the row's last block, which is partial when in % 32 != 0 (its padding is not read).
 
     /// <summary>Σ (x_j − offset) · (n_j − 8) over the first <paramref name="n"/> inputs of one block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int BlockTail(ref byte x, ref byte wb, int n, int offset)
+    private static int BlockTail(ref byte x, ref byte wb, int n, int offset) => BlockTail(ref x, ref wb, n, offset, 8);
+
+    /// <summary>Σ (x_j − offset) · (n_j − nibbleOffset) over the first <paramref name="n"/> inputs of one block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockTail(ref byte x, ref byte wb, int n, int offset, int nibbleOffset)
     {
         int s = 0;
         for (int j = 0; j < n; j++)
         {
             int b = Unsafe.Add(ref wb, j & 15);
             int nib = j < BlockBytes ? b & 0xF : b >> 4;
-            s += (Unsafe.Add(ref x, j) - offset) * (nib - 8);
+            s += (Unsafe.Add(ref x, j) - offset) * (nib - nibbleOffset);
         }
 
         return s;
@@ -463,6 +496,82 @@ public static class Int4Activations
             Sse.Prefetch0(a + Int8Activations.PrefetchDistance);
             Sse.Prefetch2(a + Int8Activations.FarPrefetchDistance);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Vnni4"/> on the stored nibbles n as they are (u8 codes × n, 0..15, three operations per 32 bytes: two
+    /// masks and a shift), each group's accumulators starting at −8 · Σ_{i∈g} x_i (<paramref name="xs"/>) in one lane
+    /// per row. The codes are broadcast from memory (<c>vbroadcasti128</c>, a load, no shuffle).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Vnni4Raw(ref byte x, ref byte blk, ref float sc, ref int xs, int inLen, int groupSize, int groups, out float d0, out float d1, out float d2, out float d3)
+    {
+        if (!AvxVnni.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        var mask = Vector256.Create((byte)0x0F);
+        Vector256<float> f01 = default, f23 = default;
+        int perGroup = groupSize / BlockElements;
+        int full = inLen / BlockElements;
+        int blocks = (inLen + BlockElements - 1) / BlockElements;
+        ref float s1 = ref Unsafe.Add(ref sc, groups);
+        ref float s2 = ref Unsafe.Add(ref sc, 2 * groups);
+        ref float s3 = ref Unsafe.Add(ref sc, 3 * groups);
+        fixed (byte* xp = &x)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                int first = g * perGroup;
+                int last = Math.Min(first + perGroup, blocks);
+                int end = Math.Min(last, full);
+                // four independent accumulators (low and high nibbles of each row pair): vpdpbusd's latency, not its
+                // throughput, would bound one chain per row pair
+                int c = Unsafe.Add(ref xs, g);
+                var a01 = Vector256.Create(c, 0, 0, 0, c, 0, 0, 0);
+                var a23 = a01;
+                Vector256<int> a01h = default, a23h = default;
+                for (int b = first; b < end; b++)
+                {
+                    ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
+                    Prefetch(ref wb);
+                    var xlo = Avx2.BroadcastVector128ToVector256(xp + (b * BlockElements));
+                    var xhi = Avx2.BroadcastVector128ToVector256(xp + (b * BlockElements) + 16);
+                    var w01 = Vector256.LoadUnsafe(ref wb);
+                    var w23 = Vector256.LoadUnsafe(ref wb, 32);
+                    var h01 = Vector256.ShiftRightLogical(w01.AsUInt16(), 4).AsByte() & mask;
+                    var h23 = Vector256.ShiftRightLogical(w23.AsUInt16(), 4).AsByte() & mask;
+                    a01 = AvxVnni.MultiplyWideningAndAdd(a01, xlo, (w01 & mask).AsSByte());
+                    a01h = AvxVnni.MultiplyWideningAndAdd(a01h, xhi, h01.AsSByte());
+                    a23 = AvxVnni.MultiplyWideningAndAdd(a23, xlo, (w23 & mask).AsSByte());
+                    a23h = AvxVnni.MultiplyWideningAndAdd(a23h, xhi, h23.AsSByte());
+                }
+
+                a01 += a01h;
+                a23 += a23h;
+
+                if (end < last)
+                {
+                    // the row's partial last block: −8 · Σ x of its inputs is in the group's correction already, so add Σ n · x
+                    ref byte wb = ref Unsafe.Add(ref blk, (nint)end * 4 * BlockBytes);
+                    ref byte xb = ref Unsafe.Add(ref x, end * BlockElements);
+                    int n = inLen - (end * BlockElements);
+                    a01 += Vector256.Create(BlockTail(ref xb, ref wb, n, 0, 0), 0, 0, 0, BlockTail(ref xb, ref Unsafe.Add(ref wb, BlockBytes), n, 0, 0), 0, 0, 0);
+                    a23 += Vector256.Create(BlockTail(ref xb, ref Unsafe.Add(ref wb, 2 * BlockBytes), n, 0, 0), 0, 0, 0, BlockTail(ref xb, ref Unsafe.Add(ref wb, 3 * BlockBytes), n, 0, 0), 0, 0, 0);
+                }
+
+                var sc01 = Vector256.Create(Vector128.Create(Unsafe.Add(ref sc, g)), Vector128.Create(Unsafe.Add(ref s1, g)));
+                var sc23 = Vector256.Create(Vector128.Create(Unsafe.Add(ref s2, g)), Vector128.Create(Unsafe.Add(ref s3, g)));
+                f01 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a01), sc01, f01);
+                f23 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a23), sc23, f23);
+            }
+        }
+
+        d0 = Vector128.Sum(f01.GetLower());
+        d1 = Vector128.Sum(f01.GetUpper());
+        d2 = Vector128.Sum(f23.GetLower());
+        d3 = Vector128.Sum(f23.GetUpper());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
