@@ -141,15 +141,16 @@ public static class Int4Activations
         int clipped = 0;
 
         // AVX-VNNI multiplies the stored nibbles n (0..15) as they are and subtracts 8 · Σ_{i∈g} x_i once per group and row
-        // (Σ (n − 8) · x = Σ n · x − 8 · Σ x): the input's group sums, once per call, on the stack for up to
-        // MaxStackGroups groups (8 KiB); a longer row subtracts 8 from every nibble instead.
-        Span<int> xsums = path == Int8DotPath.AvxVnni && groups <= MaxStackGroups ? stackalloc int[groups] : default;
+        // (Σ (n − 8) · x = Σ n · x − 8 · Σ x): the input's group sums, once per call, as the accumulators' starting
+        // values (lanes 0 and 4: the first lane of each of two rows), on the stack for up to MaxStackGroups groups
+        // (8 KiB); a longer row subtracts 8 from every nibble instead.
+        Span<Vector256<int>> xsums = path == Int8DotPath.AvxVnni && groups <= MaxStackGroups ? stackalloc Vector256<int>[groups] : default;
         if (!xsums.IsEmpty)
         {
             GroupSums(x, groupSize, xsums);
         }
 
-        ref int xs = ref MemoryMarshal.GetReference(xsums);
+        ref Vector256<int> xs = ref MemoryMarshal.GetReference(xsums);
         for (int o = 0; o < outLen;)
         {
             int rc = o < rowMain ? Int8Activations.RowBlock : 1;
@@ -200,16 +201,17 @@ public static class Int4Activations
     }
 
     /// <summary>Most groups whose input sums <see cref="Linear"/> keeps on the stack for the AVX-VNNI path (8 KiB).</summary>
-    public const int MaxStackGroups = 2048;
+    public const int MaxStackGroups = 256;
 
-    /// <summary>−8 · Σ_{i∈g} x_i per group g: the correction of the raw nibbles' group sums.</summary>
-    private static void GroupSums(ReadOnlySpan<byte> x, int groupSize, Span<int> sums)
+    /// <summary>−8 · Σ_{i∈g} x_i per group g in lanes 0 and 4: the correction of the raw nibbles' group sums of two rows.</summary>
+    private static void GroupSums(ReadOnlySpan<byte> x, int groupSize, Span<Vector256<int>> sums)
     {
         for (int g = 0; g < sums.Length; g++)
         {
             int start = g * groupSize;
             Int8Activations.CodeMoments(x.Slice(start, Math.Min(groupSize, x.Length - start)), out long s, out _);
-            sums[g] = -8 * (int)s;
+            int c = -8 * (int)s;
+            sums[g] = Vector256.Create(c, 0, 0, 0, c, 0, 0, 0);
         }
     }
 
@@ -504,7 +506,7 @@ public static class Int4Activations
     /// per row. The codes are broadcast from memory (<c>vbroadcasti128</c>, a load, no shuffle).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Vnni4Raw(ref byte x, ref byte blk, ref float sc, ref int xs, int inLen, int groupSize, int groups, out float d0, out float d1, out float d2, out float d3)
+    private static unsafe void Vnni4Raw(ref byte x, ref byte blk, ref float sc, ref Vector256<int> xs, int inLen, int groupSize, int groups, out float d0, out float d1, out float d2, out float d3)
     {
         if (!AvxVnni.IsSupported)
         {
@@ -528,11 +530,37 @@ public static class Int4Activations
                 int end = Math.Min(last, full);
                 // four independent accumulators (low and high nibbles of each row pair): vpdpbusd's latency, not its
                 // throughput, would bound one chain per row pair
-                int c = Unsafe.Add(ref xs, g);
-                var a01 = Vector256.Create(c, 0, 0, 0, c, 0, 0, 0);
+                var a01 = Unsafe.Add(ref xs, g);
                 var a23 = a01;
                 Vector256<int> a01h = default, a23h = default;
-                for (int b = first; b < end; b++)
+                int loopEnd = end;
+                if (perGroup == 2 && end == last)
+                {
+                    // group 64 (the int4 default): two whole blocks, straight-line, two cache lines of weights
+                    ref byte wb = ref Unsafe.Add(ref blk, (nint)first * 4 * BlockBytes);
+                    Prefetch(ref wb);
+                    Prefetch(ref Unsafe.Add(ref wb, 64));
+                    byte* xg = xp + (first * BlockElements);
+                    var xlo0 = Avx2.BroadcastVector128ToVector256(xg);
+                    var xhi0 = Avx2.BroadcastVector128ToVector256(xg + 16);
+                    var xlo1 = Avx2.BroadcastVector128ToVector256(xg + 32);
+                    var xhi1 = Avx2.BroadcastVector128ToVector256(xg + 48);
+                    var w0 = Vector256.LoadUnsafe(ref wb);
+                    var w1 = Vector256.LoadUnsafe(ref wb, 32);
+                    var w2 = Vector256.LoadUnsafe(ref wb, 64);
+                    var w3 = Vector256.LoadUnsafe(ref wb, 96);
+                    a01 = AvxVnni.MultiplyWideningAndAdd(a01, xlo0, (w0 & mask).AsSByte());
+                    a01h = AvxVnni.MultiplyWideningAndAdd(a01h, xhi0, (Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask).AsSByte());
+                    a23 = AvxVnni.MultiplyWideningAndAdd(a23, xlo0, (w1 & mask).AsSByte());
+                    a23h = AvxVnni.MultiplyWideningAndAdd(a23h, xhi0, (Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask).AsSByte());
+                    a01 = AvxVnni.MultiplyWideningAndAdd(a01, xlo1, (w2 & mask).AsSByte());
+                    a01h = AvxVnni.MultiplyWideningAndAdd(a01h, xhi1, (Vector256.ShiftRightLogical(w2.AsUInt16(), 4).AsByte() & mask).AsSByte());
+                    a23 = AvxVnni.MultiplyWideningAndAdd(a23, xlo1, (w3 & mask).AsSByte());
+                    a23h = AvxVnni.MultiplyWideningAndAdd(a23h, xhi1, (Vector256.ShiftRightLogical(w3.AsUInt16(), 4).AsByte() & mask).AsSByte());
+                    loopEnd = first;
+                }
+
+                for (int b = first; b < loopEnd; b++)
                 {
                     ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
                     Prefetch(ref wb);
