@@ -22,6 +22,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--quick</c>: a smoke run (BenchmarkDotNet's Dry job: one invocation each); docs are not written unless <c>--docs</c> is given.</item>
 /// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
 /// <item><c>--no-docs</c>: print only.</item>
+/// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
 /// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
@@ -66,6 +67,8 @@ internal static class Program
                     return OrtCheck();
                 case "--activation-cost":
                     return ActivationCost.Run();
+                case "--int4a-ab":
+                    return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
                 case "--routing":
                     // In process: the benchmark binary is already built, and a rebuild on a busy machine can outlast BenchmarkDotNet's build timeout.
                     var routing = BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance

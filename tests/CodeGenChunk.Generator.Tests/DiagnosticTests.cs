@@ -775,6 +775,29 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 conv2d group too long for int32 sums")]
+    [DataRow("CGC0044", 5, 45, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "int4", "groupSize": 1052704 },
+          "input": { "shape": [1052704] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 1052704, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int4 group too long for int32 sums")]
+    [DataRow("CGC0044", 7, 106, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [320] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 320, "out": 4, "quant": { "format": "ternary" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int8 activations on ternary weights")]
     [DataRow("CGC0045", 8, 100, """
         {
           "model": "M",

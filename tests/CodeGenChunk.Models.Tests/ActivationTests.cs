@@ -9,14 +9,17 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace CodeGenChunk.Models.Tests;
 
 /// <summary>
-/// Generated models with int8 activations (docs/activations.md) against the reference interpreter, which implements the
+/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*) and int4 weights (act4.*), against the reference interpreter, which implements the
 /// same quantization from the documentation: on every kernel path, with clip counts, without allocations.
 /// </summary>
 [TestClass]
 public sealed class ActivationTests
 {
+    /// <summary>int8 weights (act.*) and int4 weights (act4.*) with int8 activations.</summary>
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted" };
+
     public static IEnumerable<object[]> ModelsAndPaths =>
-        from m in new[] { "act.dynamic", "act.static", "act.predicted", "convact.dynamic", "convact.static", "convact.predicted" }
+        from m in AllModels
         from p in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 }
         select new object[] { m, p };
 
@@ -72,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted", "convact.static", "convact.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "convact.static", "convact.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -94,7 +97,7 @@ public sealed class ActivationTests
             }
             else
             {
-                Assert.AreEqual(0, sums[0], "the first layer of act.predicted quantizes at its input's own range");
+                Assert.AreEqual(0, sums[0], $"the first layer of {name} quantizes at its input's own range");
             }
 
             model.ResetClipCounts();
@@ -142,7 +145,7 @@ public sealed class ActivationTests
     [TestMethod]
     public void Activation_Models_AllocateNothing()
     {
-        foreach (var name in new[] { "act.dynamic", "act.static", "act.predicted", "convact.dynamic", "convact.static", "convact.predicted" })
+        foreach (var name in AllModels)
         {
             using var model = ActModel.Create(name);
             var input = ModelHarness.RandomInput(model.InputLength, 3);
@@ -199,6 +202,9 @@ public sealed class ActivationTests
             "convact.dynamic" => Of(new ConvActDynamic(), ConvActDynamic.InputLength, ConvActDynamic.OutputLength, ConvActDynamic.ActivationLayerNames),
             "convact.static" => Of(new ConvActStatic(), ConvActStatic.InputLength, ConvActStatic.OutputLength, ConvActStatic.ActivationLayerNames),
             "convact.predicted" => Of(new ConvActPredicted(), ConvActPredicted.InputLength, ConvActPredicted.OutputLength, ConvActPredicted.ActivationLayerNames),
+            "act4.dynamic" => Of(new Act4Dynamic(), Act4Dynamic.InputLength, Act4Dynamic.OutputLength, Act4Dynamic.ActivationLayerNames),
+            "act4.static" => Of(new Act4Static(), Act4Static.InputLength, Act4Static.OutputLength, Act4Static.ActivationLayerNames),
+            "act4.predicted" => Of(new Act4Predicted(), Act4Predicted.InputLength, Act4Predicted.OutputLength, Act4Predicted.ActivationLayerNames),
             _ => throw new ArgumentException(name),
         };
 
@@ -219,6 +225,11 @@ public sealed class ActivationTests
         private static ActModel Of(ConvActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ConvActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+        private static ActModel Of(Act4Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act4Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act4Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
     }

@@ -1,13 +1,22 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear or conv2d layer with int8 weights and integer activations (docs/activations.md): the generated Run calls
+/// A linear layer with int8 or int4 weights, or a conv2d layer with int8 weights, and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
 /// </summary>
 public sealed record ActivationStep(int Index, string Layer, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual, string Params)
 {
+    /// <summary>The weights' format: "int8" (Int8Activations) or "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs).</summary>
+    public string Format { get; init; } = "int8";
+
+    /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
+    public string KernelClass => Format == "int4" ? "Int4Activations" : "Int8Activations";
+
+    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row.</summary>
+    public long WeightBytes => Format == "int4" ? (long)Out * ((In + 31) / 32) * 16 : (long)In * Out;
+
     /// <summary>The step quantizes its float input itself: "dynamic" (its range) or "static" (the constants below).</summary>
     public bool QuantizeEntry { get; init; }
 

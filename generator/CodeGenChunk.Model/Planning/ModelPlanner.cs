@@ -1373,6 +1373,7 @@ public static class ModelPlanner
         var fromProducer = a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0;
         var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
         {
+            Format = l.Quant.Format,
             QuantizeEntry = !fromProducer,
             EntryMode = a.Params == "static" ? "static" : "dynamic",
         };
@@ -1402,7 +1403,7 @@ public static class ModelPlanner
             mode = "floats";
         }
 
-        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, "int8");
+        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
         return new Step(last.Name, l.Op)
         {
             ReportName = l.Name,
@@ -1414,7 +1415,7 @@ public static class ModelPlanner
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
-                "layer {0} '{1}': linear {2} -> {3}, int8 (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
+                "layer {0} '{1}': linear {2} -> {3}, {9} (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
                 l.Index,
                 l.Name,
                 l.In,
@@ -1423,7 +1424,8 @@ public static class ModelPlanner
                 a.Params,
                 act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
                 new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty),
-                mode),
+                mode,
+                l.Quant.Format),
         };
     }
 
@@ -1489,6 +1491,9 @@ public static class ModelPlanner
     /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLength = int.MaxValue / (255 * 127);
 
+    /// <summary>The same for int4 weights (nibbles decode to −8..7): ⌊(2³¹ − 1) / (255 · 8)⌋ (Int4Activations.MaxInt32GroupLength).</summary>
+    public const int MaxInt32GroupLengthInt4 = int.MaxValue / (255 * 8);
+
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -1500,9 +1505,9 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (l.Quant is not { Format: "int8" } q)
+            if (l.Quant is not { Format: "int8" or "int4" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or int4 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or \"int4\", or its activations to \"f32\""));
                 continue;
             }
 
@@ -1512,14 +1517,22 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (q.GroupSize > MaxInt32GroupLength && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > MaxInt32GroupLength)
+            var int4 = q.Format == "int4";
+            if (int4 && l.Op == Ops.Conv2d)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                continue;
+            }
+
+            var maxGroup = int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : MaxInt32GroupLength;
+            if (q.GroupSize > maxGroup && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > maxGroup)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
                     q.GroupSizeSpan,
                     l.Name,
-                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · 127 > 2^31 - 1)", q.GroupSize),
-                    string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxInt32GroupLength)));
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : "127"),
+                    string.Format(CultureInfo.InvariantCulture, int4 ? "use a group size of at most {0} (a multiple of 32)" : "use a group size of at most {0}", maxGroup)));
                 continue;
             }
 

@@ -60,6 +60,8 @@ public sealed class SchemaTests
         "CGC0044 chunked conv2d with int8 activations",
         "CGC0044 conv2d int8 activations without int8 weights",
         "CGC0044 conv2d group too long for int32 sums",
+        "CGC0044 int4 group too long for int32 sums",
+        "CGC0044 int8 activations on ternary weights",
         "CGC0045 static activations not calibrated",
         "CGC0040 non-CHW input for conv2d",
         "CGC0040 maxpool after flatten",
