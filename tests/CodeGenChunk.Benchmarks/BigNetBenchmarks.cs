@@ -76,9 +76,9 @@ public class BigNetBenchmarks
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
         nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
-        nameof(Ort_F32) => OrtBigNet.WeightBytes(OrtFormat.F32),
+        nameof(Ort_F32) or nameof(Ort_F32_Cold) => OrtBigNet.WeightBytes(OrtFormat.F32),
         nameof(Ort_DynamicInt8) or nameof(Ort_DynamicInt8_Cold) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
-        nameof(Ort_MatMulNBits4) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
+        nameof(Ort_MatMulNBits4) or nameof(Ort_MatMulNBits4_Cold) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
         _ => BigNetF32.WeightBytes,
     };
 
@@ -383,24 +383,45 @@ public class BigNetBenchmarks
     }
 
     [GlobalSetup(Target = nameof(Ort_DynamicInt8_Cold))]
-    public void SetupOrtDynamicInt8Cold()
+    public void SetupOrtDynamicInt8Cold() => SetupOrtCold(OrtFormat.DynamicInt8, OrtInt8Tolerance);
+
+    [GlobalSetup(Target = nameof(Ort_F32_Cold))]
+    public void SetupOrtF32Cold() => SetupOrtCold(OrtFormat.F32, OrtF32Tolerance);
+
+    [GlobalSetup(Target = nameof(Ort_MatMulNBits4_Cold))]
+    public void SetupOrtMatMulNBits4Cold() => SetupOrtCold(OrtFormat.MatMulNBits4, OrtInt4Tolerance);
+
+    /// <summary>K sessions of one ONNX Runtime graph, each holding its own copy of the weights (K from the LLC size).</summary>
+    private void SetupOrtCold(OrtFormat format, float tolerance)
     {
-        var model = OrtBigNet.BuildModel(OrtFormat.DynamicInt8, OrtBigNet.ReadTensors(Paths.SafeTensors()));
-        var bytes = OrtBigNet.WeightBytes(OrtFormat.DynamicInt8);
+        var model = OrtBigNet.BuildModel(format, OrtBigNet.ReadTensors(Paths.SafeTensors()));
+        var bytes = OrtBigNet.WeightBytes(format);
         _ortCopies = new OrtBigNet[ColdCopies(bytes)];
         for (var k = 0; k < _ortCopies.Length; k++)
         {
-            _ortCopies[k] = OrtBigNet.FromModel(OrtFormat.DynamicInt8, model, _input, _ortOutput);
+            _ortCopies[k] = OrtBigNet.FromModel(format, model, _input, _ortOutput);
         }
 
-        Verify("ORT DynamicInt8 copy 0", (x, y) => { _ortCopies[0].Run(); _ortOutput.CopyTo(y); }, OrtInt8Tolerance);
+        Verify($"ORT {format} copy 0", (x, y) => { _ortCopies[0].Run(); _ortOutput.CopyTo(y); }, tolerance);
         Report(_ortCopies.Length, bytes);
     }
 
     /// <summary>ONNX Runtime dynamic int8, each invocation on the next of K sessions (each holds its own copy of the weights).</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Ort_DynamicInt8_Cold()
+    public float Ort_DynamicInt8_Cold() => RunNextOrtCopy();
+
+    /// <summary>ONNX Runtime f32 (Gemm), each invocation on the next of K sessions.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Ort_F32_Cold() => RunNextOrtCopy();
+
+    /// <summary>ONNX Runtime MatMulNBits 4-bit (block 32, accuracy_level 4), each invocation on the next of K sessions.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Ort_MatMulNBits4_Cold() => RunNextOrtCopy();
+
+    private float RunNextOrtCopy()
     {
         var copies = _ortCopies;
         var k = _next;

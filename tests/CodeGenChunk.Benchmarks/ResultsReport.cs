@@ -82,6 +82,8 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int8A_Generated_Cold),
             nameof(BigNetBenchmarks.Int4A_Generated_Cold),
             nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
+            nameof(BigNetBenchmarks.Ort_F32_Cold),
+            nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold),
         };
 
         var table = new StringBuilder();
@@ -142,6 +144,12 @@ internal sealed class ResultsReport
             Median(nameof(BigNetBenchmarks.Int4_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4A_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
             Median(nameof(BigNetBenchmarks.Int4A_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int4A_Generated_Cold), nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold),
+            Median(nameof(BigNetBenchmarks.Int4A_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.F32_Generated_Cold), nameof(BigNetBenchmarks.Ort_F32_Cold),
+            Median(nameof(BigNetBenchmarks.F32_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_F32_Cold)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8_Generated_Cold), nameof(BigNetBenchmarks.Ort_F32_Cold),
+            Median(nameof(BigNetBenchmarks.Int8_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_F32_Cold)));
         targets.AppendLine();
         targets.Append(ort);
 
