@@ -16,7 +16,7 @@ namespace CodeGenChunk.Models.Tests;
 public sealed class ActivationTests
 {
     public static IEnumerable<object[]> ModelsAndPaths =>
-        from m in new[] { "act.dynamic", "act.static", "act.predicted" }
+        from m in new[] { "act.dynamic", "act.static", "act.predicted", "act.chain" }
         from p in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 }
         select new object[] { m, p };
 
@@ -119,13 +119,37 @@ public sealed class ActivationTests
         Assert.IsGreaterThan(0, Runtime(ActDynamic.ScratchFloats));
     }
 
+    [TestMethod]
+    public void Activation_ResidualStreamInCodes_NoFloatIntermediates()
+    {
+        // act.chain (3 blocks of 90 -> 90 -> 90 with a residual, LayerNorms on codes): no float scratch at all; three
+        // code slots (block input and residual, the inner ping-pong, the residual sum), each 64-byte aligned
+        Assert.AreEqual(0, Runtime(ActChain.ScratchFloats));
+        Assert.AreEqual(128 + 128 + 90, Runtime(ActChain.QuantizedActivationBytes));
+        Assert.AreEqual(Runtime(ActChain.QuantizedActivationBytes), Runtime(ActChain.IntermediateBytes));
+        Assert.IsGreaterThanOrEqualTo(4 * 2 * 90, Runtime(ActChain.FloatIntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a0", "a1", "ln0", "b0", "b1", "ln1", "c0", "c1" }, ActChain.ActivationLayerNames);
+
+        // the LayerNorms' inputs (the residual sums) clip at z = 2 and 3 now and then; their outputs and the first
+        // layers of the blocks never clip (exact ranges)
+        using var model = new ActChain();
+        var output = new float[ActChain.OutputLength];
+        for (var seed = 0; seed < 8; seed++)
+        {
+            model.Run(ModelHarness.RandomInput(ActChain.InputLength, seed), output);
+            Assert.AreEqual(0, model.LastRunClipped[0]);
+            Assert.AreEqual(0, model.LastRunClipped[3]);
+            Assert.AreEqual(0, model.LastRunClipped[6]);
+        }
+    }
+
     /// <summary>A generated constant, read as a value (the assertions compare what the generator computed).</summary>
     private static T Runtime<T>(T value) => value;
 
     [TestMethod]
     public void Activation_Models_AllocateNothing()
     {
-        foreach (var name in new[] { "act.dynamic", "act.static", "act.predicted" })
+        foreach (var name in new[] { "act.dynamic", "act.static", "act.predicted", "act.chain" })
         {
             using var model = ActModel.Create(name);
             var input = ModelHarness.RandomInput(model.InputLength, 3);
@@ -179,6 +203,7 @@ public sealed class ActivationTests
             "act.dynamic" => Of(new ActDynamic(), ActDynamic.InputLength, ActDynamic.OutputLength, ActDynamic.ActivationLayerNames),
             "act.static" => Of(new ActStatic(), ActStatic.InputLength, ActStatic.OutputLength, ActStatic.ActivationLayerNames),
             "act.predicted" => Of(new ActPredicted(), ActPredicted.InputLength, ActPredicted.OutputLength, ActPredicted.ActivationLayerNames),
+            "act.chain" => Of(new ActChain(), ActChain.InputLength, ActChain.OutputLength, ActChain.ActivationLayerNames),
             _ => throw new ArgumentException(name),
         };
 
@@ -193,6 +218,8 @@ public sealed class ActivationTests
         private static ActModel Of(ActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ActChain m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
     }

@@ -69,8 +69,10 @@ internal sealed class ReferenceInterpreter
             {
                 Ops.Linear => Linear(l, x),
                 Ops.Relu => Array.ConvertAll(x, v => MathF.Max(v, 0f)),
-                Ops.Residual => Add(x, values[l.From!]),
-                Ops.LayerNorm => LayerNorm(l, x),
+                Ops.Residual => l.Index + 1 < _spec.Layers.Count && _spec.Layers[l.Index + 1] is { Op: Ops.LayerNorm, Activations: not null } norm
+                    ? ResidualSumCodes(l, norm, x, values[l.From!])
+                    : Add(x, values[l.From!]),
+                Ops.LayerNorm => l.Activations is not null ? LayerNormCodes(l) : LayerNorm(l, x),
                 Ops.Conv2d => Conv2d(l, x, ref shape),
                 Ops.MaxPool => MaxPool(l, x, ref shape),
                 Ops.Flatten => (float[])x.Clone(),
@@ -360,6 +362,14 @@ internal sealed class ReferenceInterpreter
         var producer = Producer(l.Index);
         float scale;
         int zero;
+        if (l.Index > 0 && _spec.Layers[l.Index - 1] is { Op: Ops.LayerNorm, Activations: not null } norm)
+        {
+            // the input is a code LayerNorm's output: its codes as they are, at its exact range (never clipped)
+            var (normCodes, ns, nz) = _codes[norm.Index];
+            _codes[l.Index] = (normCodes, ns, nz);
+            return Product(l, w, normCodes, ns, nz);
+        }
+
         if (act.Params == "static")
         {
             (scale, zero) = RangeParams((float)act.Range[0], (float)act.Range[1]);
@@ -434,6 +444,12 @@ internal sealed class ReferenceInterpreter
             LastClipped[l.Name] = clipped;
         }
 
+        return Product(l, w, codesOut, scale, zero);
+    }
+
+    /// <summary>y = scale · Σ (q − zero) · w + b in double.</summary>
+    private float[] Product(LayerSpec l, float[] w, byte[] codesOut, float scale, int zero)
+    {
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
         var y = new float[l.Out];
         for (var o = 0; o < l.Out; o++)
@@ -448,6 +464,118 @@ internal sealed class ReferenceInterpreter
         }
 
         return y;
+    }
+
+    /// <summary>The residual sum a code LayerNorm reads: its codes, scale, zero point and the exact Σ and Σ² of the values.</summary>
+    private (byte[] Codes, float Scale, int Zero, double Sum, double SumSquares) _sum;
+
+    /// <summary>
+    /// The residual stream in codes (docs/activations.md), written from the documentation: the residual sum
+    /// s_o = y_o + r_o of the linear layer before (y from its input codes, r the residual as it is stored: the
+    /// dequantized codes of a code LayerNorm, or floats) is quantized at the range predicted before the layer runs,
+    /// per row [r_o + act(μ_o − z σ_o), r_o + act(μ_o + z σ_o)] with the linear layer's input moments (z of the
+    /// LayerNorm), clipped values counted for the LayerNorm; the exact moments of s are kept for the LayerNorm.
+    /// </summary>
+    private float[] ResidualSumCodes(LayerSpec residual, LayerSpec norm, float[] y, float[] r)
+    {
+        var j = residual.Index - 1;
+        var relu = _spec.Layers[j].Op == Ops.Relu;
+        var p = relu ? _spec.Layers[j - 1] : _spec.Layers[j];
+        var (codes, ps, pz) = _codes[p.Index];
+        double s1 = 0, s2 = 0;
+        foreach (var q in codes)
+        {
+            s1 += q;
+            s2 += q * q;
+        }
+
+        var mq = s1 / codes.Length;
+        var m = ps * (mq - pz);
+        var e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
+        var k = norm.Activations!.Z!.Value * Math.Sqrt(Math.Max(e2 - (m * m), 0));
+        var pw = Dequantized(p, Tensor(p.WeightsPrefix + ".weight"));
+        var pb = p.Bias ? Tensor(p.WeightsPrefix + ".bias") : new float[p.Out];
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+        for (var o = 0; o < p.Out; o++)
+        {
+            double sum = 0, sq = 0;
+            for (var i = 0; i < p.In; i++)
+            {
+                sum += pw[(o * p.In) + i];
+                sq += (double)pw[(o * p.In) + i] * pw[(o * p.In) + i];
+            }
+
+            var mu = (m * sum) + pb[o];
+            var a = mu - (k * Math.Sqrt(sq));
+            var b = mu + (k * Math.Sqrt(sq));
+            if (relu)
+            {
+                a = Math.Max(a, 0);
+                b = Math.Max(b, 0);
+            }
+
+            lo = Math.Min(lo, r[o] + a);
+            hi = Math.Max(hi, r[o] + b);
+        }
+
+        var (scale, zero) = RangeParams((float)lo, (float)hi);
+        var sumCodes = new byte[y.Length];
+        var clipped = 0;
+        double t1 = 0, t2 = 0;
+        var x = new float[y.Length];
+        for (var o = 0; o < y.Length; o++)
+        {
+            var v = (double)y[o] + r[o];
+            t1 += v;
+            t2 += v * v;
+            var c = Math.Round(v / scale, MidpointRounding.ToEven) + zero;
+            if (c < 0 || c > 255)
+            {
+                clipped++;
+            }
+
+            sumCodes[o] = (byte)Math.Clamp(c, 0, 255);
+            x[o] = (float)v;
+        }
+
+        LastClipped[norm.Name] = clipped;
+        _sum = (sumCodes, scale, zero, t1, t2);
+        return x;
+    }
+
+    /// <summary>
+    /// A LayerNorm on codes: the residual sum's codes dequantized, normalised with the sum's exact mean and variance,
+    /// y_i = γ_i (x_i − mean) / √(var + eps) + β_i, then quantized at y's own range (nothing clips); returns the
+    /// dequantized codes, which is what the next layer and the residual adds read.
+    /// </summary>
+    private float[] LayerNormCodes(LayerSpec l)
+    {
+        var gamma = Tensor(l.WeightsPrefix + ".weight");
+        var beta = Tensor(l.WeightsPrefix + ".bias");
+        var (codes, scale, zero, sum, sumSquares) = _sum;
+        var n = codes.Length;
+        var mean = sum / n;
+        var inv = 1 / Math.Sqrt(Math.Max((sumSquares / n) - (mean * mean), 0) + l.Eps);
+        var y = new double[n];
+        float lo = 0, hi = 0;
+        for (var i = 0; i < n; i++)
+        {
+            y[i] = ((((double)scale * (codes[i] - zero)) - mean) * inv * gamma[i]) + beta[i];
+            lo = Math.Min(lo, (float)y[i]);
+            hi = Math.Max(hi, (float)y[i]);
+        }
+
+        var (ys, yz) = RangeParams(lo, hi);
+        var outCodes = new byte[n];
+        var x = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            outCodes[i] = (byte)Math.Clamp(Math.Round(y[i] / ys, MidpointRounding.ToEven) + yz, 0, 255);
+            x[i] = (float)((double)ys * (outCodes[i] - yz));
+        }
+
+        _codes[l.Index] = (outCodes, ys, yz);
+        return x;
     }
 
     /// <summary>[lo, hi] widened to include 0, 255 steps; the zero point rounded to nearest even and clamped.</summary>

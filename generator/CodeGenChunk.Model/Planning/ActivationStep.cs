@@ -37,5 +37,33 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Offset of the per-row weight sums (then <see cref="Out"/> row norms) in the model's row statistics.</summary>
     public int RowStatsOffset { get; init; }
 
+    /// <summary>The fused residual is read from u8 codes (a LayerNorm's output written as codes), at <see cref="ResidualOffset"/>.</summary>
+    public bool ResidualCodes { get; init; }
+
+    public int ResidualOffset { get; init; }
+
+    /// <summary>Planner bookkeeping: the code tensors this step reads (input, residual) and writes, or -1.</summary>
+    public int InCode { get; init; } = -1;
+
+    public int ResidualCode { get; init; } = -1;
+
+    public int OutCode { get; init; } = -1;
+
     public int Groups => (In + GroupSize - 1) / GroupSize;
+}
+
+/// <summary>
+/// A LayerNorm on u8 codes (docs/activations.md, the residual stream in codes): it reads the residual sum the linear
+/// step before wrote as codes (with the sum's exact moments) and writes its output as codes at the output's exact
+/// range, for the next linear step's input and later fused residuals.
+/// </summary>
+public sealed record NormCodesStep(int Index, string Layer, int Dim)
+{
+    public int InOffset { get; init; }
+
+    public int OutOffset { get; init; }
+
+    public int InCode { get; init; } = -1;
+
+    public int OutCode { get; init; } = -1;
 }

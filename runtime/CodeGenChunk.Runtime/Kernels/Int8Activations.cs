@@ -38,7 +38,7 @@ public enum Int8DotPath
 /// The epilogue adds the bias, applies the ReLU and the residual, and writes either floats or u8
 /// codes of the next layer's input (requantized, clipped codes counted). Nothing allocates.
 /// </summary>
-public static class Int8Activations
+public static partial class Int8Activations
 {
     /// <summary>Largest u8 code.</summary>
     public const int MaxCode = 255;

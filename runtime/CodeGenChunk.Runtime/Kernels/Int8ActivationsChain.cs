@@ -1,0 +1,453 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CodeGenChunk.Runtime.Kernels;
+
+/// <summary>
+/// The residual stream in u8 codes (docs/activations.md, "The residual stream and LayerNorm in codes"): the last
+/// linear layer of a block adds its residual read from codes (or floats: the model's input), and writes the sum as
+/// codes at a range predicted before it runs, with the sum's exact moments for the LayerNorm that follows; the
+/// LayerNorm reads those codes and writes its output as codes at its own exact range, which are the next block's
+/// input and residual. No float vector lives between the layers.
+/// </summary>
+public static partial class Int8Activations
+{
+    /// <summary>
+    /// The predicted range of <c>r_o + act(y_o)</c>, y = W x + b, for input codes x (O(in) moments, as
+    /// <see cref="PredictParams"/>) and a residual known before the layer runs: per row
+    /// <c>[r_o + act(μ_o − z σ_o), r_o + act(μ_o + z σ_o)]</c>, the union over rows. The residual is
+    /// <paramref name="residualCodes"/> (scale <paramref name="rScale"/>, zero point <paramref name="rZero"/>) when not
+    /// empty, else <paramref name="residual"/>. <paramref name="path"/> Scalar runs plain loops, any other path Vector128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PredictResidualParams(
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        ReadOnlySpan<float> sums,
+        ReadOnlySpan<float> norms,
+        ReadOnlySpan<float> bias,
+        float z,
+        bool relu,
+        ReadOnlySpan<float> residual,
+        ReadOnlySpan<byte> residualCodes,
+        float rScale,
+        int rZero,
+        Int8DotPath path,
+        out float scale,
+        out int zero)
+    {
+        int n = sums.Length;
+        bool codes = !residualCodes.IsEmpty;
+        if (norms.Length < n || (!bias.IsEmpty && bias.Length < n) || (codes ? residualCodes.Length < n : residual.Length < n))
+        {
+            throw new ArgumentException("Int8Activations.PredictResidualParams: spans do not match the shape.");
+        }
+
+        CodeMoments(x, out long s1, out long s2);
+        double count = x.Length;
+        double mq = s1 / count;
+        double mean = xScale * (mq - xZero);
+        double e2 = (double)xScale * xScale * ((s2 / count) - (2.0 * xZero * mq) + ((double)xZero * xZero));
+        float m = (float)mean;
+        float k = (float)(z * Math.Sqrt(Math.Max(e2 - (mean * mean), 0)));
+        ref float sr = ref MemoryMarshal.GetReference(sums);
+        ref float nr = ref MemoryMarshal.GetReference(norms);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        ref float rr = ref MemoryMarshal.GetReference(residual);
+        ref byte qr = ref MemoryMarshal.GetReference(residualCodes);
+        bool hasBias = !bias.IsEmpty;
+        float rOffset = -rZero * rScale;
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        int i = 0;
+        if (path != Int8DotPath.Scalar && n >= 4)
+        {
+            var vm = Vector128.Create(m);
+            var vk = Vector128.Create(k);
+            var vlo = Vector128.Create(float.PositiveInfinity);
+            var vhi = Vector128.Create(float.NegativeInfinity);
+            for (; i + 4 <= n; i += 4)
+            {
+                var mu = vm * Vector128.LoadUnsafe(ref sr, (nuint)i);
+                if (hasBias)
+                {
+                    mu += Vector128.LoadUnsafe(ref br, (nuint)i);
+                }
+
+                var d = vk * Vector128.LoadUnsafe(ref nr, (nuint)i);
+                var a = mu - d;
+                var b = mu + d;
+                if (relu)
+                {
+                    a = Vector128.Max(a, Vector128<float>.Zero);
+                    b = Vector128.Max(b, Vector128<float>.Zero);
+                }
+
+                var r = codes ? Residual4(ref qr, i, rScale, rOffset) : Vector128.LoadUnsafe(ref rr, (nuint)i);
+                vlo = Vector128.Min(vlo, r + a);
+                vhi = Vector128.Max(vhi, r + b);
+            }
+
+            lo = MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3]));
+            hi = MathF.Max(MathF.Max(vhi[0], vhi[1]), MathF.Max(vhi[2], vhi[3]));
+        }
+
+        for (; i < n; i++)
+        {
+            float mu = (m * Unsafe.Add(ref sr, i)) + (hasBias ? Unsafe.Add(ref br, i) : 0f);
+            float d = k * Unsafe.Add(ref nr, i);
+            float a = mu - d;
+            float b = mu + d;
+            if (relu)
+            {
+                a = MathF.Max(a, 0f);
+                b = MathF.Max(b, 0f);
+            }
+
+            float r = codes ? (Unsafe.Add(ref qr, i) * rScale) + rOffset : Unsafe.Add(ref rr, i);
+            lo = MathF.Min(lo, r + a);
+            hi = MathF.Max(hi, r + b);
+        }
+
+        RangeParams(lo, hi, out scale, out zero);
+    }
+
+    /// <summary>Four residual codes as floats: <c>q · rScale + rOffset</c> (rOffset = −zero · scale), as the scalar twin computes one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Residual4(ref byte q, int o, float rScale, float rOffset)
+    {
+        var b = Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref q, o))).AsByte();
+        var f = Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(b)).AsInt32());
+        return (f * Vector128.Create(rScale)) + Vector128.Create(rOffset);
+    }
+
+    /// <summary>
+    /// <see cref="Linear"/> with the residual of a block: y = act(W x + b) + r, r read from <paramref name="residualCodes"/>
+    /// (scale <paramref name="rScale"/>, zero point <paramref name="rZero"/>) when not empty, else from
+    /// <paramref name="residual"/>. Writes floats to <paramref name="y"/>, or, when <paramref name="yq"/> is not empty,
+    /// u8 codes (scale <paramref name="yScale"/>, zero point <paramref name="yZero"/>) together with the exact Σ y and
+    /// Σ y² of the values before rounding (for the LayerNorm that reads the codes); returns the number of clipped codes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int LinearResidual(
+        ReadOnlySpan<sbyte> w,
+        ReadOnlySpan<float> scales,
+        ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> sums,
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        int groupSize,
+        bool relu,
+        ReadOnlySpan<float> residual,
+        ReadOnlySpan<byte> residualCodes,
+        float rScale,
+        int rZero,
+        Span<float> y,
+        Span<byte> yq,
+        float yScale,
+        int yZero,
+        out double sum,
+        out double sumSquares,
+        Int8DotPath path)
+    {
+        int outLen = sums.Length;
+        int inLen = x.Length;
+        int groups = (inLen + groupSize - 1) / groupSize;
+        bool codes = !residualCodes.IsEmpty;
+        if (groupSize > MaxInt32GroupLength || w.Length < (long)outLen * inLen || scales.Length < (long)outLen * groups
+            || (yq.IsEmpty ? y.Length < outLen : yq.Length < outLen) || (!bias.IsEmpty && bias.Length < outLen)
+            || (codes ? residualCodes.Length < outLen : residual.Length < outLen))
+        {
+            throw new ArgumentException("Int8Activations.LinearResidual: spans do not match the shape.");
+        }
+
+        if (!IsSupported(path))
+        {
+            path = Int8DotPath.Vector128;
+        }
+
+        var e = new ResidualEpilogue(
+            ref MemoryMarshal.GetReference(bias),
+            !bias.IsEmpty,
+            ref MemoryMarshal.GetReference(sums),
+            ref MemoryMarshal.GetReference(residual),
+            ref MemoryMarshal.GetReference(residualCodes),
+            codes,
+            rScale,
+            -rZero * rScale,
+            relu,
+            xScale,
+            (path == Int8DotPath.ArmDp ? 128 : 0) - xZero,
+            yScale,
+            yZero,
+            yq.IsEmpty);
+        ref sbyte wr = ref MemoryMarshal.GetReference(w);
+        ref float sr = ref MemoryMarshal.GetReference(scales);
+        ref byte xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref byte qr = ref MemoryMarshal.GetReference(yq);
+        int rowMain = outLen - (outLen % RowBlock);
+        int clipped = 0;
+        Vector128<double> m1 = default, m2 = default;
+        double t1 = 0, t2 = 0;
+        for (int o = 0; o < outLen;)
+        {
+            int rc = o < rowMain ? RowBlock : 1;
+            ref sbyte blk = ref Unsafe.Add(ref wr, (nint)o * inLen);
+            ref float sc = ref Unsafe.Add(ref sr, (nint)o * groups);
+            float d0, d1 = 0f, d2 = 0f, d3 = 0f;
+            switch (path)
+            {
+                case Int8DotPath.AvxVnni:
+                    if (rc == 4)
+                    {
+                        Vnni4(ref xr, ref blk, ref sc, inLen, groupSize, groups, out d0, out d1, out d2, out d3);
+                    }
+                    else
+                    {
+                        d0 = Vnni1(ref xr, ref blk, ref sc, inLen, groupSize);
+                    }
+
+                    break;
+                case Int8DotPath.ArmDp:
+                    DpRows(ref xr, ref blk, ref sc, inLen, groupSize, groups, rc, out d0, out d1, out d2, out d3);
+                    break;
+                case Int8DotPath.Vector128:
+                    V128Rows(ref xr, ref blk, ref sc, inLen, groupSize, groups, rc, out d0, out d1, out d2, out d3);
+                    break;
+                default:
+                    ScalarRows(ref xr, ref blk, ref sc, inLen, groupSize, groups, rc, out d0, out d1, out d2, out d3);
+                    break;
+            }
+
+            if (rc == 4)
+            {
+                clipped += e.Store4(ref yr, ref qr, o, Vector128.Create(d0, d1, d2, d3), ref m1, ref m2);
+            }
+            else
+            {
+                clipped += e.Store(ref yr, ref qr, o, d0, ref t1, ref t2);
+            }
+
+            o += rc;
+        }
+
+        sum = m1[0] + m1[1] + t1;
+        sumSquares = m2[0] + m2[1] + t2;
+        return clipped;
+    }
+
+    /// <summary>The residual epilogue: v = act(xScale · (d + correction · S_o) + b_o) + r_o, then float, or u8 codes and the moments of v.</summary>
+    private readonly ref struct ResidualEpilogue
+    {
+        private readonly ref float _bias;
+        private readonly ref float _sums;
+        private readonly ref float _residual;
+        private readonly ref byte _residualCodes;
+        private readonly bool _hasBias;
+        private readonly bool _codes;
+        private readonly float _rScale;
+        private readonly float _rOffset;
+        private readonly bool _relu;
+        private readonly float _xScale;
+        private readonly float _correction;
+        private readonly float _inv;
+        private readonly int _yZero;
+        private readonly bool _float;
+
+        public ResidualEpilogue(ref float bias, bool hasBias, ref float sums, ref float residual, ref byte residualCodes, bool codes, float rScale, float rOffset, bool relu, float xScale, int correction, float yScale, int yZero, bool isFloat)
+        {
+            _bias = ref bias;
+            _sums = ref sums;
+            _residual = ref residual;
+            _residualCodes = ref residualCodes;
+            _hasBias = hasBias;
+            _codes = codes;
+            _rScale = rScale;
+            _rOffset = rOffset;
+            _relu = relu;
+            _xScale = xScale;
+            _correction = correction;
+            _inv = isFloat ? 0f : 1f / yScale;
+            _yZero = yZero;
+            _float = isFloat;
+        }
+
+        /// <summary>Four rows at once: the same arithmetic as <see cref="Store"/>, lane by lane; the moments in double.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Store4(ref float y, ref byte q, int o, Vector128<float> d, ref Vector128<double> m1, ref Vector128<double> m2)
+        {
+            var v = Vector128.Create(_xScale) * Vector128.MultiplyAddEstimate(Vector128.Create(_correction), Vector128.LoadUnsafe(ref _sums, (nuint)o), d);
+            if (_hasBias)
+            {
+                v += Vector128.LoadUnsafe(ref _bias, (nuint)o);
+            }
+
+            if (_relu)
+            {
+                v = Vector128.Max(v, Vector128<float>.Zero);
+            }
+
+            v += _codes ? Residual4(ref _residualCodes, o, _rScale, _rOffset) : Vector128.LoadUnsafe(ref _residual, (nuint)o);
+            if (_float)
+            {
+                v.StoreUnsafe(ref y, (nuint)o);
+                return 0;
+            }
+
+            var lo = Vector128.WidenLower(v);
+            var hi = Vector128.WidenUpper(v);
+            m1 += lo + hi;
+            m2 += (lo * lo) + (hi * hi);
+            int clipped = 0;
+            var c = Code(v, Vector128.Create(_inv), Vector128.Create((float)_yZero), Vector128.Create((float)MaxCode), ref clipped);
+            var shorts = Vector128.Narrow(c, c).AsUInt16();
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref q, o), Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
+            return clipped;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Store(ref float y, ref byte q, int o, float d, ref double m1, ref double m2)
+        {
+            float v = _xScale * float.MultiplyAddEstimate(_correction, Unsafe.Add(ref _sums, o), d);
+            if (_hasBias)
+            {
+                v += Unsafe.Add(ref _bias, o);
+            }
+
+            if (_relu)
+            {
+                v = MathF.Max(v, 0f);
+            }
+
+            v += _codes ? (Unsafe.Add(ref _residualCodes, o) * _rScale) + _rOffset : Unsafe.Add(ref _residual, o);
+            if (_float)
+            {
+                Unsafe.Add(ref y, o) = v;
+                return 0;
+            }
+
+            m1 += v;
+            m2 += (double)v * v;
+            int clipped = 0;
+            Unsafe.Add(ref q, o) = CodeOf(v, _inv, _yZero, ref clipped);
+            return clipped;
+        }
+    }
+
+    /// <summary>
+    /// LayerNorm of u8 codes x (scale <paramref name="xScale"/>, zero point <paramref name="xZero"/>) whose values had
+    /// Σ = <paramref name="sum"/> and Σ² = <paramref name="sumSquares"/> before they were rounded (the residual epilogue's
+    /// exact moments): <c>y_i = γ_i · (xScale · (q_i − zero) − mean) / √(var + eps) + β_i</c>, written as u8 codes at the
+    /// exact range of y (a first pass finds it, the second writes the codes: nothing clips, no calibration). Returns the
+    /// output's scale and zero point. <paramref name="path"/> Scalar runs plain loops, any other path Vector128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LayerNormCodes(
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        double sum,
+        double sumSquares,
+        ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta,
+        float eps,
+        Span<byte> y,
+        Int8DotPath path,
+        out float yScale,
+        out int yZero)
+    {
+        int n = x.Length;
+        if (gamma.Length < n || beta.Length < n || y.Length < n)
+        {
+            throw new ArgumentException("Int8Activations.LayerNormCodes: spans do not match the shape.");
+        }
+
+        double mean = sum / n;
+        double variance = Math.Max((sumSquares / n) - (mean * mean), 0);
+        double inv = 1 / Math.Sqrt(variance + eps);
+
+        // u_i = q_i · a + c: the normalised value, one multiply-add per code
+        float a = (float)(xScale * inv);
+        float c = (float)((-(xZero * (double)xScale) - mean) * inv);
+        ref byte xr = ref MemoryMarshal.GetReference(x);
+        ref float gr = ref MemoryMarshal.GetReference(gamma);
+        ref float br = ref MemoryMarshal.GetReference(beta);
+        ref byte yr = ref MemoryMarshal.GetReference(y);
+        bool vector = path != Int8DotPath.Scalar;
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        int i = 0;
+        if (vector && n >= 16)
+        {
+            var va = Vector128.Create(a);
+            var vc = Vector128.Create(c);
+            var vlo = Vector128.Create(float.PositiveInfinity);
+            var vhi = Vector128.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16)
+            {
+                Norm16(ref xr, ref gr, ref br, i, va, vc, out var y0, out var y1, out var y2, out var y3);
+                vlo = Vector128.Min(Vector128.Min(vlo, Vector128.Min(y0, y1)), Vector128.Min(y2, y3));
+                vhi = Vector128.Max(Vector128.Max(vhi, Vector128.Max(y0, y1)), Vector128.Max(y2, y3));
+            }
+
+            lo = MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3]));
+            hi = MathF.Max(MathF.Max(vhi[0], vhi[1]), MathF.Max(vhi[2], vhi[3]));
+        }
+
+        for (; i < n; i++)
+        {
+            float v = Norm1(ref xr, ref gr, ref br, i, a, c);
+            lo = MathF.Min(lo, v);
+            hi = MathF.Max(hi, v);
+        }
+
+        RangeParams(lo, hi, out yScale, out yZero);
+        float q = 1f / yScale;
+        int ignored = 0;
+        i = 0;
+        if (vector && n >= 16)
+        {
+            var va = Vector128.Create(a);
+            var vc = Vector128.Create(c);
+            var vinv = Vector128.Create(q);
+            var vzero = Vector128.Create((float)yZero);
+            var vmax = Vector128.Create((float)MaxCode);
+            for (; i + 16 <= n; i += 16)
+            {
+                // a value at the very end of the range can round one code past 255: clamped, not a clip
+                Norm16(ref xr, ref gr, ref br, i, va, vc, out var y0, out var y1, out var y2, out var y3);
+                var s01 = Vector128.Narrow(Code(y0, vinv, vzero, vmax, ref ignored), Code(y1, vinv, vzero, vmax, ref ignored)).AsUInt16();
+                var s23 = Vector128.Narrow(Code(y2, vinv, vzero, vmax, ref ignored), Code(y3, vinv, vzero, vmax, ref ignored)).AsUInt16();
+                Vector128.Narrow(s01, s23).StoreUnsafe(ref yr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref yr, i) = CodeOf(Norm1(ref xr, ref gr, ref br, i, a, c), q, yZero, ref ignored);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Norm1(ref byte x, ref float gamma, ref float beta, int i, float a, float c) =>
+        ((((Unsafe.Add(ref x, i) * a) + c) * Unsafe.Add(ref gamma, i)) + Unsafe.Add(ref beta, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Norm16(ref byte x, ref float gamma, ref float beta, int i, Vector128<float> a, Vector128<float> c, out Vector128<float> y0, out Vector128<float> y1, out Vector128<float> y2, out Vector128<float> y3)
+    {
+        var b = Vector128.LoadUnsafe(ref x, (nuint)i);
+        var l = Vector128.WidenLower(b);
+        var h = Vector128.WidenUpper(b);
+        y0 = Affine(Vector128.WidenLower(l), ref gamma, ref beta, i, a, c);
+        y1 = Affine(Vector128.WidenUpper(l), ref gamma, ref beta, i + 4, a, c);
+        y2 = Affine(Vector128.WidenLower(h), ref gamma, ref beta, i + 8, a, c);
+        y3 = Affine(Vector128.WidenUpper(h), ref gamma, ref beta, i + 12, a, c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Affine(Vector128<uint> q, ref float gamma, ref float beta, int i, Vector128<float> a, Vector128<float> c) =>
+        ((((Vector128.ConvertToSingle(q.AsInt32()) * a) + c) * Vector128.LoadUnsafe(ref gamma, (nuint)i)) + Vector128.LoadUnsafe(ref beta, (nuint)i));
+}
