@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Samples.BigNet;
 
@@ -61,8 +62,149 @@ internal static class ActivationError
         }
 
         Console.WriteLine($"int8chain clips over the {count} inputs ({string.Join(", ", BigNetInt8Chain.ActivationLayerNames)}): {string.Join(", ", chain.ClipCounts.ToArray())} of {count * dim} values each");
+        Attribution(Math.Min(count, 20));
         Console.WriteLine($"intermediates: int8chain {BigNetInt8Chain.IntermediateBytes:N0} B (float scratch {BigNetInt8Chain.ScratchBytes:N0} + u8 codes {BigNetInt8Chain.QuantizedActivationBytes:N0}), int8a {BigNetInt8A.IntermediateBytes:N0} B, f32 activations {BigNetInt8Chain.FloatIntermediateBytes:N0} B");
         return 0;
+    }
+
+    /// <summary>
+    /// Where the chain's error comes from: BigNet in double with float weights and float inner activations, the residual
+    /// stream quantized to u8 alone: the LayerNorm outputs (the next block's input and residual) at their exact range or
+    /// clipped at |normalised value| ≤ c; the residual sums at their exact range, or at f times it (a predicted range is
+    /// wider than the actual one). RMS error / RMS output against the unquantized pass, over <paramref name="count"/> inputs.
+    /// </summary>
+    public static void Attribution(int count)
+    {
+        var t = OrtBigNet.ReadTensors(Paths.SafeTensors());
+        var dim = PlainBigNet.Dim;
+        (string Name, double LnClip, double SumWiden, bool QuantLn, bool QuantSum)[] variants =
+        {
+            ("LayerNorm outputs in codes (exact range)", 0, 0, true, false),
+            ("LayerNorm outputs in codes, clipped at |u| <= 3", 3, 0, true, false),
+            ("LayerNorm outputs in codes, clipped at |u| <= 2.5", 2.5, 0, true, false),
+            ("residual sums in codes (exact range)", 0, 1, false, true),
+            ("residual sums in codes (range 1.5x the actual)", 0, 1.5, false, true),
+            ("residual sums in codes (range 2x the actual)", 0, 2, false, true),
+            ("both (exact ranges)", 0, 1, true, true),
+            ("the layer's output before the residual add in codes (exact range)", 0, -1, false, true),
+            ("the layer's output before the residual add (exact) and LayerNorm outputs (exact) in codes", 0, -1, true, true),
+        };
+        Console.WriteLine("| u8 in the residual stream (float weights, float inner activations) | RMS error / RMS output | max abs error |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var v in variants)
+        {
+            double se = 0, ss = 0, max = 0;
+            for (var k = 0; k < count; k++)
+            {
+                var rng = new Random(k == 0 ? 7 : 1000 + k);
+                var input = new double[dim];
+                for (var i = 0; i < dim; i++)
+                {
+                    input[i] = (float)((rng.NextDouble() * 2) - 1);
+                }
+
+                var exact = Forward(t, input, default);
+                var q = Forward(t, input, v);
+                for (var i = 0; i < dim; i++)
+                {
+                    se += (q[i] - exact[i]) * (q[i] - exact[i]);
+                    ss += exact[i] * exact[i];
+                    max = Math.Max(max, Math.Abs(q[i] - exact[i]));
+                }
+            }
+
+            Console.WriteLine($"| {v.Name} | {Math.Sqrt(se / ss):E2} | {max:E2} |");
+        }
+    }
+
+    private static double[] Forward(Dictionary<string, float[]> t, double[] input, (string Name, double LnClip, double SumWiden, bool QuantLn, bool QuantSum) v)
+    {
+        var x = input;
+        for (var b = 0; b < PlainBigNet.Blocks; b++)
+        {
+            var h = x;
+            for (var l = 0; l < 3; l++)
+            {
+                h = Linear(t[$"blocks.{b}.l{l}.weight"], t[$"blocks.{b}.l{l}.bias"], h, relu: l < 2);
+            }
+
+            if (v.QuantSum && v.SumWiden < 0 && b < PlainBigNet.Blocks - 1)
+            {
+                Quantize(h, h.Min(), h.Max());
+            }
+
+            for (var i = 0; i < h.Length; i++)
+            {
+                h[i] += x[i];
+            }
+
+            if (b == PlainBigNet.Blocks - 1)
+            {
+                return h;
+            }
+
+            if (v.QuantSum && v.SumWiden > 0)
+            {
+                var (lo, hi) = (h.Min(), h.Max());
+                var mid = (lo + hi) / 2;
+                Quantize(h, mid - ((hi - lo) / 2 * v.SumWiden), mid + ((hi - lo) / 2 * v.SumWiden));
+            }
+
+            var n = h.Length;
+            var mean = h.Average();
+            var sd = Math.Sqrt(h.Select(e => (e - mean) * (e - mean)).Sum() / n + 1e-5);
+            var g = t[$"ln.{b}.weight"];
+            var be = t[$"ln.{b}.bias"];
+            var y = new double[n];
+            double ylo = double.PositiveInfinity, yhi = double.NegativeInfinity;
+            for (var i = 0; i < n; i++)
+            {
+                var u = (h[i] - mean) / sd;
+                y[i] = (u * g[i]) + be[i];
+                var ulo = v.LnClip > 0 ? (-v.LnClip * Math.Abs(g[i])) + be[i] : y[i];
+                var uhi = v.LnClip > 0 ? (v.LnClip * Math.Abs(g[i])) + be[i] : y[i];
+                ylo = Math.Min(ylo, ulo);
+                yhi = Math.Max(yhi, uhi);
+            }
+
+            if (v.QuantLn)
+            {
+                Quantize(y, ylo, yhi);
+            }
+
+            x = y;
+        }
+
+        return x;
+    }
+
+    private static void Quantize(double[] x, double lo, double hi)
+    {
+        lo = Math.Min(lo, 0);
+        hi = Math.Max(hi, 0);
+        var scale = (hi - lo) / 255;
+        var zero = Math.Round(-lo / scale);
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = scale * (Math.Clamp(Math.Round(x[i] / scale) + zero, 0, 255) - zero);
+        }
+    }
+
+    private static double[] Linear(float[] w, float[] b, double[] x, bool relu)
+    {
+        var y = new double[b.Length];
+        for (var o = 0; o < y.Length; o++)
+        {
+            double s = b[o];
+            for (var i = 0; i < x.Length; i++)
+            {
+                s += w[(o * x.Length) + i] * x[i];
+            }
+
+            y[o] = relu ? Math.Max(s, 0) : s;
+        }
+
+        return y;
     }
 
     private static float MaxAbs(float[] x, float[] y)

@@ -466,15 +466,14 @@ internal sealed class ReferenceInterpreter
         return y;
     }
 
-    /// <summary>The residual sum a code LayerNorm reads: its codes, scale, zero point and the exact Σ and Σ² of the values.</summary>
-    private (byte[] Codes, float Scale, int Zero, double Sum, double SumSquares) _sum;
+    /// <summary>What a code LayerNorm reads: the residual (as stored), the previous layer's output codes, scale and zero point, and the exact Σ and Σ² of the unrounded sum.</summary>
+    private (float[] Residual, byte[] Codes, float Scale, int Zero, double Sum, double SumSquares) _sum;
 
     /// <summary>
-    /// The residual stream in codes (docs/activations.md), written from the documentation: the residual sum
-    /// s_o = y_o + r_o of the linear layer before (y from its input codes, r the residual as it is stored: the
-    /// dequantized codes of a code LayerNorm, or floats) is quantized at the range predicted before the layer runs,
-    /// per row [r_o + act(μ_o − z σ_o), r_o + act(μ_o + z σ_o)] with the linear layer's input moments (z of the
-    /// LayerNorm), clipped values counted for the LayerNorm; the exact moments of s are kept for the LayerNorm.
+    /// The residual stream in codes (docs/activations.md), written from the documentation: the output y of the linear
+    /// layer before (after its ReLU, if any) is quantized at the range predicted before that layer runs, from its input
+    /// codes' moments with the LayerNorm's z (clipped values counted for the LayerNorm); the residual r is as it is
+    /// stored (the dequantized codes of a code LayerNorm, or floats); the exact moments of y + r are kept for the LayerNorm.
     /// </summary>
     private float[] ResidualSumCodes(LayerSpec residual, LayerSpec norm, float[] y, float[] r)
     {
@@ -506,20 +505,17 @@ internal sealed class ReferenceInterpreter
             }
 
             var mu = (m * sum) + pb[o];
-            var a = mu - (k * Math.Sqrt(sq));
-            var b = mu + (k * Math.Sqrt(sq));
-            if (relu)
-            {
-                a = Math.Max(a, 0);
-                b = Math.Max(b, 0);
-            }
+            lo = Math.Min(lo, mu - (k * Math.Sqrt(sq)));
+            hi = Math.Max(hi, mu + (k * Math.Sqrt(sq)));
+        }
 
-            lo = Math.Min(lo, r[o] + a);
-            hi = Math.Max(hi, r[o] + b);
+        if (relu)
+        {
+            lo = 0;
         }
 
         var (scale, zero) = RangeParams((float)lo, (float)hi);
-        var sumCodes = new byte[y.Length];
+        var outCodes = new byte[y.Length];
         var clipped = 0;
         double t1 = 0, t2 = 0;
         var x = new float[y.Length];
@@ -528,31 +524,31 @@ internal sealed class ReferenceInterpreter
             var v = (double)y[o] + r[o];
             t1 += v;
             t2 += v * v;
-            var c = Math.Round(v / scale, MidpointRounding.ToEven) + zero;
+            var c = Math.Round(y[o] / (double)scale, MidpointRounding.ToEven) + zero;
             if (c < 0 || c > 255)
             {
                 clipped++;
             }
 
-            sumCodes[o] = (byte)Math.Clamp(c, 0, 255);
+            outCodes[o] = (byte)Math.Clamp(c, 0, 255);
             x[o] = (float)v;
         }
 
         LastClipped[norm.Name] = clipped;
-        _sum = (sumCodes, scale, zero, t1, t2);
+        _sum = (r, outCodes, scale, zero, t1, t2);
         return x;
     }
 
     /// <summary>
-    /// A LayerNorm on codes: the residual sum's codes dequantized, normalised with the sum's exact mean and variance,
-    /// y_i = γ_i (x_i − mean) / √(var + eps) + β_i, then quantized at y's own range (nothing clips); returns the
-    /// dequantized codes, which is what the next layer and the residual adds read.
+    /// A LayerNorm on codes: s = r + the dequantized output codes, normalised with the exact mean and variance of the
+    /// unrounded sum, y_i = γ_i (s_i − mean) / √(var + eps) + β_i, then quantized at y's own range (nothing clips);
+    /// returns the dequantized codes, which is what the next layer and the residual adds read.
     /// </summary>
     private float[] LayerNormCodes(LayerSpec l)
     {
         var gamma = Tensor(l.WeightsPrefix + ".weight");
         var beta = Tensor(l.WeightsPrefix + ".bias");
-        var (codes, scale, zero, sum, sumSquares) = _sum;
+        var (r, codes, scale, zero, sum, sumSquares) = _sum;
         var n = codes.Length;
         var mean = sum / n;
         var inv = 1 / Math.Sqrt(Math.Max((sumSquares / n) - (mean * mean), 0) + l.Eps);
@@ -560,7 +556,7 @@ internal sealed class ReferenceInterpreter
         float lo = 0, hi = 0;
         for (var i = 0; i < n; i++)
         {
-            y[i] = ((((double)scale * (codes[i] - zero)) - mean) * inv * gamma[i]) + beta[i];
+            y[i] = ((r[i] + ((double)scale * (codes[i] - zero)) - mean) * inv * gamma[i]) + beta[i];
             lo = Math.Min(lo, (float)y[i]);
             hi = Math.Max(hi, (float)y[i]);
         }

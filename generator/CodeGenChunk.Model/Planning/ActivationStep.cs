@@ -53,13 +53,20 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
 }
 
 /// <summary>
-/// A LayerNorm on u8 codes (docs/activations.md, the residual stream in codes): it reads the residual sum the linear
-/// step before wrote as codes (with the sum's exact moments) and writes its output as codes at the output's exact
-/// range, for the next linear step's input and later fused residuals.
+/// A LayerNorm on u8 codes (docs/activations.md, the residual stream in codes): it adds the residual (codes at
+/// <see cref="ResidualOffset"/>, or the step's float residual) and the linear step's output codes (at
+/// <see cref="InOffset"/>), normalises with the sum's exact moments and writes its output as codes at the output's
+/// exact range, for the next linear step's input and later fused residuals.
 /// </summary>
 public sealed record NormCodesStep(int Index, string Layer, int Dim)
 {
     public int InOffset { get; init; }
+
+    public bool ResidualCodes { get; init; }
+
+    public int ResidualOffset { get; init; }
+
+    public int ResidualCode { get; init; } = -1;
 
     public int OutOffset { get; init; }
 

@@ -962,11 +962,20 @@ public static class ModelPlanner
                     step.BetaOffset = offsets[l.Name + ".bias"];
                     step.Eps = l.Eps;
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': layernorm over {2}, eps {3}", l.Index, l.Name, l.Dim, FloatLiteral.Format(l.Eps));
-                    if (codeNorms.Contains(i) && program.CodeOfValue.TryGetValue(current, out var sumCode))
+                    if (codeNorms.Contains(i) && program.CodeOfValue.TryGetValue(current, out var outputCode))
                     {
-                        // reads the residual sum's codes and exact moments, writes its output as codes at the output's exact range
-                        step.Norm = new NormCodesStep(0, l.Name, l.Dim) { InCode = sumCode, OutCode = program.NewCode(l.Dim) };
-                        step.Comment += ", on u8 codes: the residual sum's codes in (its exact mean and variance from the epilogue), u8 codes at the output's exact range out";
+                        // adds the residual and the linear step's output from their codes, normalises with the sum's exact
+                        // moments, writes its output as codes at the output's exact range
+                        var producer = program.Steps[program.Steps.Count - 1];
+                        step.Residual = producer.Residual;
+                        step.Norm = new NormCodesStep(0, l.Name, l.Dim)
+                        {
+                            InCode = outputCode,
+                            ResidualCodes = producer.Act!.ResidualCodes,
+                            ResidualCode = producer.Act.ResidualCode,
+                            OutCode = program.NewCode(l.Dim),
+                        };
+                        step.Comment += ", on u8 codes: residual + the previous layer's output from their codes (exact mean and variance from its epilogue), u8 codes at the output's exact range out";
                         step.Destination = program.NewValue(0, BufferKind.None);
                         program.CodeOfValue[step.Destination] = step.Norm.OutCode;
                         named[step.LayerName] = step.Destination;
@@ -1313,11 +1322,11 @@ public static class ModelPlanner
         string mode;
         if (residual >= 0 && codeNorms.Contains(lastIndex + 1))
         {
-            // the residual sum is the input of a LayerNorm on codes: written as codes at a range predicted from this
-            // layer's input and the residual, with its exact moments
+            // the residual sum is the input of a LayerNorm on codes: the output before the residual add is written as
+            // codes at a range predicted from this layer's input, with the exact moments of output + residual
             var norm = layers[lastIndex + 1];
             act = act with { QuantizeOutput = true, OutMode = "residual", ZLiteral = FloatLiteral.Format((float)(norm.Activations!.Z ?? 0)) };
-            mode = "u8 codes of the residual sum for '" + norm.Name + "' at a range predicted from this input and the residual, with the sum's exact moments";
+            mode = "its output before the residual add as u8 codes for '" + norm.Name + "' at a range predicted from this input, and the exact moments of output + residual";
         }
         else if (consumerOf.TryGetValue(l.Index, out var c))
         {
@@ -1461,13 +1470,13 @@ public static class ModelPlanner
             else
             {
                 var n = steps[j].Norm!;
-                steps[j].Norm = n with { Index = j, InOffset = Offset(n.InCode), OutOffset = Offset(n.OutCode) };
+                steps[j].Norm = n with { Index = j, InOffset = Offset(n.InCode), OutOffset = Offset(n.OutCode), ResidualOffset = Offset(n.ResidualCode) };
             }
         }
 
         return steps.Count == 0 ? 0 : end;
 
-        static IEnumerable<int> Reads(Step s) => s.Act is { } a ? new[] { a.InCode, a.ResidualCode }.Where(t => t >= 0) : new[] { s.Norm!.InCode };
+        static IEnumerable<int> Reads(Step s) => (s.Act is { } a ? new[] { a.InCode, a.ResidualCode } : new[] { s.Norm!.InCode, s.Norm.ResidualCode }).Where(t => t >= 0);
     }
 
     /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>

@@ -35,7 +35,7 @@ public static class ActivationCalibrator
         var zs = targets.Where(l => l.Activations!.Params == "predicted" && producers[l.Index] >= 0).ToDictionary(l => l.Index, _ => new List<double>());
         var rowStats = zs.Keys.ToDictionary(i => i, i => RowStats(forward, layers[producers[i]]));
 
-        // LayerNorms on codes: z of the residual sum the linear layer before them predicts (docs/activations.md)
+        // LayerNorms on codes: z of the output (before the residual add) the linear layer before them predicts (docs/activations.md)
         var norms = targets.Where(l => l.Op == Ops.LayerNorm && l.Activations!.Params == "predicted" && SumProducer(layers, l.Index) >= 0)
             .ToDictionary(l => l.Index, _ => new List<double>());
         var normRows = norms.Keys.ToDictionary(i => i, i => RowStats(forward, layers[SumProducer(layers, i)]));
@@ -50,12 +50,10 @@ public static class ActivationCalibrator
 
             foreach (var (i, list) in norms)
             {
+                // the linear layer's output before the residual add (after its ReLU) is the residual layer's input
                 var p = layers[SumProducer(layers, i)];
                 var relu = layers[p.Index + 1].Op == Ops.Relu;
-                var from = layers[i - 1].From!;
-                // seen[k] is layer k's input: the residual source's output is the next layer's input
-                var r = from == "input" ? x : seen[layers.First(l => l.Name == from).Index + 1];
-                list.Add(NeededResidualZ(seen[p.Index], seen[i], r, normRows[i], relu));
+                list.Add(NeededZ(seen[p.Index], seen[i - 1], normRows[i], relu));
             }
 
             foreach (var (i, list) in zs)
@@ -121,57 +119,6 @@ public static class ActivationCalibrator
         }
 
         return i >= 1 && layers[i - 1].Op == Ops.Residual && j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null ? j : -1;
-    }
-
-    /// <summary>
-    /// The smallest z whose predicted range of the residual sum, the union over rows of
-    /// [r_o + act(μ_o − z σ_o), r_o + act(μ_o + z σ_o)], covers the actual sums <paramref name="s"/> (input <paramref name="x"/> of
-    /// the linear layer, residual <paramref name="r"/>).
-    /// </summary>
-    private static double NeededResidualZ(float[] x, float[] s, float[] r, (double[] Sums, double[] Norms, double[] Bias) rows, bool relu)
-    {
-        double m = 0, e2 = 0;
-        foreach (var v in x)
-        {
-            m += v;
-            e2 += (double)v * v;
-        }
-
-        m /= x.Length;
-        var sd = Math.Sqrt(Math.Max((e2 / x.Length) - (m * m), 0));
-        double sMax = double.NegativeInfinity, sMin = double.PositiveInfinity;
-        foreach (var v in s)
-        {
-            sMax = Math.Max(sMax, v);
-            sMin = Math.Min(sMin, v);
-        }
-
-        // the range is widened to include 0 (RangeParams), so an end beyond 0 on its side needs no z
-        sMax = Math.Max(sMax, 0);
-        sMin = Math.Min(sMin, 0);
-        double zHi = double.PositiveInfinity, zLo = double.PositiveInfinity;
-        for (var o = 0; o < rows.Sums.Length; o++)
-        {
-            var mu = (m * rows.Sums[o]) + rows.Bias[o];
-            var sigma = sd * rows.Norms[o];
-            var hiGap = sMax - r[o] - mu;
-            var loGap = r[o] + mu - sMin;
-            if (sigma <= 0)
-            {
-                zHi = hiGap <= 0 ? 0 : zHi;
-                zLo = loGap <= 0 ? 0 : zLo;
-                continue;
-            }
-
-            zHi = Math.Min(zHi, relu && sMax <= r[o] ? 0 : Math.Max(hiGap / sigma, 0));
-            if (!relu || sMin >= r[o])
-            {
-                zLo = Math.Min(zLo, Math.Max(loGap / sigma, 0));
-            }
-        }
-
-        var needed = Math.Max(double.IsPositiveInfinity(zHi) ? 0 : zHi, double.IsPositiveInfinity(zLo) ? 0 : zLo);
-        return needed;
     }
 
     /// <summary>Per row: Σ w, ‖w‖, bias.</summary>

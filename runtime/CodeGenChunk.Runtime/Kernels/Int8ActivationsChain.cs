@@ -6,114 +6,15 @@ using System.Runtime.Intrinsics;
 namespace CodeGenChunk.Runtime.Kernels;
 
 /// <summary>
-/// The residual stream in u8 codes (docs/activations.md, "The residual stream and LayerNorm in codes"): the last
-/// linear layer of a block adds its residual read from codes (or floats: the model's input), and writes the sum as
-/// codes at a range predicted before it runs, with the sum's exact moments for the LayerNorm that follows; the
-/// LayerNorm reads those codes and writes its output as codes at its own exact range, which are the next block's
-/// input and residual. No float vector lives between the layers.
+/// The residual stream in u8 codes (docs/activations.md, "The residual stream in codes"): the last linear layer of a
+/// block writes its output before the residual add as u8 codes at a range predicted before it runs
+/// (<see cref="PredictParams"/>) and accumulates the exact moments of output + residual (the residual read from codes,
+/// or floats: the model's input); the LayerNorm adds the residual and the output back from their codes, normalises
+/// with those moments and writes its output as codes at its own exact range, the next block's input and residual.
+/// No float vector lives between the layers.
 /// </summary>
 public static partial class Int8Activations
 {
-    /// <summary>
-    /// The predicted range of <c>r_o + act(y_o)</c>, y = W x + b, for input codes x (O(in) moments, as
-    /// <see cref="PredictParams"/>) and a residual known before the layer runs: per row
-    /// <c>[r_o + act(μ_o − z σ_o), r_o + act(μ_o + z σ_o)]</c>, the union over rows. The residual is
-    /// <paramref name="residualCodes"/> (scale <paramref name="rScale"/>, zero point <paramref name="rZero"/>) when not
-    /// empty, else <paramref name="residual"/>. <paramref name="path"/> Scalar runs plain loops, any other path Vector128.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PredictResidualParams(
-        ReadOnlySpan<byte> x,
-        float xScale,
-        int xZero,
-        ReadOnlySpan<float> sums,
-        ReadOnlySpan<float> norms,
-        ReadOnlySpan<float> bias,
-        float z,
-        bool relu,
-        ReadOnlySpan<float> residual,
-        ReadOnlySpan<byte> residualCodes,
-        float rScale,
-        int rZero,
-        Int8DotPath path,
-        out float scale,
-        out int zero)
-    {
-        int n = sums.Length;
-        bool codes = !residualCodes.IsEmpty;
-        if (norms.Length < n || (!bias.IsEmpty && bias.Length < n) || (codes ? residualCodes.Length < n : residual.Length < n))
-        {
-            throw new ArgumentException("Int8Activations.PredictResidualParams: spans do not match the shape.");
-        }
-
-        CodeMoments(x, out long s1, out long s2);
-        double count = x.Length;
-        double mq = s1 / count;
-        double mean = xScale * (mq - xZero);
-        double e2 = (double)xScale * xScale * ((s2 / count) - (2.0 * xZero * mq) + ((double)xZero * xZero));
-        float m = (float)mean;
-        float k = (float)(z * Math.Sqrt(Math.Max(e2 - (mean * mean), 0)));
-        ref float sr = ref MemoryMarshal.GetReference(sums);
-        ref float nr = ref MemoryMarshal.GetReference(norms);
-        ref float br = ref MemoryMarshal.GetReference(bias);
-        ref float rr = ref MemoryMarshal.GetReference(residual);
-        ref byte qr = ref MemoryMarshal.GetReference(residualCodes);
-        bool hasBias = !bias.IsEmpty;
-        float rOffset = -rZero * rScale;
-        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-        int i = 0;
-        if (path != Int8DotPath.Scalar && n >= 4)
-        {
-            var vm = Vector128.Create(m);
-            var vk = Vector128.Create(k);
-            var vlo = Vector128.Create(float.PositiveInfinity);
-            var vhi = Vector128.Create(float.NegativeInfinity);
-            for (; i + 4 <= n; i += 4)
-            {
-                var mu = vm * Vector128.LoadUnsafe(ref sr, (nuint)i);
-                if (hasBias)
-                {
-                    mu += Vector128.LoadUnsafe(ref br, (nuint)i);
-                }
-
-                var d = vk * Vector128.LoadUnsafe(ref nr, (nuint)i);
-                var a = mu - d;
-                var b = mu + d;
-                if (relu)
-                {
-                    a = Vector128.Max(a, Vector128<float>.Zero);
-                    b = Vector128.Max(b, Vector128<float>.Zero);
-                }
-
-                var r = codes ? Residual4(ref qr, i, rScale, rOffset) : Vector128.LoadUnsafe(ref rr, (nuint)i);
-                vlo = Vector128.Min(vlo, r + a);
-                vhi = Vector128.Max(vhi, r + b);
-            }
-
-            lo = MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3]));
-            hi = MathF.Max(MathF.Max(vhi[0], vhi[1]), MathF.Max(vhi[2], vhi[3]));
-        }
-
-        for (; i < n; i++)
-        {
-            float mu = (m * Unsafe.Add(ref sr, i)) + (hasBias ? Unsafe.Add(ref br, i) : 0f);
-            float d = k * Unsafe.Add(ref nr, i);
-            float a = mu - d;
-            float b = mu + d;
-            if (relu)
-            {
-                a = MathF.Max(a, 0f);
-                b = MathF.Max(b, 0f);
-            }
-
-            float r = codes ? (Unsafe.Add(ref qr, i) * rScale) + rOffset : Unsafe.Add(ref rr, i);
-            lo = MathF.Min(lo, r + a);
-            hi = MathF.Max(hi, r + b);
-        }
-
-        RangeParams(lo, hi, out scale, out zero);
-    }
-
     /// <summary>Four residual codes as floats: <c>q · rScale + rOffset</c> (rOffset = −zero · scale), as the scalar twin computes one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Residual4(ref byte q, int o, float rScale, float rOffset)
@@ -124,11 +25,12 @@ public static partial class Int8Activations
     }
 
     /// <summary>
-    /// <see cref="Linear"/> with the residual of a block: y = act(W x + b) + r, r read from <paramref name="residualCodes"/>
+    /// <see cref="Linear"/> with the residual of a block: v = act(W x + b), r read from <paramref name="residualCodes"/>
     /// (scale <paramref name="rScale"/>, zero point <paramref name="rZero"/>) when not empty, else from
-    /// <paramref name="residual"/>. Writes floats to <paramref name="y"/>, or, when <paramref name="yq"/> is not empty,
-    /// u8 codes (scale <paramref name="yScale"/>, zero point <paramref name="yZero"/>) together with the exact Σ y and
-    /// Σ y² of the values before rounding (for the LayerNorm that reads the codes); returns the number of clipped codes.
+    /// <paramref name="residual"/>. Writes v + r as floats to <paramref name="y"/>; or, when <paramref name="yq"/> is not
+    /// empty, v (before the residual add) as u8 codes (scale <paramref name="yScale"/>, zero point <paramref name="yZero"/>)
+    /// together with the exact Σ (v + r) and Σ (v + r)² of the unrounded values (for the LayerNorm that adds the two
+    /// back); returns the number of clipped codes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int LinearResidual(
@@ -240,7 +142,7 @@ public static partial class Int8Activations
         return clipped;
     }
 
-    /// <summary>The residual epilogue: v = act(xScale · (d + correction · S_o) + b_o) + r_o, then float, or u8 codes and the moments of v.</summary>
+    /// <summary>The residual epilogue: v = act(xScale · (d + correction · S_o) + b_o); v + r_o as float, or v as u8 codes and the moments of v + r_o.</summary>
     private readonly ref struct ResidualEpilogue
     {
         private readonly ref float _bias;
@@ -291,15 +193,15 @@ public static partial class Int8Activations
                 v = Vector128.Max(v, Vector128<float>.Zero);
             }
 
-            v += _codes ? Residual4(ref _residualCodes, o, _rScale, _rOffset) : Vector128.LoadUnsafe(ref _residual, (nuint)o);
+            var sum = v + (_codes ? Residual4(ref _residualCodes, o, _rScale, _rOffset) : Vector128.LoadUnsafe(ref _residual, (nuint)o));
             if (_float)
             {
-                v.StoreUnsafe(ref y, (nuint)o);
+                sum.StoreUnsafe(ref y, (nuint)o);
                 return 0;
             }
 
-            var lo = Vector128.WidenLower(v);
-            var hi = Vector128.WidenUpper(v);
+            var lo = Vector128.WidenLower(sum);
+            var hi = Vector128.WidenUpper(sum);
             m1 += lo + hi;
             m2 += (lo * lo) + (hi * hi);
             int clipped = 0;
@@ -323,15 +225,15 @@ public static partial class Int8Activations
                 v = MathF.Max(v, 0f);
             }
 
-            v += _codes ? (Unsafe.Add(ref _residualCodes, o) * _rScale) + _rOffset : Unsafe.Add(ref _residual, o);
+            float sum = v + (_codes ? (Unsafe.Add(ref _residualCodes, o) * _rScale) + _rOffset : Unsafe.Add(ref _residual, o));
             if (_float)
             {
-                Unsafe.Add(ref y, o) = v;
+                Unsafe.Add(ref y, o) = sum;
                 return 0;
             }
 
-            m1 += v;
-            m2 += (double)v * v;
+            m1 += sum;
+            m2 += (double)sum * sum;
             int clipped = 0;
             Unsafe.Add(ref q, o) = CodeOf(v, _inv, _yZero, ref clipped);
             return clipped;
@@ -339,14 +241,21 @@ public static partial class Int8Activations
     }
 
     /// <summary>
-    /// LayerNorm of u8 codes x (scale <paramref name="xScale"/>, zero point <paramref name="xZero"/>) whose values had
-    /// Σ = <paramref name="sum"/> and Σ² = <paramref name="sumSquares"/> before they were rounded (the residual epilogue's
-    /// exact moments): <c>y_i = γ_i · (xScale · (q_i − zero) − mean) / √(var + eps) + β_i</c>, written as u8 codes at the
-    /// exact range of y (a first pass finds it, the second writes the codes: nothing clips, no calibration). Returns the
-    /// output's scale and zero point. <paramref name="path"/> Scalar runs plain loops, any other path Vector128.
+    /// LayerNorm of a residual sum held as two parts: s_i = r_i + v_i, r from <paramref name="residualCodes"/> (scale
+    /// <paramref name="rScale"/>, zero point <paramref name="rZero"/>) when not empty, else <paramref name="residual"/>;
+    /// v the linear layer's output codes <paramref name="x"/> (scale <paramref name="xScale"/>, zero point
+    /// <paramref name="xZero"/>). Normalised with the exact moments of the unrounded sum (<paramref name="sum"/>,
+    /// <paramref name="sumSquares"/>, from <see cref="LinearResidual"/>): y_i = γ_i · (s_i − mean) / √(var + eps) + β_i,
+    /// written as u8 codes at the exact range of y (a first pass finds it, the second writes the codes: nothing clips,
+    /// no calibration). Returns the output's scale and zero point. <paramref name="path"/> Scalar runs plain loops, any
+    /// other path Vector128. <paramref name="y"/> may be <paramref name="residualCodes"/> itself (element by element).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNormCodes(
+        ReadOnlySpan<float> residual,
+        ReadOnlySpan<byte> residualCodes,
+        float rScale,
+        int rZero,
         ReadOnlySpan<byte> x,
         float xScale,
         int xZero,
@@ -361,7 +270,8 @@ public static partial class Int8Activations
         out int yZero)
     {
         int n = x.Length;
-        if (gamma.Length < n || beta.Length < n || y.Length < n)
+        bool codes = !residualCodes.IsEmpty;
+        if (gamma.Length < n || beta.Length < n || y.Length < n || (codes ? residualCodes.Length < n : residual.Length < n))
         {
             throw new ArgumentException("Int8Activations.LayerNormCodes: spans do not match the shape.");
         }
@@ -370,9 +280,10 @@ public static partial class Int8Activations
         double variance = Math.Max((sumSquares / n) - (mean * mean), 0);
         double inv = 1 / Math.Sqrt(variance + eps);
 
-        // u_i = q_i · a + c: the normalised value, one multiply-add per code
-        float a = (float)(xScale * inv);
-        float c = (float)((-(xZero * (double)xScale) - mean) * inv);
+        // u_i = (r_i + v_i) · inv + c, v_i = q_i · a + b: per element two multiply-adds before γ and β
+        var k = new NormConstants(rScale, -rZero * rScale, xScale, -xZero * xScale, (float)inv, (float)(-mean * inv));
+        ref float rr = ref MemoryMarshal.GetReference(residual);
+        ref byte rq = ref MemoryMarshal.GetReference(residualCodes);
         ref byte xr = ref MemoryMarshal.GetReference(x);
         ref float gr = ref MemoryMarshal.GetReference(gamma);
         ref float br = ref MemoryMarshal.GetReference(beta);
@@ -380,17 +291,15 @@ public static partial class Int8Activations
         bool vector = path != Int8DotPath.Scalar;
         float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
         int i = 0;
-        if (vector && n >= 16)
+        if (vector && n >= 4)
         {
-            var va = Vector128.Create(a);
-            var vc = Vector128.Create(c);
             var vlo = Vector128.Create(float.PositiveInfinity);
             var vhi = Vector128.Create(float.NegativeInfinity);
-            for (; i + 16 <= n; i += 16)
+            for (; i + 4 <= n; i += 4)
             {
-                Norm16(ref xr, ref gr, ref br, i, va, vc, out var y0, out var y1, out var y2, out var y3);
-                vlo = Vector128.Min(Vector128.Min(vlo, Vector128.Min(y0, y1)), Vector128.Min(y2, y3));
-                vhi = Vector128.Max(Vector128.Max(vhi, Vector128.Max(y0, y1)), Vector128.Max(y2, y3));
+                var v = Norm4(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k);
+                vlo = Vector128.Min(vlo, v);
+                vhi = Vector128.Max(vhi, v);
             }
 
             lo = MathF.Min(MathF.Min(vlo[0], vlo[1]), MathF.Min(vlo[2], vlo[3]));
@@ -399,7 +308,7 @@ public static partial class Int8Activations
 
         for (; i < n; i++)
         {
-            float v = Norm1(ref xr, ref gr, ref br, i, a, c);
+            float v = Norm1(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k);
             lo = MathF.Min(lo, v);
             hi = MathF.Max(hi, v);
         }
@@ -408,46 +317,59 @@ public static partial class Int8Activations
         float q = 1f / yScale;
         int ignored = 0;
         i = 0;
-        if (vector && n >= 16)
+        if (vector && n >= 4)
         {
-            var va = Vector128.Create(a);
-            var vc = Vector128.Create(c);
             var vinv = Vector128.Create(q);
             var vzero = Vector128.Create((float)yZero);
             var vmax = Vector128.Create((float)MaxCode);
-            for (; i + 16 <= n; i += 16)
+            for (; i + 4 <= n; i += 4)
             {
                 // a value at the very end of the range can round one code past 255: clamped, not a clip
-                Norm16(ref xr, ref gr, ref br, i, va, vc, out var y0, out var y1, out var y2, out var y3);
-                var s01 = Vector128.Narrow(Code(y0, vinv, vzero, vmax, ref ignored), Code(y1, vinv, vzero, vmax, ref ignored)).AsUInt16();
-                var s23 = Vector128.Narrow(Code(y2, vinv, vzero, vmax, ref ignored), Code(y3, vinv, vzero, vmax, ref ignored)).AsUInt16();
-                Vector128.Narrow(s01, s23).StoreUnsafe(ref yr, (nuint)i);
+                var c = Code(Norm4(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k), vinv, vzero, vmax, ref ignored);
+                var shorts = Vector128.Narrow(c, c).AsUInt16();
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref yr, i), Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
             }
         }
 
         for (; i < n; i++)
         {
-            Unsafe.Add(ref yr, i) = CodeOf(Norm1(ref xr, ref gr, ref br, i, a, c), q, yZero, ref ignored);
+            Unsafe.Add(ref yr, i) = CodeOf(Norm1(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k), q, yZero, ref ignored);
+        }
+    }
+
+    private readonly struct NormConstants
+    {
+        public readonly float RScale;
+        public readonly float ROffset;
+        public readonly float XScale;
+        public readonly float XOffset;
+        public readonly float Inv;
+        public readonly float Shift;
+
+        public NormConstants(float rScale, float rOffset, float xScale, float xOffset, float inv, float shift)
+        {
+            RScale = rScale;
+            ROffset = rOffset;
+            XScale = xScale;
+            XOffset = xOffset;
+            Inv = inv;
+            Shift = shift;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Norm1(ref byte x, ref float gamma, ref float beta, int i, float a, float c) =>
-        ((((Unsafe.Add(ref x, i) * a) + c) * Unsafe.Add(ref gamma, i)) + Unsafe.Add(ref beta, i));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Norm16(ref byte x, ref float gamma, ref float beta, int i, Vector128<float> a, Vector128<float> c, out Vector128<float> y0, out Vector128<float> y1, out Vector128<float> y2, out Vector128<float> y3)
+    private static float Norm1(ref float rr, ref byte rq, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
     {
-        var b = Vector128.LoadUnsafe(ref x, (nuint)i);
-        var l = Vector128.WidenLower(b);
-        var h = Vector128.WidenUpper(b);
-        y0 = Affine(Vector128.WidenLower(l), ref gamma, ref beta, i, a, c);
-        y1 = Affine(Vector128.WidenUpper(l), ref gamma, ref beta, i + 4, a, c);
-        y2 = Affine(Vector128.WidenLower(h), ref gamma, ref beta, i + 8, a, c);
-        y3 = Affine(Vector128.WidenUpper(h), ref gamma, ref beta, i + 12, a, c);
+        float r = codes ? (Unsafe.Add(ref rq, i) * k.RScale) + k.ROffset : Unsafe.Add(ref rr, i);
+        float s = r + ((Unsafe.Add(ref x, i) * k.XScale) + k.XOffset);
+        return (((s * k.Inv) + k.Shift) * Unsafe.Add(ref gamma, i)) + Unsafe.Add(ref beta, i);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Affine(Vector128<uint> q, ref float gamma, ref float beta, int i, Vector128<float> a, Vector128<float> c) =>
-        ((((Vector128.ConvertToSingle(q.AsInt32()) * a) + c) * Vector128.LoadUnsafe(ref gamma, (nuint)i)) + Vector128.LoadUnsafe(ref beta, (nuint)i));
+    private static Vector128<float> Norm4(ref float rr, ref byte rq, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
+    {
+        var r = codes ? Residual4(ref rq, i, k.RScale, k.ROffset) : Vector128.LoadUnsafe(ref rr, (nuint)i);
+        var s = r + Residual4(ref x, i, k.XScale, k.XOffset);
+        return (((s * Vector128.Create(k.Inv)) + Vector128.Create(k.Shift)) * Vector128.LoadUnsafe(ref gamma, (nuint)i)) + Vector128.LoadUnsafe(ref beta, (nuint)i);
+    }
 }
