@@ -123,9 +123,10 @@ public sealed class ActivationCalibrationTests
         var bias = forward.Tensor("b.bias");
         foreach (var x in inputs)
         {
-            float[]? h = null;
-            forward.Run(x, (l, v) => { if (l.Name == "b") { h = v; } });
-            double m = h!.Average(v => (double)v), sd = Math.Sqrt(Math.Max(h!.Average(v => (double)v * v) - (m * m), 0));
+            float[]? seen = null;
+            forward.Run(x, (l, v) => { if (l.Name == "b") { seen = v; } });
+            var h = seen!;
+            double m = h.Average(v => (double)v), sd = Math.Sqrt(Math.Max(h.Average(v => (double)v * v) - (m * m), 0));
             double lo = double.PositiveInfinity, hi = double.NegativeInfinity, yLo = 0, yHi = 0;
             for (var o = 0; o < 16; o++)
             {
