@@ -123,9 +123,10 @@ public sealed class ActivationTests
     public void Activation_ResidualStreamInCodes_NoFloatIntermediates()
     {
         // act.chain (3 blocks of 90 -> 90 -> 90 with a residual, LayerNorms on codes): no float scratch at all; three
-        // code slots (block input and residual, the inner ping-pong, the residual sum), each 64-byte aligned
+        // code slots (block input and residual, the inner ping-pong, the last layer's output), each 64-byte aligned,
+        // and the residual's 2-bit refinement plane (23 bytes for 90 values)
         Assert.AreEqual(0, Runtime(ActChain.ScratchFloats));
-        Assert.AreEqual(128 + 128 + 90, Runtime(ActChain.QuantizedActivationBytes));
+        Assert.AreEqual(128 + 128 + 90 + 23, Runtime(ActChain.QuantizedActivationBytes));
         Assert.AreEqual(Runtime(ActChain.QuantizedActivationBytes), Runtime(ActChain.IntermediateBytes));
         Assert.IsGreaterThanOrEqualTo(4 * 2 * 90, Runtime(ActChain.FloatIntermediateBytes));
         CollectionAssert.AreEqual(new[] { "a0", "a1", "ln0", "b0", "b1", "ln1", "c0", "c1" }, ActChain.ActivationLayerNames);

@@ -542,7 +542,7 @@ internal sealed class ReferenceInterpreter
     /// <summary>
     /// A LayerNorm on codes: s = r + the dequantized output codes, normalised with the exact mean and variance of the
     /// unrounded sum, y_i = γ_i (s_i − mean) / √(var + eps) + β_i, then quantized at y's own range (nothing clips);
-    /// returns the dequantized codes, which is what the next layer and the residual adds read.
+    /// returns the codes refined by their 2-bit plane, which is what the residual adds read (the next layer reads the codes).
     /// </summary>
     private float[] LayerNormCodes(LayerSpec l)
     {
@@ -567,7 +567,12 @@ internal sealed class ReferenceInterpreter
         for (var i = 0; i < n; i++)
         {
             outCodes[i] = (byte)Math.Clamp(Math.Round(y[i] / ys, MidpointRounding.ToEven) + yz, 0, 255);
-            x[i] = (float)((double)ys * (outCodes[i] - yz));
+
+            // the residual adds read the codes with their 2-bit refinement: the rounding error e = y / scale − (q − zero)
+            // in [−1/2, 1/2] as v = floor((e + 1/2) · 4) in 0..3, read back as (v + 1/2) / 4 − 1/2 (the next layer reads q)
+            var e = (y[i] / ys) - (outCodes[i] - yz);
+            var v = Math.Clamp(Math.Floor((e + 0.5) * 4), 0, 3);
+            x[i] = (float)((double)ys * (outCodes[i] - yz + ((v + 0.5) / 4) - 0.5));
         }
 
         _codes[l.Index] = (outCodes, ys, yz);

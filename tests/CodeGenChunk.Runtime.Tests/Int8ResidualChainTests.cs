@@ -36,14 +36,18 @@ public sealed class Int8ResidualChainTests
             rf[o] = (float)(rng.NextDouble() - 0.5);
         }
 
-        foreach (var codes in new[] { false, true })
+        var rp = new byte[Int8Activations.PlaneBytes(outLen)];
+        rng.NextBytes(rp);
+        foreach (var (codes, plane) in new[] { (false, false), (true, false), (true, true) })
         {
             foreach (var relu in new[] { false, true })
             {
+                // codes with a refinement plane: scale · (q − zero + (v + 1/2) / 4 − 1/2), v the 2-bit value of row o
                 var r = new float[outLen];
                 for (var o = 0; o < outLen; o++)
                 {
-                    r[o] = codes ? (float)((double)rScale * (rq[o] - rZero)) : rf[o];
+                    var bits = (rp[o / 4] >> (2 * (o % 4))) & 3;
+                    r[o] = codes ? (float)((double)rScale * (rq[o] - rZero + (plane ? ((bits + 0.5) / 4) - 0.5 : 0))) : rf[o];
                 }
 
                 var v = Reference(rowMajor, scales, bias, x, 0.02f, 9, inLen, outLen, groupSize, relu, null);
@@ -74,16 +78,16 @@ public sealed class Int8ResidualChainTests
                         continue;
                     }
 
-                    var what = $"{path} codes {codes} relu {relu}";
+                    var what = $"{path} codes {codes} plane {plane} relu {relu}";
                     var y = new float[outLen];
-                    Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.02f, 9, groupSize, relu, codes ? default : rf, codes ? rq : default, rScale, rZero, y, default, 0f, 0, out _, out _, path);
+                    Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.02f, 9, groupSize, relu, codes ? default : rf, codes ? rq : default, plane ? rp : default, rScale, rZero, y, default, 0f, 0, out _, out _, path);
                     for (var o = 0; o < outLen; o++)
                     {
                         Assert.AreEqual(v[o] + r[o], y[o], 1e-4 * (1 + Math.Abs(v[o]) + Math.Abs(r[o])), $"{what} row {o}");
                     }
 
                     var q = new byte[outLen];
-                    var clips = Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.02f, 9, groupSize, relu, codes ? default : rf, codes ? rq : default, rScale, rZero, default, q, yScale, yZero, out var m1, out var m2, path);
+                    var clips = Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.02f, 9, groupSize, relu, codes ? default : rf, codes ? rq : default, plane ? rp : default, rScale, rZero, default, q, yScale, yZero, out var m1, out var m2, path);
                     Assert.AreEqual(expectedClips, clips, 1, what);
                     Assert.AreEqual(t1, m1, 1e-4 * (1 + Math.Abs(t2)), what);
                     Assert.AreEqual(t2, m2, 1e-4 * (1 + t2), what);
@@ -148,8 +152,10 @@ public sealed class Int8ResidualChainTests
             Int8Activations.RangeParams(lo, hi, out var es, out var ez);
             var scalar = new byte[n];
             var vector = new byte[n];
-            Int8Activations.LayerNormCodes(codes ? default : rf, codes ? rq : default, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, scalar, Int8DotPath.Scalar, out var ss, out var sz);
-            Int8Activations.LayerNormCodes(codes ? default : rf, codes ? rq : default, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, vector, Int8DotPath.Vector128, out var vs, out var vz);
+            var scalarPlane = new byte[Int8Activations.PlaneBytes(n)];
+            var vectorPlane = new byte[Int8Activations.PlaneBytes(n)];
+            Int8Activations.LayerNormCodes(codes ? default : rf, codes ? rq : default, default, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, scalar, scalarPlane, Int8DotPath.Scalar, out var ss, out var sz);
+            Int8Activations.LayerNormCodes(codes ? default : rf, codes ? rq : default, default, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, vector, vectorPlane, Int8DotPath.Vector128, out var vs, out var vz);
             Assert.AreEqual(es, ss, 1e-5 * es, "scale");
             Assert.AreEqual(ez, sz, 1, "zero point");
             Assert.AreEqual(ss, vs, "the twins find the same range");
@@ -161,6 +167,14 @@ public sealed class Int8ResidualChainTests
                 Assert.AreEqual(expected, scalar[i], 1.0, $"codes {codes} scalar {i}");
                 Assert.AreEqual(scalar[i], vector[i], 1.0, $"codes {codes} vector {i}");
                 flips += scalar[i] != vector[i] ? 1 : 0;
+
+                // codes and plane together: within an eighth of a step (plus float rounding) of y
+                foreach (var (c, p) in new[] { (scalar, scalarPlane), (vector, vectorPlane) })
+                {
+                    var v = (p[i / 4] >> (2 * (i % 4))) & 3;
+                    var refined = es * (c[i] - ez + ((v + 0.5) / 4) - 0.5);
+                    Assert.AreEqual(y[i], refined, (es / 8) + (1e-4 * es) + (1e-5 * Math.Abs(y[i])), $"codes {codes} refined {i}");
+                }
             }
 
             Assert.IsLessThanOrEqualTo(1 + (n / 100), flips, "scalar and Vector128 differ only at rounding boundaries");
@@ -172,8 +186,31 @@ public sealed class Int8ResidualChainTests
             if (codes)
             {
                 var inPlace = (byte[])rq.Clone();
-                Int8Activations.LayerNormCodes(default, inPlace, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, inPlace, Int8DotPath.Vector128, out _, out _);
+                Int8Activations.LayerNormCodes(default, inPlace, default, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, inPlace, default, Int8DotPath.Vector128, out _, out _);
                 CollectionAssert.AreEqual(vector, inPlace);
+
+                // with planes, in place: each path reads its residual's plane before it writes its own
+                var rp = new byte[Int8Activations.PlaneBytes(n)];
+                rng.NextBytes(rp);
+                foreach (var path in new[] { Int8DotPath.Scalar, Int8DotPath.Vector128 })
+                {
+                    var apartCodes = new byte[n];
+                    var apartPlane = new byte[rp.Length];
+                    Int8Activations.LayerNormCodes(default, rq, rp, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, apartCodes, apartPlane, path, out _, out _);
+                    var codesInPlace = (byte[])rq.Clone();
+                    var planeInPlace = (byte[])rp.Clone();
+                    Int8Activations.LayerNormCodes(default, codesInPlace, planeInPlace, rScale, rZero, x, xScale, xZero, t1, t2, gamma, beta, 1e-5f, codesInPlace, planeInPlace, path, out _, out _);
+                    CollectionAssert.AreEqual(apartCodes, codesInPlace, path.ToString());
+                    if (n % 4 != 0)
+                    {
+                        // the last byte's bits past the end are not values (in place they keep what was there)
+                        var mask = (byte)((1 << (2 * (n % 4))) - 1);
+                        apartPlane[^1] &= mask;
+                        planeInPlace[^1] &= mask;
+                    }
+
+                    CollectionAssert.AreEqual(apartPlane, planeInPlace, path.ToString());
+                }
             }
         }
     }
@@ -190,6 +227,7 @@ public sealed class Int8ResidualChainTests
         var r = new byte[n];
         var q = new byte[n];
         var y = new float[n];
+        var plane = new byte[Int8Activations.PlaneBytes(n)];
         var gamma = new float[n];
         gamma.AsSpan().Fill(1f);
         rng.NextBytes(x);
@@ -198,9 +236,9 @@ public sealed class Int8ResidualChainTests
         void Once()
         {
             Int8Activations.PredictParams(x, 0.01f, 3, sums, norms, bias, 3f, false, out var ys, out var yz);
-            Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.01f, 3, groupSize, false, default, r, 0.02f, 128, default, q, ys, yz, out var m1, out var m2, path);
-            Int8Activations.LayerNormCodes(default, r, 0.02f, 128, q, ys, yz, m1, m2, gamma, bias, 1e-5f, x, path, out _, out _);
-            Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.01f, 3, groupSize, false, default, r, 0.02f, 128, y, default, 0f, 0, out _, out _, path);
+            Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.01f, 3, groupSize, false, default, r, plane, 0.02f, 128, default, q, ys, yz, out var m1, out var m2, path);
+            Int8Activations.LayerNormCodes(default, r, plane, 0.02f, 128, q, ys, yz, m1, m2, gamma, bias, 1e-5f, x, plane, path, out _, out _);
+            Int8Activations.LinearResidual(packed, scales, bias, sums, x, 0.01f, 3, groupSize, false, default, r, plane, 0.02f, 128, y, default, 0f, 0, out _, out _, path);
         }
 
         Once();

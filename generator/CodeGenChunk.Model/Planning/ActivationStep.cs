@@ -42,6 +42,11 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
 
     public int ResidualOffset { get; init; }
 
+    /// <summary>Offset and bytes of the residual's 2-bit refinement plane (a code LayerNorm's output), with <see cref="ResidualCodes"/>.</summary>
+    public int ResidualPlaneOffset { get; init; }
+
+    public int ResidualPlaneBytes => (Out + 3) / 4;
+
     /// <summary>Planner bookkeeping: the code tensors this step reads (input, residual) and writes, or -1.</summary>
     public int InCode { get; init; } = -1;
 
@@ -73,4 +78,9 @@ public sealed record NormCodesStep(int Index, string Layer, int Dim)
     public int InCode { get; init; } = -1;
 
     public int OutCode { get; init; } = -1;
+
+    /// <summary>Offset of the 2-bit refinement plane the step writes with its output codes (and reads with residual codes: in place).</summary>
+    public int PlaneOffset { get; init; }
+
+    public int PlaneBytes => (Dim + 3) / 4;
 }

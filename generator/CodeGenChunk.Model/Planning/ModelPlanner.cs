@@ -1451,6 +1451,12 @@ public static class ModelPlanner
             end = slotOffset[k] + slotSize[k];
         }
 
+        // the 2-bit refinement planes of the code LayerNorms' outputs (read by the residual adds): one region, each
+        // LayerNorm rewrites it in place while it reads the previous one (the residual of its own input)
+        var planeOffset = end;
+        var planeBytes = steps.Where(s => s.Norm is not null).Select(s => s.Norm!.PlaneBytes).DefaultIfEmpty(0).Max();
+        end += planeBytes;
+
         int Offset(int t) => t < 0 ? 0 : slotOffset[slotOf[t]];
         var rows = 0;
         for (var j = 0; j < steps.Count; j++)
@@ -1463,6 +1469,7 @@ public static class ModelPlanner
                     InOffset = Offset(a.InCode),
                     OutOffset = Offset(a.OutCode),
                     ResidualOffset = Offset(a.ResidualCode),
+                    ResidualPlaneOffset = a.ResidualCodes ? planeOffset : 0,
                     RowStatsOffset = rows,
                 };
                 rows += 2 * a.Out;
@@ -1470,7 +1477,7 @@ public static class ModelPlanner
             else
             {
                 var n = steps[j].Norm!;
-                steps[j].Norm = n with { Index = j, InOffset = Offset(n.InCode), OutOffset = Offset(n.OutCode), ResidualOffset = Offset(n.ResidualCode) };
+                steps[j].Norm = n with { Index = j, InOffset = Offset(n.InCode), OutOffset = Offset(n.OutCode), ResidualOffset = Offset(n.ResidualCode), PlaneOffset = planeOffset };
             }
         }
 
@@ -1579,6 +1586,13 @@ public static class ModelPlanner
             if (layers[r].Op == Ops.Residual && layers[r].From == l.Name && FusedInto(r) < 0)
             {
                 Fail(layers[r].Span, "are read by a residual add that is not fused into a linear layer with int8 activations (only such an epilogue reads a residual from codes)", "place the residual add right after a linear layer with int8 activations (a relu between allowed), or remove the layernorm's activations");
+                return;
+            }
+
+            // the residual's refinement plane is rewritten by the next code LayerNorm (in place, while it reads it)
+            if (layers[r].Op == Ops.Residual && layers[r].From == l.Name && layers.Skip(i + 1).Take(r - i - 1).Any(n => n.Op == Ops.LayerNorm && n.Activations is not null))
+            {
+                Fail(layers[r].Span, "are read by a residual add after the next layernorm with int8 activations, which has replaced them (each code layernorm's output is the residual of the next block only)", "read the residual from the latest layernorm, or remove the layernorms' activations");
                 return;
             }
         }

@@ -15,6 +15,61 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// </summary>
 public static partial class Int8Activations
 {
+    /// <summary>
+    /// Bytes of the refinement plane of <paramref name="length"/> codes: 2 bits per value, four values per byte
+    /// (value i in bits 2·(i mod 4) of byte i / 4).
+    /// </summary>
+    public static int PlaneBytes(int length) => (length + 3) / 4;
+
+    /// <summary>The four 2-bit refinements of a plane byte, as floats (lane k: bits 2k..2k+1).</summary>
+    private static readonly float[] s_planeLanes = CreatePlaneLanes();
+
+    private static float[] CreatePlaneLanes()
+    {
+        var t = new float[256 * 4];
+        for (var b = 0; b < 256; b++)
+        {
+            for (var k = 0; k < 4; k++)
+            {
+                t[(b * 4) + k] = (b >> (2 * k)) & 3;
+            }
+        }
+
+        return t;
+    }
+
+    /// <summary>
+    /// The offset of codes with a refinement plane: a value is <c>scale · (q + (v + 0.5) / 4 − 0.5 − zero)</c>, v the
+    /// 2-bit refinement (docs/activations.md); without a plane, <c>scale · (q − zero)</c>.
+    /// </summary>
+    private static float ResidualOffset(float scale, int zero, bool plane) => plane ? (-zero - 0.375f) * scale : -zero * scale;
+
+    /// <summary>Four residual values from codes and, when <paramref name="hasPlane"/>, their refinement plane; o a multiple of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Refined4(ref byte q, ref byte plane, bool hasPlane, int o, float scale, float offset)
+    {
+        var r = Residual4(ref q, o, scale, offset);
+        if (hasPlane)
+        {
+            r += Vector128.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(s_planeLanes), (nuint)Unsafe.Add(ref plane, o >> 2) * 4) * Vector128.Create(scale * 0.25f);
+        }
+
+        return r;
+    }
+
+    /// <summary>One residual value: the scalar twin of <see cref="Refined4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Refined1(ref byte q, ref byte plane, bool hasPlane, int o, float scale, float offset)
+    {
+        float r = (Unsafe.Add(ref q, o) * scale) + offset;
+        if (hasPlane)
+        {
+            r += ((Unsafe.Add(ref plane, o >> 2) >> (2 * (o & 3))) & 3) * (scale * 0.25f);
+        }
+
+        return r;
+    }
+
     /// <summary>Four residual codes as floats: <c>q · rScale + rOffset</c> (rOffset = −zero · scale), as the scalar twin computes one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Residual4(ref byte q, int o, float rScale, float rOffset)
@@ -45,6 +100,7 @@ public static partial class Int8Activations
         bool relu,
         ReadOnlySpan<float> residual,
         ReadOnlySpan<byte> residualCodes,
+        ReadOnlySpan<byte> residualPlane,
         float rScale,
         int rZero,
         Span<float> y,
@@ -61,7 +117,7 @@ public static partial class Int8Activations
         bool codes = !residualCodes.IsEmpty;
         if (groupSize > MaxInt32GroupLength || w.Length < (long)outLen * inLen || scales.Length < (long)outLen * groups
             || (yq.IsEmpty ? y.Length < outLen : yq.Length < outLen) || (!bias.IsEmpty && bias.Length < outLen)
-            || (codes ? residualCodes.Length < outLen : residual.Length < outLen))
+            || (codes ? residualCodes.Length < outLen : residual.Length < outLen) || (!residualPlane.IsEmpty && residualPlane.Length < PlaneBytes(outLen)))
         {
             throw new ArgumentException("Int8Activations.LinearResidual: spans do not match the shape.");
         }
@@ -77,9 +133,11 @@ public static partial class Int8Activations
             ref MemoryMarshal.GetReference(sums),
             ref MemoryMarshal.GetReference(residual),
             ref MemoryMarshal.GetReference(residualCodes),
+            ref MemoryMarshal.GetReference(residualPlane),
             codes,
+            codes && !residualPlane.IsEmpty,
             rScale,
-            -rZero * rScale,
+            ResidualOffset(rScale, rZero, codes && !residualPlane.IsEmpty),
             relu,
             xScale,
             (path == Int8DotPath.ArmDp ? 128 : 0) - xZero,
@@ -149,6 +207,8 @@ public static partial class Int8Activations
         private readonly ref float _sums;
         private readonly ref float _residual;
         private readonly ref byte _residualCodes;
+        private readonly ref byte _residualPlane;
+        private readonly bool _plane;
         private readonly bool _hasBias;
         private readonly bool _codes;
         private readonly float _rScale;
@@ -160,12 +220,14 @@ public static partial class Int8Activations
         private readonly int _yZero;
         private readonly bool _float;
 
-        public ResidualEpilogue(ref float bias, bool hasBias, ref float sums, ref float residual, ref byte residualCodes, bool codes, float rScale, float rOffset, bool relu, float xScale, int correction, float yScale, int yZero, bool isFloat)
+        public ResidualEpilogue(ref float bias, bool hasBias, ref float sums, ref float residual, ref byte residualCodes, ref byte residualPlane, bool codes, bool plane, float rScale, float rOffset, bool relu, float xScale, int correction, float yScale, int yZero, bool isFloat)
         {
             _bias = ref bias;
             _sums = ref sums;
             _residual = ref residual;
             _residualCodes = ref residualCodes;
+            _residualPlane = ref residualPlane;
+            _plane = plane;
             _hasBias = hasBias;
             _codes = codes;
             _rScale = rScale;
@@ -193,7 +255,7 @@ public static partial class Int8Activations
                 v = Vector128.Max(v, Vector128<float>.Zero);
             }
 
-            var sum = v + (_codes ? Residual4(ref _residualCodes, o, _rScale, _rOffset) : Vector128.LoadUnsafe(ref _residual, (nuint)o));
+            var sum = v + (_codes ? Refined4(ref _residualCodes, ref _residualPlane, _plane, o, _rScale, _rOffset) : Vector128.LoadUnsafe(ref _residual, (nuint)o));
             if (_float)
             {
                 sum.StoreUnsafe(ref y, (nuint)o);
@@ -225,7 +287,7 @@ public static partial class Int8Activations
                 v = MathF.Max(v, 0f);
             }
 
-            float sum = v + (_codes ? (Unsafe.Add(ref _residualCodes, o) * _rScale) + _rOffset : Unsafe.Add(ref _residual, o));
+            float sum = v + (_codes ? Refined1(ref _residualCodes, ref _residualPlane, _plane, o, _rScale, _rOffset) : Unsafe.Add(ref _residual, o));
             if (_float)
             {
                 Unsafe.Add(ref y, o) = sum;
@@ -254,6 +316,7 @@ public static partial class Int8Activations
     public static void LayerNormCodes(
         ReadOnlySpan<float> residual,
         ReadOnlySpan<byte> residualCodes,
+        ReadOnlySpan<byte> residualPlane,
         float rScale,
         int rZero,
         ReadOnlySpan<byte> x,
@@ -265,13 +328,17 @@ public static partial class Int8Activations
         ReadOnlySpan<float> beta,
         float eps,
         Span<byte> y,
+        Span<byte> yPlane,
         Int8DotPath path,
         out float yScale,
         out int yZero)
     {
         int n = x.Length;
         bool codes = !residualCodes.IsEmpty;
-        if (gamma.Length < n || beta.Length < n || y.Length < n || (codes ? residualCodes.Length < n : residual.Length < n))
+        bool plane = codes && !residualPlane.IsEmpty;
+        bool outPlane = !yPlane.IsEmpty;
+        if (gamma.Length < n || beta.Length < n || y.Length < n || (codes ? residualCodes.Length < n : residual.Length < n)
+            || (plane && residualPlane.Length < PlaneBytes(n)) || (outPlane && yPlane.Length < PlaneBytes(n)))
         {
             throw new ArgumentException("Int8Activations.LayerNormCodes: spans do not match the shape.");
         }
@@ -281,7 +348,9 @@ public static partial class Int8Activations
         double inv = 1 / Math.Sqrt(variance + eps);
 
         // u_i = (r_i + v_i) · inv + c, v_i = q_i · a + b: per element two multiply-adds before γ and β
-        var k = new NormConstants(rScale, -rZero * rScale, xScale, -xZero * xScale, (float)inv, (float)(-mean * inv));
+        var k = new NormConstants(rScale, ResidualOffset(rScale, rZero, plane), xScale, -xZero * xScale, (float)inv, (float)(-mean * inv), plane);
+        ref byte rp = ref MemoryMarshal.GetReference(residualPlane);
+        ref byte yp = ref MemoryMarshal.GetReference(yPlane);
         ref float rr = ref MemoryMarshal.GetReference(residual);
         ref byte rq = ref MemoryMarshal.GetReference(residualCodes);
         ref byte xr = ref MemoryMarshal.GetReference(x);
@@ -297,7 +366,7 @@ public static partial class Int8Activations
             var vhi = Vector128.Create(float.NegativeInfinity);
             for (; i + 4 <= n; i += 4)
             {
-                var v = Norm4(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k);
+                var v = Norm4(ref rr, ref rq, ref rp, codes, ref xr, ref gr, ref br, i, k);
                 vlo = Vector128.Min(vlo, v);
                 vhi = Vector128.Max(vhi, v);
             }
@@ -308,7 +377,7 @@ public static partial class Int8Activations
 
         for (; i < n; i++)
         {
-            float v = Norm1(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k);
+            float v = Norm1(ref rr, ref rq, ref rp, codes, ref xr, ref gr, ref br, i, k);
             lo = MathF.Min(lo, v);
             hi = MathF.Max(hi, v);
         }
@@ -325,15 +394,33 @@ public static partial class Int8Activations
             for (; i + 4 <= n; i += 4)
             {
                 // a value at the very end of the range can round one code past 255: clamped, not a clip
-                var c = Code(Norm4(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k), vinv, vzero, vmax, ref ignored);
+                var v = Norm4(ref rr, ref rq, ref rp, codes, ref xr, ref gr, ref br, i, k);
+                var c = Code(v, vinv, vzero, vmax, ref ignored);
                 var shorts = Vector128.Narrow(c, c).AsUInt16();
                 Unsafe.WriteUnaligned(ref Unsafe.Add(ref yr, i), Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
+                if (outPlane)
+                {
+                    // v − scale · (q − zero) in [−scale/2, scale/2] as 2 bits: floor((e / scale + 1/2) · 4), clamped to 0..3
+                    var e = (v * vinv) - (Vector128.ConvertToSingle(c) - vzero);
+                    var f = Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(Vector128.Floor((e + Vector128.Create(0.5f)) * Vector128.Create(4f)), Vector128<float>.Zero), Vector128.Create(3f)));
+                    Unsafe.Add(ref yp, i >> 2) = (byte)Vector128.Sum(f * Vector128.Create(1, 4, 16, 64));
+                }
             }
         }
 
         for (; i < n; i++)
         {
-            Unsafe.Add(ref yr, i) = CodeOf(Norm1(ref rr, ref rq, codes, ref xr, ref gr, ref br, i, k), q, yZero, ref ignored);
+            float v = Norm1(ref rr, ref rq, ref rp, codes, ref xr, ref gr, ref br, i, k);
+            byte c = CodeOf(v, q, yZero, ref ignored);
+            Unsafe.Add(ref yr, i) = c;
+            if (outPlane)
+            {
+                float e = (v * q) - ((float)c - yZero);
+                int f = (int)Math.Clamp(MathF.Floor((e + 0.5f) * 4f), 0f, 3f);
+                int shift = 2 * (i & 3);
+                ref byte b = ref Unsafe.Add(ref yp, i >> 2);
+                b = (byte)((b & ~(3 << shift)) | (f << shift));
+            }
         }
     }
 
@@ -345,9 +432,11 @@ public static partial class Int8Activations
         public readonly float XOffset;
         public readonly float Inv;
         public readonly float Shift;
+        public readonly bool Plane;
 
-        public NormConstants(float rScale, float rOffset, float xScale, float xOffset, float inv, float shift)
+        public NormConstants(float rScale, float rOffset, float xScale, float xOffset, float inv, float shift, bool plane)
         {
+            Plane = plane;
             RScale = rScale;
             ROffset = rOffset;
             XScale = xScale;
@@ -358,17 +447,17 @@ public static partial class Int8Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Norm1(ref float rr, ref byte rq, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
+    private static float Norm1(ref float rr, ref byte rq, ref byte rp, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
     {
-        float r = codes ? (Unsafe.Add(ref rq, i) * k.RScale) + k.ROffset : Unsafe.Add(ref rr, i);
+        float r = codes ? Refined1(ref rq, ref rp, k.Plane, i, k.RScale, k.ROffset) : Unsafe.Add(ref rr, i);
         float s = r + ((Unsafe.Add(ref x, i) * k.XScale) + k.XOffset);
         return (((s * k.Inv) + k.Shift) * Unsafe.Add(ref gamma, i)) + Unsafe.Add(ref beta, i);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Norm4(ref float rr, ref byte rq, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
+    private static Vector128<float> Norm4(ref float rr, ref byte rq, ref byte rp, bool codes, ref byte x, ref float gamma, ref float beta, int i, in NormConstants k)
     {
-        var r = codes ? Residual4(ref rq, i, k.RScale, k.ROffset) : Vector128.LoadUnsafe(ref rr, (nuint)i);
+        var r = codes ? Refined4(ref rq, ref rp, k.Plane, i, k.RScale, k.ROffset) : Vector128.LoadUnsafe(ref rr, (nuint)i);
         var s = r + Residual4(ref x, i, k.XScale, k.XOffset);
         return (((s * Vector128.Create(k.Inv)) + Vector128.Create(k.Shift)) * Vector128.LoadUnsafe(ref gamma, (nuint)i)) + Vector128.LoadUnsafe(ref beta, (nuint)i);
     }

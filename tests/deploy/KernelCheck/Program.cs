@@ -89,13 +89,13 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64),
                 var rq = new byte[outLen];
                 rng.NextBytes(rq);
                 var expectedSum = new float[outLen];
-                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, 0.01f, 120, expectedSum, default, 0f, 0, out _, out _, Int8DotPath.Scalar);
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, expectedSum, default, 0f, 0, out _, out _, Int8DotPath.Scalar);
                 var expectedOut = new byte[outLen];
-                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, 0.01f, 120, default, expectedOut, 0.05f, 3, out var e1, out var e2, Int8DotPath.Scalar);
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, default, expectedOut, 0.05f, 3, out var e1, out var e2, Int8DotPath.Scalar);
                 var sum = new float[outLen];
-                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, 0.01f, 120, sum, default, 0f, 0, out _, out _, path);
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, sum, default, 0f, 0, out _, out _, path);
                 var outCodes = new byte[outLen];
-                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, 0.01f, 120, default, outCodes, 0.05f, 3, out var m1, out var m2, path);
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, default, outCodes, 0.05f, 3, out var m1, out var m2, path);
                 var residualDiff = 0.0;
                 codeDiff = 0;
                 for (var o = 0; o < outLen; o++)
@@ -136,8 +136,8 @@ foreach (var n in new[] { 1024, 90, 7 })
 
     var scalar = new byte[n];
     var vector = new byte[n];
-    Int8Activations.LayerNormCodes(default, r, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, scalar, Int8DotPath.Scalar, out var ss, out var sz);
-    Int8Activations.LayerNormCodes(default, r, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, vector, Int8DotPath.Vector128, out var vs, out var vz);
+    Int8Activations.LayerNormCodes(default, r, default, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, scalar, default, Int8DotPath.Scalar, out var ss, out var sz);
+    Int8Activations.LayerNormCodes(default, r, default, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, vector, default, Int8DotPath.Vector128, out var vs, out var vz);
     var diff = 0;
     for (var i = 0; i < n; i++)
     {
