@@ -834,6 +834,26 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0045 layernorm on codes not calibrated")]
+    [DataRow("CGC0044", 16, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 },
+            { "op": "residual", "from": "n" },
+            { "op": "layernorm", "name": "m", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "c", "in": 4, "out": 4 },
+            { "op": "residual", "from": "n" }
+          ]
+        }
+        """, DisplayName = "CGC0044 residual from an older layernorm's codes")]
     [DataRow("CGC0005", 8, 100, """
         {
           "model": "M",

@@ -63,6 +63,7 @@ public sealed class SchemaTests
         "CGC0044 layernorm on codes without a fused residual before",
         "CGC0044 residual from layernorm codes not fused",
         "CGC0045 layernorm on codes not calibrated",
+        "CGC0044 residual from an older layernorm's codes",
         "CGC0040 non-CHW input for conv2d",
         "CGC0040 maxpool after flatten",
         "CGC0041 conv2d inChannels does not match",
