@@ -7,12 +7,12 @@ using CodeGenChunk.Runtime;
 namespace Samples.BigNet;
 
 /// <summary>
-/// Runs BigNet generated in f32, int8, int4, base11 and ternary and prints, for each: max |difference|
+/// Runs BigNet generated in f32, int8, int4, base11, ternary and mixed 32/8/1 per chunk and prints, for each: max |difference|
 /// against the plain reference forward pass (for a quantized model also against the reference over its
 /// dequantized weights, which isolates the kernel), max abs and relative error against the f32 model on
 /// the same input, bits per weight, median latency, weight bytes, bytes allocated per run and a checksum.
 /// <para>
-/// Usage: <c>BigNet [runs] [--model f32|int8|int4|base11|ternary|stream|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
+/// Usage: <c>BigNet [runs] [--model f32|int8|int4|base11|ternary|mixed|stream|all] [--no-reference]</c>. <c>runs</c> is the number of timed runs
 /// (default 50). <c>--no-reference</c> skips the reference pass, which reads the 75 MB float weights
 /// (bignet.safetensors) and dominates the process's memory: with <c>--model int8 --no-reference</c> the process
 /// holds only what the int8 model needs, which is what docs/deployment.md measures.
@@ -20,7 +20,7 @@ namespace Samples.BigNet;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "usage: BigNet [runs] [--model f32|int8|int4|base11|ternary|stream|all] [--no-reference]";
+    private const string Usage = "usage: BigNet [runs] [--model f32|int8|int4|base11|ternary|mixed|stream|all] [--no-reference]";
 
     /// <summary>The quantized variants: format, group size (as in bignet.&lt;format&gt;.cgc.json).</summary>
     private static readonly (string Format, int GroupSize)[] Quantized = { ("int8", 64), ("int4", 64), ("base11", 256), ("ternary", 320) };
@@ -38,7 +38,7 @@ internal static class Program
                 case "--no-reference":
                     withReference = false;
                     break;
-                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "int4" or "base11" or "ternary" or "stream" or "all":
+                case "--model" when a + 1 < args.Length && args[a + 1] is "f32" or "int8" or "int4" or "base11" or "ternary" or "mixed" or "stream" or "all":
                     model = args[++a];
                     break;
                 default:
@@ -100,17 +100,12 @@ internal static class Program
             using var run = Create(format, out var weightBytes);
             var bits = CodeGenChunk.Formats.WeightFormats.BitsPerWeight(format, BigNetF32.InputLength, groupSize);
             ok &= Report($"{format} (group {groupSize})", input, expected, quantizedReference, run.Run, weightBytes, bits, runs, 1e-3f, out var output);
-            if (f32Output is not null)
-            {
-                var abs = MaxAbsDiff(output, f32Output);
-                var scale = 0f;
-                foreach (var v in f32Output)
-                {
-                    scale = MathF.Max(scale, MathF.Abs(v));
-                }
+            ReportVsF32(output, f32Output);
+        }
 
-                Console.WriteLine($"{string.Empty,-16} vs the f32 model on the same input: max abs error {abs:E2}, relative {abs / scale:E2} (of max |f32 output| {scale:F3})");
-            }
+        if (model is "mixed" or "all")
+        {
+            ok &= ReportMixed(input, reference, expected, f32Output, runs);
         }
 
         if (model == "all")
@@ -128,6 +123,75 @@ internal static class Program
 
         Console.WriteLine(ok ? "OK" : "FAILED: a generated model differs from the reference beyond tolerance, or allocates");
         return ok ? 0 : 1;
+    }
+
+    private static void ReportVsF32(float[] output, float[]? f32Output)
+    {
+        if (f32Output is null)
+        {
+            return;
+        }
+
+        var abs = MaxAbsDiff(output, f32Output);
+        var scale = 0f;
+        foreach (var v in f32Output)
+        {
+            scale = MathF.Max(scale, MathF.Abs(v));
+        }
+
+        Console.WriteLine($"{string.Empty,-16} vs the f32 model on the same input: max abs error {abs:E2}, relative {abs / scale:E2} (of max |f32 output| {scale:F3})");
+    }
+
+    /// <summary>
+    /// BigNet with a precision per chunk (bignet.mixed.cgc.json, seed 000): every linear layer in 16 chunks of 64 output
+    /// rows, each stored in f32, int8 or int1 as <c>cgc calibrate</c> chose from its activity. Prints the run like the
+    /// other formats (its kernel checked against the reference over the weights each chunk stores), then seed 000's size
+    /// arithmetic per layer from the generated chunk formats.
+    /// </summary>
+    private static bool ReportMixed(float[] input, ReferenceBigNet? reference, float[]? expected, float[]? f32Output, int runs)
+    {
+        var layers = BigNetMixed.ChunkedLayerNames;
+        var formats = BigNetMixed.ChunkFormats;
+        var chunks = BigNetMixed.ChunkCount / layers.Length;
+        var quantizedReference = reference?.WithMixedWeights(layers, formats, chunks, "int8", 64).Forward(input);
+
+        // bits per weight including metadata: every byte of the chunk file (codes, scales, biases) over the weights
+        var weights = (long)layers.Length * BigNetMixed.InputLength * BigNetMixed.OutputLength;
+        var bits = 8.0 * BigNetMixed.WeightBytes / weights;
+        using var mixed = new BigNetMixed();
+        var ok = Report("mixed 32/8/1", input, expected, quantizedReference, mixed.Run, BigNetMixed.WeightBytes, bits, runs, 1e-3f, out var output);
+        ReportVsF32(output, f32Output);
+
+        // Seed 000, section 3: S = n_high·32 + n_mid·8 + n_low·1 bits per chunk-weight, against 32 for all.
+        int t32 = 0, t8 = 0, t1 = 0;
+        for (var l = 0; l < layers.Length; l++)
+        {
+            int n32 = 0, n8 = 0, n1 = 0;
+            for (var c = 0; c < chunks; c++)
+            {
+                switch (formats[(l * chunks) + c])
+                {
+                    case "f32": n32++; break;
+                    case "int8": n8++; break;
+                    default: n1++; break;
+                }
+            }
+
+            t32 += n32;
+            t8 += n8;
+            t1 += n1;
+            if (l < 3)
+            {
+                var s = (n32 * 32) + (n8 * 8) + n1;
+                Console.WriteLine($"{string.Empty,-16} seed 000 size arithmetic, {layers[l]}: n_high={n32}, n_mid={n8}, n_low={n1}: S = {n32}x32 + {n8}x8 + {n1}x1 = {s} bits vs {chunks}x32 = {chunks * 32}: {100.0 * (1 - (s / (32.0 * chunks))):0.0}% smaller");
+            }
+        }
+
+        var total = (t32 * 32) + (t8 * 8) + t1;
+        var all = 32 * (t32 + t8 + t1);
+        Console.WriteLine($"{string.Empty,-16} seed 000 size arithmetic, all {layers.Length} layers: {t32} f32 + {t8} int8 + {t1} int1 chunks: S = {total} bits vs {all}: {100.0 * (1 - ((double)total / all)):0.0}% smaller (codes only); "
+            + $"with scales and biases {BigNetMixed.WeightBytes:N0} vs f32 {BigNetF32.WeightBytes:N0} bytes: {100.0 * (1 - ((double)BigNetMixed.WeightBytes / BigNetF32.WeightBytes)):0.0}% smaller");
+        return ok;
     }
 
     /// <summary>

@@ -56,6 +56,39 @@ internal sealed class ReferenceBigNet
         return new ReferenceBigNet(copy);
     }
 
+    /// <summary>
+    /// The weights each chunk of a mixed-precision model holds: layer <c>layers[l]</c> split into <c>chunks</c> blocks
+    /// of output rows, block c round-tripped through <c>formats[l * chunks + c]</c> (with <paramref name="groupSize"/>
+    /// for <paramref name="layerFormat"/>, else the format's default group size), as the packer stores it; f32 blocks
+    /// are kept as they are.
+    /// </summary>
+    public ReferenceBigNet WithMixedWeights(IReadOnlyList<string> layers, IReadOnlyList<string> formats, int chunks, string layerFormat, int groupSize)
+    {
+        var copy = new Dictionary<string, float[]>(_tensors, StringComparer.Ordinal);
+        var rows = Dim / chunks;
+        for (var l = 0; l < layers.Count; l++)
+        {
+            var w = _tensors[layers[l] + ".weight"];
+            var mixed = (float[])w.Clone();
+            for (var c = 0; c < chunks; c++)
+            {
+                var format = formats[(l * chunks) + c];
+                if (format == "f32")
+                {
+                    continue;
+                }
+
+                var group = format == layerFormat ? groupSize : CodeGenChunk.Formats.WeightFormats.DefaultGroupSize(format);
+                var block = w.AsSpan(c * rows * Dim, rows * Dim);
+                CodeGenChunk.Formats.WeightFormats.RoundTrip(format, block, rows, Dim, group).CopyTo(mixed, c * rows * Dim);
+            }
+
+            copy[layers[l] + ".weight"] = mixed;
+        }
+
+        return new ReferenceBigNet(copy);
+    }
+
     public float[] Forward(ReadOnlySpan<float> input)
     {
         var x = input.ToArray();

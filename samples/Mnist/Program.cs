@@ -158,6 +158,12 @@ void AddCnn<T>(string name, T m, Action<T, float[], float[]> run, Func<T, long> 
     cnns.Add((name, (x, y) => run(m, x, y), () => macs(m), bytes));
 AddCnn("f32", new Mnist8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8.WeightBytes);
 AddCnn("int8", new Mnist8Int8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int8.WeightBytes);
+// int8 weights with int8 activations in every layer, the convolutions included (docs/activations.md#conv2d): the image
+// quantized at its own range (dynamic, predicted) or a calibrated one (static); each conv2d writes the next layer's
+// codes (static: calibrated ranges; predicted: from its input's moments), max-pooled as codes.
+AddCnn("int8 x int8 dynamic", new Mnist8Int8ADynamic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int8ADynamic.WeightBytes);
+AddCnn("int8 x int8 static", new Mnist8Int8AStatic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int8AStatic.WeightBytes);
+AddCnn("int8 x int8 predicted", new Mnist8Int8APredicted(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int8APredicted.WeightBytes);
 AddCnn("int4", new Mnist8Int4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Int4.WeightBytes);
 AddCnn("base11", new Mnist8Base11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Base11.WeightBytes);
 AddCnn("mixed conv2 32/8/4", new Mnist8Mixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Mixed.WeightBytes);
@@ -201,6 +207,13 @@ for (var m = 0; m < cnns.Count; m++)
     var meanMacs = (double)macSum / labels.Length;
     Console.WriteLine($"{cnns[m].Name,-23} {accuracy,7:0.00}% {cnnF32 - accuracy,8:0.00} {100.0 * agree / labels.Length,9:0.00}% {meanMacs,11:N0} {100 * (1 - (meanMacs / Mnist8.MacsPerRun)),7:0.0}% {cnns[m].Bytes,13:N0} {100 * (1 - ((double)cnns[m].Bytes / Mnist8.WeightBytes)),8:0.0}%");
 }
+
+// Intermediate activation memory of mnist-8, from the generated constants: the float scratch with f32 activations
+// (conv outputs, padded inputs, pool outputs) against the u8 code buffer (liveness slots, each conv scratch after its input codes).
+Console.WriteLine();
+Console.WriteLine($"mnist-8 intermediate activation bytes per inference: f32 activations {Mnist8Int8APredicted.FloatIntermediateBytes:N0}; "
+    + $"int8 x int8 predicted and static {Mnist8Int8APredicted.IntermediateBytes:N0} ({Mnist8Int8APredicted.QuantizedActivationBytes:N0} of u8 codes, "
+    + $"{(double)Mnist8Int8APredicted.FloatIntermediateBytes / Mnist8Int8APredicted.IntermediateBytes:0.00}x smaller); dynamic {Mnist8Int8ADynamic.IntermediateBytes:N0} (floats and codes)");
 
 return 0;
 

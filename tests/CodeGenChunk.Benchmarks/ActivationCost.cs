@@ -9,7 +9,8 @@ namespace CodeGenChunk.Benchmarks;
 /// <c>--activation-cost</c>: one BigNet-sized layer (1024 × 1024, int8 weights in groups of 64) with int8 activations,
 /// timed by Stopwatch (best of 7 rounds) on every dot-product path of this machine: the kernel writing predicted codes,
 /// the prediction (<see cref="Int8Activations.PredictParams"/>: input moments and the per-row range), and the dynamic
-/// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's.
+/// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's, and the
+/// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers).
 /// </summary>
 internal static class ActivationCost
 {
@@ -38,6 +39,11 @@ internal static class ActivationCost
         }
 
         var q = new byte[outLen];
+        var w4 = new byte[outLen * Int4Activations.RowBytes(inLen)];
+        rng.NextBytes(w4);
+        var sums4 = new float[outLen];
+        var norms4 = new float[outLen];
+        Int4Activations.RowStats(w4, scales, inLen, groupSize, sums4, norms4);
         Console.WriteLine($"// 1024 x 1024 int8 (group 64) x u8 codes; best of 7 rounds; load average {MachineInfo.LoadAverage()}");
         foreach (var path in new[] { Int8DotPath.AvxVnni, Int8DotPath.ArmDp, Int8DotPath.Vector128, Int8DotPath.Scalar })
         {
@@ -47,7 +53,7 @@ internal static class ActivationCost
                 continue;
             }
 
-            double layer = double.MaxValue, predict = double.MaxValue, quantize = double.MaxValue;
+            double layer = double.MaxValue, layer4 = double.MaxValue, predict = double.MaxValue, quantize = double.MaxValue;
             var n = path == Int8DotPath.Scalar ? 20 : 400;
             for (var round = 0; round < 7; round++)
             {
@@ -58,6 +64,13 @@ internal static class ActivationCost
                 }
 
                 layer = Math.Min(layer, sw.Elapsed.TotalMicroseconds / n);
+                sw.Restart();
+                for (var k = 0; k < n; k++)
+                {
+                    Int4Activations.Linear(w4, scales, bias, sums4, x, 0.01f, 3, groupSize, true, default, default, q, 0.05f, 0, path);
+                }
+
+                layer4 = Math.Min(layer4, sw.Elapsed.TotalMicroseconds / n);
                 sw.Restart();
                 for (var k = 0; k < 4000; k++)
                 {
@@ -75,7 +88,7 @@ internal static class ActivationCost
                 quantize = Math.Min(quantize, sw.Elapsed.TotalMicroseconds / 4000);
             }
 
-            Console.WriteLine($"{path,-10} layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s)   prediction {predict,5:F2} us = {100 * predict / layer,5:F2}% of the layer   dynamic quantization {quantize,5:F2} us");
+            Console.WriteLine($"{path,-10} layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s)   prediction {predict,5:F2} us = {100 * predict / layer,5:F2}% of the layer   dynamic quantization {quantize,5:F2} us   int4 layer {layer4,8:F1} us ({inLen * (double)outLen / layer4 / 1e3,5:F1} GMAC/s)");
         }
 
         Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");

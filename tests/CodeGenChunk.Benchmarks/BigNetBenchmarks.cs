@@ -45,6 +45,7 @@ public class BigNetBenchmarks
     private BigNetInt8? _int8;
     private BigNetInt8A? _int8a;
     private BigNetInt8Chain? _int8chain;
+    private BigNetInt4A? _int4a;
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
     private BigNetTernary? _ternary;
@@ -55,6 +56,7 @@ public class BigNetBenchmarks
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
     private BigNetInt8Chain[] _int8chainCopies = Array.Empty<BigNetInt8Chain>();
+    private BigNetInt4A[] _int4aCopies = Array.Empty<BigNetInt4A>();
     private OrtBigNet[] _ortCopies = Array.Empty<OrtBigNet>();
     private int _next;
     private ReadBandwidthProbe? _probe;
@@ -73,6 +75,7 @@ public class BigNetBenchmarks
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
         nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
         nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
+        nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
         nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
@@ -110,6 +113,13 @@ public class BigNetBenchmarks
     {
         _int8chain = BigNetInt8Chain.Open();
         ReportDifference("BigNetInt8Chain", _int8chain.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Int4A_Generated))]
+    public void SetupInt4A()
+    {
+        _int4a = BigNetInt4A.Open();
+        ReportDifference("BigNetInt4A", _int4a.Run);
     }
 
     [GlobalSetup(Target = nameof(Int4_Generated))]
@@ -193,6 +203,15 @@ public class BigNetBenchmarks
     public float Int8Chain_Generated()
     {
         _int8chain!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated int4 model with int8 activations (docs/activations.md: nibbles unpacked in registers, VNNI, predicted output ranges) over its weights file.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int4A_Generated()
+    {
+        _int4a!.Run(_input, _output);
         return _output[0];
     }
 
@@ -322,6 +341,20 @@ public class BigNetBenchmarks
         Report(_int8chainCopies.Length, BigNetInt8Chain.WeightBytes);
     }
 
+    [GlobalSetup(Target = nameof(Int4A_Generated_Cold))]
+    public void SetupInt4ACold()
+    {
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt4A.WeightsFileName));
+        _int4aCopies = new BigNetInt4A[ColdCopies(BigNetInt4A.WeightBytes)];
+        for (var k = 0; k < _int4aCopies.Length; k++)
+        {
+            _int4aCopies[k] = BigNetInt4A.FromBytes(bytes, $"copy {k}");
+            Verify($"int4a copy {k}", _int4aCopies[k].Run, 1e-1f); // int4 weights and int8 activations vs f32 reference
+        }
+
+        Report(_int4aCopies.Length, BigNetInt4A.WeightBytes);
+    }
+
     /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
@@ -376,6 +409,18 @@ public class BigNetBenchmarks
     public float Int8Chain_Generated_Cold()
     {
         var copies = _int8chainCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated int4 with int8 activations, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int4A_Generated_Cold()
+    {
+        var copies = _int4aCopies;
         var k = _next;
         _next = k + 1 == copies.Length ? 0 : k + 1;
         copies[k].Run(_input, _output);
@@ -441,6 +486,13 @@ public class BigNetBenchmarks
         }
 
         _int8chainCopies = Array.Empty<BigNetInt8Chain>();
+        _int4a?.Dispose();
+        foreach (var c in _int4aCopies)
+        {
+            c.Dispose();
+        }
+
+        _int4aCopies = Array.Empty<BigNetInt4A>();
         foreach (var c in _plainCopies)
         {
             c.Dispose();

@@ -22,6 +22,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--quick</c>: a smoke run (BenchmarkDotNet's Dry job: one invocation each); docs are not written unless <c>--docs</c> is given.</item>
 /// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
 /// <item><c>--no-docs</c>: print only.</item>
+/// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
 /// <item><c>--activation-error [N]</c>: no BenchmarkDotNet; BigNet int8a and int8chain (residual stream in codes) against the f32 forward pass on N seeded inputs (default 100; docs/activations.md).</item>
 /// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
@@ -69,6 +70,8 @@ internal static class Program
                     return ActivationCost.Run();
                 case "--activation-error":
                     return ActivationError.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var n) ? n : 100);
+                case "--int4a-ab":
+                    return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
                 case "--routing":
                     // In process: the benchmark binary is already built, and a rebuild on a busy machine can outlast BenchmarkDotNet's build timeout.
                     var routing = BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance

@@ -70,6 +70,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int8_Generated),
             nameof(BigNetBenchmarks.Int8A_Generated),
             nameof(BigNetBenchmarks.Int8Chain_Generated),
+            nameof(BigNetBenchmarks.Int4A_Generated),
             nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated),
             nameof(BigNetBenchmarks.Ternary_Generated),
@@ -81,6 +82,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int8_Generated_Cold),
             nameof(BigNetBenchmarks.Int8A_Generated_Cold),
             nameof(BigNetBenchmarks.Int8Chain_Generated_Cold),
+            nameof(BigNetBenchmarks.Int4A_Generated_Cold),
             nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
         };
 
@@ -144,6 +146,8 @@ internal sealed class ResultsReport
             Median(nameof(BigNetBenchmarks.Int8Chain_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
             Median(nameof(BigNetBenchmarks.Int4_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int4A_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
+            Median(nameof(BigNetBenchmarks.Int4A_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
         targets.AppendLine();
         targets.Append(ort);
 

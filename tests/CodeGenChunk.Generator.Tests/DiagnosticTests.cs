@@ -741,6 +741,63 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 group too long for int32 sums")]
+    [DataRow("CGC0044", 8, 98, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "int8" },
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "exact" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 chunked conv2d with int8 activations")]
+    [DataRow("CGC0044", 7, 135, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "int4" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 conv2d int8 activations without int8 weights")]
+    [DataRow("CGC0044", 7, 134, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2700, 5, 5] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2700, "outChannels": 2, "kernel": [5, 5], "quant": { "format": "int8", "groupSize": 67500 }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 conv2d group too long for int32 sums")]
+    [DataRow("CGC0044", 5, 45, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "int4", "groupSize": 1052704 },
+          "input": { "shape": [1052704] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 1052704, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int4 group too long for int32 sums")]
+    [DataRow("CGC0044", 7, 106, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [320] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 320, "out": 4, "quant": { "format": "ternary" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int8 activations on ternary weights")]
     [DataRow("CGC0045", 8, 100, """
         {
           "model": "M",
@@ -854,6 +911,22 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 residual from an older layernorm's codes")]
+    [DataRow("CGC0044", 11, 65, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "quant": { "format": "int8", "groupSize": 32 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 32, "quant": { "format": "int4", "groupSize": 32 } },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 32, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 32, "out": 32 }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes after an int4 linear layer (no int4 residual-from-codes epilogue)")]
     [DataRow("CGC0005", 8, 100, """
         {
           "model": "M",

@@ -9,14 +9,17 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace CodeGenChunk.Models.Tests;
 
 /// <summary>
-/// Generated models with int8 activations (docs/activations.md) against the reference interpreter, which implements the
+/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*) and int4 weights (act4.*), against the reference interpreter, which implements the
 /// same quantization from the documentation: on every kernel path, with clip counts, without allocations.
 /// </summary>
 [TestClass]
 public sealed class ActivationTests
 {
+    /// <summary>int8 weights (act.*) and int4 weights (act4.*) with int8 activations.</summary>
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted" };
+
     public static IEnumerable<object[]> ModelsAndPaths =>
-        from m in new[] { "act.dynamic", "act.static", "act.predicted", "act.chain" }
+        from m in AllModels
         from p in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 }
         select new object[] { m, p };
 
@@ -72,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "convact.static", "convact.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -88,13 +91,13 @@ public sealed class ActivationTests
 
             CollectionAssert.AreEqual(sums, model.ClipCounts.ToArray(), name);
             Assert.IsTrue(sums.Skip(1).Any(s => s > 0), $"{name}: the inner layers clip");
-            if (name == "act.static")
+            if (name.EndsWith(".static", StringComparison.Ordinal))
             {
                 Assert.IsTrue(sums[0] > 0, "the input clips at [-0.8, 0.8]");
             }
             else
             {
-                Assert.AreEqual(0, sums[0], "the first layer of act.predicted quantizes at its input's own range");
+                Assert.AreEqual(0, sums[0], $"the first layer of {name} quantizes at its input's own range");
             }
 
             model.ResetClipCounts();
@@ -144,13 +147,30 @@ public sealed class ActivationTests
         }
     }
 
+    [TestMethod]
+    public void Activation_ConvMemory_CodesInTwoRegionsAndTheConvScratch()
+    {
+        // convact.predicted, liveness slots: slot 0 holds the 494 input codes and after them (at 512) conv a's scratch:
+        // tap offsets (18 · 4 → 128 bytes), its input bordered to 2 x 15 x 21 (630), 64 bytes of slack; later conv b's
+        // 240 output codes (pooled in place to 48). Slot 1, at 1,344: conv a's 1,235 output codes, pooled in place to
+        // 270 (conv b's input), after them at 320 conv b's scratch (320 + 420 + 64)
+        Assert.AreEqual(0, Runtime(ConvActPredicted.ScratchFloats));
+        Assert.AreEqual(1344 + 1235, Runtime(ConvActPredicted.QuantizedActivationBytes));
+        Assert.AreEqual(Runtime(ConvActPredicted.QuantizedActivationBytes), Runtime(ConvActPredicted.IntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, ConvActPredicted.ActivationLayerNames);
+
+        // with f32 activations the conv outputs are floats (conv a's 1,235 alone are 4,940 bytes)
+        Assert.IsGreaterThan(4 * 1235, Runtime(ConvActPredicted.FloatIntermediateBytes));
+        Assert.IsGreaterThan(0, Runtime(ConvActDynamic.ScratchFloats));
+    }
+
     /// <summary>A generated constant, read as a value (the assertions compare what the generator computed).</summary>
     private static T Runtime<T>(T value) => value;
 
     [TestMethod]
     public void Activation_Models_AllocateNothing()
     {
-        foreach (var name in new[] { "act.dynamic", "act.static", "act.predicted", "act.chain" })
+        foreach (var name in AllModels)
         {
             using var model = ActModel.Create(name);
             var input = ModelHarness.RandomInput(model.InputLength, 3);
@@ -205,6 +225,12 @@ public sealed class ActivationTests
             "act.static" => Of(new ActStatic(), ActStatic.InputLength, ActStatic.OutputLength, ActStatic.ActivationLayerNames),
             "act.predicted" => Of(new ActPredicted(), ActPredicted.InputLength, ActPredicted.OutputLength, ActPredicted.ActivationLayerNames),
             "act.chain" => Of(new ActChain(), ActChain.InputLength, ActChain.OutputLength, ActChain.ActivationLayerNames),
+            "convact.dynamic" => Of(new ConvActDynamic(), ConvActDynamic.InputLength, ConvActDynamic.OutputLength, ConvActDynamic.ActivationLayerNames),
+            "convact.static" => Of(new ConvActStatic(), ConvActStatic.InputLength, ConvActStatic.OutputLength, ConvActStatic.ActivationLayerNames),
+            "convact.predicted" => Of(new ConvActPredicted(), ConvActPredicted.InputLength, ConvActPredicted.OutputLength, ConvActPredicted.ActivationLayerNames),
+            "act4.dynamic" => Of(new Act4Dynamic(), Act4Dynamic.InputLength, Act4Dynamic.OutputLength, Act4Dynamic.ActivationLayerNames),
+            "act4.static" => Of(new Act4Static(), Act4Static.InputLength, Act4Static.OutputLength, Act4Static.ActivationLayerNames),
+            "act4.predicted" => Of(new Act4Predicted(), Act4Predicted.InputLength, Act4Predicted.OutputLength, Act4Predicted.ActivationLayerNames),
             _ => throw new ArgumentException(name),
         };
 
@@ -221,6 +247,17 @@ public sealed class ActivationTests
         private static ActModel Of(ActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActChain m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+        private static ActModel Of(Act4Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act4Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act4Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
     }

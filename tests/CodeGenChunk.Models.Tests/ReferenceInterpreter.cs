@@ -100,7 +100,19 @@ internal sealed class ReferenceInterpreter
 
         var w = WeightFormats.RoundTrip(l.Quant!.Format, Tensor(l.WeightsPrefix + ".weight"), l.OutChannels, l.FilterLength, l.Quant.GroupSize);
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.OutChannels];
+        if (l.Activations is { } act)
+        {
+            // integer activations: the window sums of (q − zero) · w, scaled; padding is code zero, which adds nothing
+            var (codes, scale, zero) = QuantizeInput(l, act, x);
+            x = Array.ConvertAll(codes, q => scale * (q - zero));
+        }
+
         var y = ConvPlanes(l, x, shape!, w, b, 0, l.OutChannels, out var outH, out var outW);
+        if (l.Activations is not null)
+        {
+            _convOut[l.Index] = y;
+        }
+
         LastMacs += (long)l.OutChannels * outH * outW * l.FilterLength;
         shape = new[] { l.OutChannels, outH, outW };
         return y;
@@ -357,7 +369,13 @@ internal sealed class ReferenceInterpreter
     /// (dynamic: its own range; static: the manifest's range; predicted: the range the previous layer predicted from its
     /// own input codes), then y = scale · Σ (q − zero) · w + b in double over the dequantized weights.
     /// </summary>
-    private float[] IntegerLinear(LayerSpec l, ActivationsSpec act, float[] w, float[] x)
+    /// <summary>
+    /// The u8 codes of an integer-activation layer's input (dynamic: its own range; static: the manifest's range;
+    /// predicted: the range the producer predicted from its own input codes, a conv2d producer's filters as rows of
+    /// InC · KH · KW weights), with the clips counted: on the input itself, or for a conv2d producer on the producer's
+    /// whole output (after its ReLU, before pooling), which the producer writes as codes.
+    /// </summary>
+    private (byte[] Codes, float Scale, int Zero) QuantizeInput(LayerSpec l, ActivationsSpec act, float[] x)
     {
         var producer = Producer(l.Index);
         float scale;
@@ -367,7 +385,7 @@ internal sealed class ReferenceInterpreter
             // the input is a code LayerNorm's output: its codes as they are, at its exact range (never clipped)
             var (normCodes, ns, nz) = _codes[norm.Index];
             _codes[l.Index] = (normCodes, ns, nz);
-            return Product(l, w, normCodes, ns, nz);
+            return (normCodes, ns, nz);
         }
 
         if (act.Params == "static")
@@ -390,15 +408,17 @@ internal sealed class ReferenceInterpreter
             var e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
             var k = act.Z!.Value * Math.Sqrt(Math.Max(e2 - (m * m), 0));
             var pw = Dequantized(p, Tensor(p.WeightsPrefix + ".weight"));
-            var pb = p.Bias ? Tensor(p.WeightsPrefix + ".bias") : new float[p.Out];
+            var rows = p.Op == Ops.Conv2d ? p.OutChannels : p.Out;
+            var cols = p.Op == Ops.Conv2d ? p.FilterLength : p.In;
+            var pb = p.Bias ? Tensor(p.WeightsPrefix + ".bias") : new float[rows];
             double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-            for (var o = 0; o < p.Out; o++)
+            for (var o = 0; o < rows; o++)
             {
                 double sum = 0, sq = 0;
-                for (var i = 0; i < p.In; i++)
+                for (var i = 0; i < cols; i++)
                 {
-                    sum += pw[(o * p.In) + i];
-                    sq += (double)pw[(o * p.In) + i] * pw[(o * p.In) + i];
+                    sum += pw[(o * cols) + i];
+                    sq += (double)pw[(o * cols) + i] * pw[(o * cols) + i];
                 }
 
                 var mu = (m * sum) + pb[o];
@@ -439,17 +459,29 @@ internal sealed class ReferenceInterpreter
         }
 
         _codes[l.Index] = (codesOut, scale, zero);
+        if (producer >= 0 && act.Params != "dynamic" && _spec.Layers[producer].Op == Ops.Conv2d)
+        {
+            clipped = 0;
+            var relu = _reluFollows.Contains(_spec.Layers[producer].Name);
+            foreach (var v in _convOut[producer])
+            {
+                var c = Math.Round((relu ? Math.Max(v, 0f) : v) / (double)scale, MidpointRounding.ToEven) + zero;
+                clipped += c < 0 || c > 255 ? 1 : 0;
+            }
+        }
+
         if (act.Params != "dynamic" && (act.Params == "static" || producer >= 0))
         {
             LastClipped[l.Name] = clipped;
         }
 
-        return Product(l, w, codesOut, scale, zero);
+        return (codesOut, scale, zero);
     }
 
-    /// <summary>y = scale · Σ (q − zero) · w + b in double.</summary>
-    private float[] Product(LayerSpec l, float[] w, byte[] codesOut, float scale, int zero)
+    /// <summary>y = scale · Σ (q − zero) · w + b in double over the dequantized weights, from the input's codes.</summary>
+    private float[] IntegerLinear(LayerSpec l, ActivationsSpec act, float[] w, float[] x)
     {
+        var (codesOut, scale, zero) = QuantizeInput(l, act, x);
         var b = l.Bias ? Tensor(l.WeightsPrefix + ".bias") : new float[l.Out];
         var y = new float[l.Out];
         for (var o = 0; o < l.Out; o++)
@@ -588,18 +620,35 @@ internal sealed class ReferenceInterpreter
         return scale > 0f ? (scale, (int)Math.Clamp(Math.Round(-lo / scale, MidpointRounding.ToEven), 0, 255)) : (1f, 0);
     }
 
-    /// <summary>The integer-activation linear layer just before layer <paramref name="i"/> (a ReLU between allowed) whose output it reads, or -1.</summary>
+    /// <summary>
+    /// The integer-activation layer whose output layer <paramref name="i"/> reads as codes (docs/activations.md): the
+    /// linear layer just before (a ReLU between allowed), or a conv2d before it with a ReLU, then max pools without
+    /// padding and flattens between; or -1.
+    /// </summary>
     private int Producer(int i)
     {
         var layers = _spec.Layers;
         var j = i - 1;
+        while (j >= 0 && !_referenced.Contains(layers[j].Name) && ((layers[j].Op == Ops.MaxPool && layers[j].PadTop + layers[j].PadLeft + layers[j].PadBottom + layers[j].PadRight == 0) || layers[j].Op == Ops.Flatten))
+        {
+            j--;
+        }
+
         if (j >= 0 && layers[j].Op == Ops.Relu && !_referenced.Contains(layers[j].Name))
         {
             j--;
         }
 
-        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !_referenced.Contains(layers[j].Name) ? j : -1;
+        if (j < 0 || layers[j].Activations is null || _referenced.Contains(layers[j].Name))
+        {
+            return -1;
+        }
+
+        return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
+
+    /// <summary>Integer-activation conv2d layers: their float output (before the ReLU) in the last Forward.</summary>
+    private readonly Dictionary<int, float[]> _convOut = new();
 
     private float[] Linear(LayerSpec l, float[] x)
     {
@@ -924,8 +973,9 @@ internal sealed class ReferenceInterpreter
     }
 
     /// <summary>The weights as the layer's format stores them, decoded by the formats' reference decoders.</summary>
-    private static float[] Dequantized(LayerSpec l, float[] w) =>
-        WeightFormats.RoundTrip(l.Quant!.Format, w, l.Out, l.In, l.Quant.GroupSize);
+    private static float[] Dequantized(LayerSpec l, float[] w) => l.Op == Ops.Conv2d
+        ? WeightFormats.RoundTrip(l.Quant!.Format, w, l.OutChannels, l.FilterLength, l.Quant.GroupSize)
+        : WeightFormats.RoundTrip(l.Quant!.Format, w, l.Out, l.In, l.Quant.GroupSize);
 
     private static float[] Add(float[] a, float[] b)
     {

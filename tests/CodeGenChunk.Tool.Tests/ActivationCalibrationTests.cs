@@ -154,4 +154,96 @@ public sealed class ActivationCalibrationTests
         Assert.IsTrue(plan.Plan.HasCodeNorm);
         Assert.AreEqual(4, plan.Plan.ActivationLayers);
     }
+
+    [TestMethod]
+    public void Activation_Calibrate_ConvProducer_ZCoversThePooledOutputs_AndTheManifestPlans()
+    {
+        // conv2d producers (docs/activations.md#conv2d): z of 'c2' is calibrated on c1's whole input (its moments) and
+        // filters (sums and norms of the rows of [outC, inC·kH·kW]) against c2's input, c1's output after ReLU and pooling
+        var dir = RepoPaths.NewTempDirectory();
+        var manifest = Path.Combine(dir, "convact.cgc.json");
+        File.WriteAllText(manifest, """
+            { "model": "ConvAct", "namespace": "T", "weights": { "source": "convact.safetensors" }, "input": { "shape": [2, 8, 8] },
+              "quant": { "format": "int8" },
+              "activations": { "format": "int8", "params": "predicted", "percentile": 100 },
+              "layers": [
+                { "op": "conv2d", "name": "c1", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1] },
+                { "op": "relu" },
+                { "op": "maxpool", "kernel": [2, 2] },
+                { "op": "conv2d", "name": "c2", "inChannels": 4, "outChannels": 3, "kernel": [3, 3], "pad": [1, 1, 1, 1], "activations": { "format": "int8", "params": "static", "percentile": 100 } },
+                { "op": "relu" },
+                { "op": "flatten" },
+                { "op": "linear", "name": "head", "in": 48, "out": 5 } ] }
+            """);
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var weightsPath = Path.Combine(dir, "convact.safetensors");
+        SafeTensorsWriter.Write(weightsPath, SyntheticWeights.Create(spec, 7));
+        var weights = SafeTensorsFile.Read(weightsPath);
+        var inputs = ChunkCalibrator.RandomInputs(128, 40, 5);
+        Assert.IsTrue(ModelPlanner.Plan(spec).Diagnostics.Any(d => d.Info.Id == "CGC0045"));
+
+        var choices = ActivationCalibrator.Calibrate(spec, weights, inputs);
+        CollectionAssert.AreEqual(new[] { "c2", "head" }, choices.Select(c => c.Layer.Name).ToArray());
+
+        // c2 static at the 100th percentile: the extremes of its input (c1 after ReLU and max pooling)
+        var forward = new FloatForward(spec, weights);
+        double hi = 0;
+        foreach (var x in inputs)
+        {
+            forward.Run(x, (l, v) =>
+            {
+                if (l.Name == "c2")
+                {
+                    hi = Math.Max(hi, v.Max());
+                }
+            });
+        }
+
+        Assert.AreEqual(0.0, choices[0].Range![0]);
+        Assert.AreEqual(hi, choices[0].Range![1], 1e-4 * hi);
+
+        // head predicted from c2: z covers each input's largest c2 output (after ReLU, flattened)
+        var z = choices[1].Z!.Value;
+        Assert.IsTrue(z > 0);
+        var w = forward.Tensor("c2.weight");
+        var b = forward.Tensor("c2.bias");
+        foreach (var x in inputs)
+        {
+            float[] c2In = Array.Empty<float>(), headIn = Array.Empty<float>();
+            forward.Run(x, (l, v) =>
+            {
+                if (l.Name == "c2")
+                {
+                    c2In = v;
+                }
+                else if (l.Name == "head")
+                {
+                    headIn = v;
+                }
+            });
+            double m = c2In.Average(v => (double)v), sd = Math.Sqrt(Math.Max(c2In.Average(v => (double)v * v) - (m * m), 0));
+            double predicted = double.NegativeInfinity;
+            for (var o = 0; o < 3; o++)
+            {
+                double sum = 0, sq = 0;
+                for (var i = 0; i < 36; i++)
+                {
+                    sum += w[(o * 36) + i];
+                    sq += (double)w[(o * 36) + i] * w[(o * 36) + i];
+                }
+
+                predicted = Math.Max(predicted, (m * sum) + b[o] + (z * sd * Math.Sqrt(sq)));
+            }
+
+            Assert.IsTrue(predicted >= headIn.Max() * (1 - 1e-4), $"predicted {predicted} < actual {headIn.Max()}");
+        }
+
+        var text = ActivationCalibrator.Apply(File.ReadAllText(manifest), choices);
+        var again = ManifestParser.Parse(manifest, text);
+        Assert.IsNotNull(again.Spec, string.Join("; ", again.Diagnostics.Select(d => d.ToCanonicalString())));
+        var plan = ModelPlanner.Plan(again.Spec);
+        Assert.IsNotNull(plan.Plan, string.Join("; ", plan.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.AreEqual(3, plan.Plan.ActivationLayers);
+        Assert.IsTrue(plan.Plan.Steps.Any(st => st.CodePool is not null), "the pool after c1 runs on codes");
+    }
 }

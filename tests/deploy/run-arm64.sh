@@ -91,7 +91,7 @@ run arm64-scalar Scalar env CGC_KERNEL_PATH=scalar qemu-aarch64 -L "$SYSROOT" "$
 # over their dequantized weights, the last "reference" on the line).
 for name in x64 arm64-default arm64-scalar; do
   awk -v run="$name" '
-    /^(f32|int8|int4|base11|ternary) / {
+    /^(f32|int8|int4|base11|ternary|mixed) / {
       m = $1
       d = ""; c = ""
       for (i = 1; i <= NF; i++) {
@@ -101,7 +101,7 @@ for name in x64 arm64-default arm64-scalar; do
       gsub(/[;,]/, "", d); print run, m, d, c
     }' "$LOG_DIR/$name.out"
 done >"$LOG_DIR/results.txt"
-[[ $(wc -l <"$LOG_DIR/results.txt") == 15 ]] || { cat "$LOG_DIR/results.txt" >&2; fail "could not read the 15 result lines (3 runs x 5 models)"; }
+[[ $(wc -l <"$LOG_DIR/results.txt") == 18 ]] || { cat "$LOG_DIR/results.txt" >&2; fail "could not read the 18 result lines (3 runs x 6 models)"; }
 
 echo "== comparison (max|diff| tolerance $MAX_DIFF_TOLERANCE, checksum tolerance $CHECKSUM_TOLERANCE)"
 awk -v dt="$MAX_DIFF_TOLERANCE" -v ct="$CHECKSUM_TOLERANCE" '
@@ -110,8 +110,8 @@ awk -v dt="$MAX_DIFF_TOLERANCE" -v ct="$CHECKSUM_TOLERANCE" '
     bad = 0
     printf "%-14s %-5s %12s %14s %16s\n", "run", "model", "max|diff|", "checksum", "vs x64"
     split("x64 arm64-default arm64-scalar", order, " ")
-    split("f32 int8 int4 base11 ternary", models, " ")
-    for (r = 1; r <= 3; r++) for (k = 1; k <= 5; k++) {
+    split("f32 int8 int4 base11 ternary mixed", models, " ")
+    for (r = 1; r <= 3; r++) for (k = 1; k <= 6; k++) {
       n = order[r]; m = models[k]; delta = sum[n, m] - sum["x64", m]; if (delta < 0) delta = -delta
       ok = (diff[n, m] <= dt && delta <= ct)
       printf "%-14s %-5s %12.2e %14.6f %16.2e %s\n", n, m, diff[n, m], sum[n, m], delta, ok ? "ok" : "FAIL"

@@ -413,11 +413,11 @@ public static class ManifestParser
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
                 var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
 
-                // The model-level default applies to the layers it can: int8 weights, not chunked. A layer's own
+                // The model-level default applies to the layers it can: int8 or int4 weights, not chunked. A layer's own
                 // "activations" is checked by the planner (CGC0044).
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && quant?.Format is "int8" or "int4" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     In = (int)(inDim ?? 0),
@@ -453,7 +453,7 @@ public static class ManifestParser
 
             case Ops.Conv2d:
             {
-                r.CheckAllowed("op", "name", "inChannels", "outChannels", "kernel", "stride", "pad", "bias", "weights", "quant", "chunks");
+                r.CheckAllowed("op", "name", "inChannels", "outChannels", "kernel", "stride", "pad", "bias", "weights", "quant", "chunks", "activations");
                 var inChannels = r.Integer("inChannels", required: true, min: 1, max: int.MaxValue);
                 var outChannels = r.Integer("outChannels", required: true, min: 1, max: int.MaxValue);
                 if (r.Get("kernel") is null)
@@ -466,9 +466,15 @@ public static class ManifestParser
                 var pad = r.IntegerArray("pad", 4, 0, MaxWindow) ?? new[] { 0, 0, 0, 0 };
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
                 var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
+
+                // as for linear: the model-level default applies to int8 weights without chunks; a layer's own is checked by the planner (CGC0044)
+                var activations = r.Object("activations", required: false) is { } a
+                    ? ReadActivations(a)
+                    : defaultActivations is not null && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     Chunks = chunks,
+                    Activations = activations is { IsInt8: true } ? activations : null,
                     InChannels = (int)(inChannels ?? 0),
                     InChannelsSpan = r.SpanOf("inChannels"),
                     OutChannels = (int)(outChannels ?? 0),

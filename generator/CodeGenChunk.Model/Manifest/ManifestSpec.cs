@@ -150,7 +150,7 @@ public sealed record LayerSpec(
     /// <summary>The model's placement is "stream": the layer's weights are read from the file per inference.</summary>
     public bool Streamed { get; init; }
 
-    /// <summary>linear: how the layer's input activations are represented (null: f32).</summary>
+    /// <summary>linear and conv2d: how the layer's input activations are represented (null: f32).</summary>
     public ActivationsSpec? Activations { get; init; }
 
     /// <summary>conv2d: channels in and out.</summary>

@@ -1,13 +1,22 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear layer with int8 weights and integer activations (docs/activations.md): the generated Run calls
+/// A linear layer with int8 or int4 weights, or a conv2d layer with int8 weights, and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
 /// </summary>
 public sealed record ActivationStep(int Index, string Layer, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual, string Params)
 {
+    /// <summary>The weights' format: "int8" (Int8Activations) or "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs).</summary>
+    public string Format { get; init; } = "int8";
+
+    /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
+    public string KernelClass => Format == "int4" ? "Int4Activations" : "Int8Activations";
+
+    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row.</summary>
+    public long WeightBytes => Format == "int4" ? (long)Out * ((In + 31) / 32) * 16 : (long)In * Out;
+
     /// <summary>The step quantizes its float input itself: "dynamic" (its range) or "static" (the constants below).</summary>
     public bool QuantizeEntry { get; init; }
 
@@ -54,7 +63,29 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
 
     public int OutCode { get; init; } = -1;
 
-    public int Groups => (In + GroupSize - 1) / GroupSize;
+    /// <summary>Planner bookkeeping: a conv2d step's scratch as a code tensor live only while the step runs, or -1.</summary>
+    public int ScratchCode { get; init; } = -1;
+
+    /// <summary>conv2d: the layer's geometry (the step calls <c>Int8Activations.Conv2d</c>; <see cref="Out"/> is its output channels, <see cref="In"/> its input codes).</summary>
+    public ConvKernelSpec? Conv { get; init; }
+
+    /// <summary>Byte offset of a conv2d step's scratch (tap offsets and the zero-point-bordered input) in the code buffer.</summary>
+    public int ScratchOffset { get; init; }
+
+    /// <summary>Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes).</summary>
+    public int ScratchBytes => Conv is { } c
+        ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64
+        : 0;
+
+    /// <summary>Weights per row: the input length, or a conv2d filter's taps.</summary>
+    public int Cols => Conv?.Filter ?? In;
+
+    /// <summary>Codes the step writes when it quantizes its output (a conv2d: every output plane, before any pooling).</summary>
+    public int OutCodes => Conv?.OutLength ?? Out;
+
+    public long Macs => Conv?.Macs ?? ((long)In * Out);
+
+    public int Groups => (Cols + GroupSize - 1) / GroupSize;
 }
 
 /// <summary>

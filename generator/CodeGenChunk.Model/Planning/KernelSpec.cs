@@ -19,6 +19,23 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
         Relu ? "_Relu" : string.Empty,
         Residual ? "_Residual" : string.Empty);
 
+    /// <summary>
+    /// The name of the kernel's bodies (one per SIMD path) and their store: the name without the ReLU and residual
+    /// parts. Kernels that differ only there share the bodies, which take the epilogue as <see cref="EpilogueFlags"/>
+    /// (a branch per output row instead of a second copy of every unrolled body: BigNet's ReLU and residual layers).
+    /// </summary>
+    public string BodyName => string.Format(
+        CultureInfo.InvariantCulture,
+        "Linear_{0}_{1}x{2}{3}{4}",
+        Format.ToUpperInvariant(),
+        Out,
+        In,
+        GroupSize > 0 ? "_g" + GroupSize.ToString(CultureInfo.InvariantCulture) : string.Empty,
+        Bias ? "_Bias" : string.Empty);
+
+    /// <summary>The epilogue as the bodies' flags: 1 = ReLU, 2 = add the residual (after the ReLU).</summary>
+    public int EpilogueFlags => (Relu ? 1 : 0) | (Residual ? 2 : 0);
+
     /// <summary>Quantization groups per row (0 for f32).</summary>
     public int Groups => GroupSize > 0 ? (In + GroupSize - 1) / GroupSize : 0;
 

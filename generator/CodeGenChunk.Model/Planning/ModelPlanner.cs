@@ -173,7 +173,7 @@ public static class ModelPlanner
             kernels.ToEquatableArray())
         {
             ChunkCounters = program.ChunkHits,
-            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => (long)s.Act!.In * s.Act.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => s.Act!.Macs) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
             FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
             ActivationLayers = steps.Count(s => s.Act is not null || s.Norm is not null),
@@ -726,19 +726,32 @@ public static class ModelPlanner
         }
     }
 
-        /// <summary>
-    /// The layer whose output is layer <paramref name="i"/>'s input and can write it as u8 codes: the linear layer just
-    /// before (a ReLU between them allowed), with integer activations, no residual, and an output nothing else reads; or -1.
+    /// <summary>
+    /// The layer whose output is layer <paramref name="i"/>'s input and can write it as u8 codes: the linear or conv2d
+    /// layer before it with integer activations, no residual, and an output nothing else reads, with at most a ReLU
+    /// (fused into it) and then max pools without padding and flattens between them (a max pool of codes is the code
+    /// of the max pool: quantization is monotonic); or -1.
     /// </summary>
-    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
+    public static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
     {
         var j = i - 1;
+        while (j >= 0 && !referenced.Contains(layers[j].Name) && ((layers[j].Op == Ops.MaxPool && layers[j].PadTop + layers[j].PadLeft + layers[j].PadBottom + layers[j].PadRight == 0) || layers[j].Op == Ops.Flatten))
+        {
+            j--;
+        }
+
         if (j >= 0 && layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
         {
             j--;
         }
 
-        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !referenced.Contains(layers[j].Name) ? j : -1;
+        if (j < 0 || layers[j].Activations is null || referenced.Contains(layers[j].Name))
+        {
+            return -1;
+        }
+
+        // a linear producer has nothing but its ReLU after it; a conv2d may be pooled and flattened
+        return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
 
     private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths, bool activations)
@@ -766,10 +779,17 @@ public static class ModelPlanner
         var current = input;
         var hitOffset = 0;
 
+        // the step whose u8 codes the current value is (a conv2d producer, then its pools and flattens), or null
+        Step? codes = null;
         for (var i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
             var step = new Step(l.Name, l.Op) { Source = current };
+            if (l.Op is not (Ops.MaxPool or Ops.Flatten))
+            {
+                codes = null;
+            }
+
             switch (l.Op)
             {
                 case Ops.Linear:
@@ -868,6 +888,33 @@ public static class ModelPlanner
                         break;
                     }
 
+                    if (activations && l.Activations is { } ca)
+                    {
+                        step = ActivationConv(l, last, ca, inShape, relu, current, offsets, layers, consumerOf, referenced, codeNorms);
+                        var cact = step.Act!;
+                        var convFromCodes = program.CodeOfValue.TryGetValue(current, out var convIn);
+                        step.Act = cact = cact with
+                        {
+                            QuantizeEntry = !convFromCodes,
+                            InCode = convFromCodes ? convIn : program.NewCode(cact.In),
+                            ScratchCode = program.NewCode(cact.ScratchBytes),
+                        };
+                        if (cact.QuantizeOutput)
+                        {
+                            // every output plane as codes (its max pools shrink them in place; the consumer reads this tensor)
+                            step.Act = cact with { OutCode = program.NewCode(cact.OutCodes) };
+                            step.Destination = program.NewValue(0, BufferKind.None);
+                            program.CodeOfValue[step.Destination] = step.Act.OutCode;
+                            named[step.LayerName] = step.Destination;
+                            current = step.Destination;
+                            codes = step;
+                            program.Steps.Add(step);
+                            continue;
+                        }
+
+                        break;
+                    }
+
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
                     var conv = new ConvKernelSpec(
@@ -926,6 +973,32 @@ public static class ModelPlanner
                 {
                     var inShape = i == 0 ? new Chw(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2]) : shapes[i - 1]!.Value;
                     var pool = new PoolKernelSpec(inShape.C, inShape.H, inShape.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadTop, l.PadLeft, l.PadBottom, l.PadRight);
+                    if (codes is not null)
+                    {
+                        // the producer wrote u8 codes: pool them in place (ProducerOf admits no padding here)
+                        step.CodePool = pool;
+                        step.CodeProducer = codes;
+                        step.Comment = string.Format(
+                            CultureInfo.InvariantCulture,
+                            "layer {0} '{1}': maxpool of u8 codes {2} -> [{3}, {4}, {5}], window {6}x{7}, stride {8}x{9}, in place (the largest code is the code of the largest value)",
+                            l.Index,
+                            l.Name,
+                            inShape.Describe(),
+                            inShape.C,
+                            pool.OutH,
+                            pool.OutW,
+                            pool.KH,
+                            pool.KW,
+                            pool.SH,
+                            pool.SW);
+                        step.Destination = program.NewValue(0, BufferKind.None);
+                        program.CodeOfValue[step.Destination] = codes.Act!.OutCode;
+                        named[step.LayerName] = step.Destination;
+                        current = step.Destination;
+                        program.Steps.Add(step);
+                        continue;
+                    }
+
                     step.Pool = pool;
                     step.Comment = string.Format(
                         CultureInfo.InvariantCulture,
@@ -944,6 +1017,14 @@ public static class ModelPlanner
                     break;
                 }
 
+                case Ops.Flatten when codes is not null:
+                    step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} u8 codes (same memory order)", l.Index, l.Name, sizes[i]);
+                    step.Destination = program.NewValue(0, BufferKind.None);
+                    program.CodeOfValue[step.Destination] = codes.Act!.OutCode;
+                    named[step.LayerName] = step.Destination;
+                    current = step.Destination;
+                    program.Steps.Add(step);
+                    continue;
                 case Ops.Flatten:
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} values (same memory order)", l.Index, l.Name, sizes[i]);
                     break;
@@ -1305,11 +1386,46 @@ public static class ModelPlanner
         };
     }
 
+    private static Step ActivationConv(LayerSpec l, LayerSpec last, ActivationsSpec a, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, Dictionary<int, int> consumerOf, HashSet<string> referenced, HashSet<int> codeNorms)
+    {
+        var conv = ConvSpec(l, inShape, "int8", l.Quant!.GroupSize, l.OutChannels, l.Bias, relu);
+        var linearLike = ActivationLinear(l with { In = (int)inShape.Length, Out = l.OutChannels }, last, a, relu, -1, source, offsets, layers, l.Index, consumerOf, referenced, codeNorms);
+        var act = linearLike.Act! with { Conv = conv };
+        var comment = string.Format(
+            CultureInfo.InvariantCulture,
+            "layer {0} '{1}': conv2d {2} -> [{3}, {4}, {5}], kernel {6}x{7}, stride {8}x{9}, pad [{10}, {11}, {12}, {13}], int8 (group {14}) x int8 activations ({15}: {16}), epilogue: {17}, writes {18}",
+            l.Index,
+            l.Name,
+            inShape.Describe(),
+            conv.OutC,
+            conv.OutH,
+            conv.OutW,
+            conv.KH,
+            conv.KW,
+            conv.SH,
+            conv.SW,
+            conv.PadTop,
+            conv.PadLeft,
+            conv.PadBottom,
+            conv.PadRight,
+            l.Quant.GroupSize,
+            a.Params,
+            act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
+            conv.Epilogue,
+            act.QuantizeOutput
+                ? (act.OutMode == "predicted" ? "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at a range predicted from this input" : "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at its calibrated range")
+                : "floats");
+        linearLike.Act = act;
+        linearLike.Comment = comment;
+        return linearLike;
+    }
+
     private static Step ActivationLinear(LayerSpec l, LayerSpec last, ActivationsSpec a, bool relu, int residual, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, int lastIndex, Dictionary<int, int> consumerOf, HashSet<string> referenced, HashSet<int> codeNorms)
     {
         var fromProducer = (a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0) || codeNorms.Contains(l.Index - 1);
         var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
         {
+            Format = l.Quant.Format,
             QuantizeEntry = !fromProducer,
             EntryMode = a.Params == "static" ? "static" : "dynamic",
         };
@@ -1347,7 +1463,7 @@ public static class ModelPlanner
             mode = "floats";
         }
 
-        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, "int8");
+        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
         return new Step(last.Name, l.Op)
         {
             ReportName = l.Name,
@@ -1359,7 +1475,7 @@ public static class ModelPlanner
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
-                "layer {0} '{1}': linear {2} -> {3}, int8 (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
+                "layer {0} '{1}': linear {2} -> {3}, {9} (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
                 l.Index,
                 l.Name,
                 l.In,
@@ -1368,7 +1484,8 @@ public static class ModelPlanner
                 a.Params,
                 act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
                 new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" + (codeNorms.Contains(layers.FirstOrDefault(x => x.Name == last.From)?.Index ?? -1) ? " (its u8 codes)" : string.Empty) : string.Empty),
-                mode),
+                mode,
+                l.Quant.Format),
         };
     }
 
@@ -1391,7 +1508,10 @@ public static class ModelPlanner
     /// buffer: a tensor takes the first slot whose tensor was last read by an earlier step (never one the step itself
     /// reads), else a new slot. A chain of linear layers ping-pongs between two slots, as before; a block with a
     /// residual stream in codes uses three (block input and residual, the inner ping-pong, the residual sum in the
-    /// slot of the dead inner tensor). Slots start 64-byte aligned. Returns the buffer's bytes.
+    /// slot of the dead inner tensor). A conv2d's output tensor holds every output plane (its max pools shrink them in
+    /// place, and the consumer reads the same tensor); its scratch is a tensor live only during the step, placed in its
+    /// input's slot after the input's codes (never over the input or the output). Slots start 64-byte aligned. Returns
+    /// the buffer's bytes.
     /// </summary>
     private static int AssignActivationBuffers(Program program)
     {
@@ -1407,6 +1527,7 @@ public static class ModelPlanner
         }
 
         var slotOf = Enumerable.Repeat(-1, codes).ToArray();
+        var within = new int[codes];
         var slotEnd = new List<int>();
         var slotSize = new List<int>();
         void Place(int t, int j)
@@ -1441,6 +1562,19 @@ public static class ModelPlanner
             {
                 Place(output, j);
             }
+
+            if (s.Act is { ScratchCode: >= 0 } conv)
+            {
+                // a conv2d's scratch (tap offsets, bordered input) is live only while it runs: it goes into its input's
+                // slot after the input's codes (64-byte aligned). That slot holds nothing else until the input's last
+                // read (here or later), the output is in another slot, and a pooled input's codes are [0, In) of its
+                // producer's output (the rest of the slot is dead after the pools)
+                var k = slotOf[conv.InCode];
+                slotOf[conv.ScratchCode] = k;
+                within[conv.ScratchCode] = (conv.In + 63) & ~63;
+                slotEnd[k] = Math.Max(slotEnd[k], j);
+                slotSize[k] = Math.Max(slotSize[k], within[conv.ScratchCode] + program.CodeLengths[conv.ScratchCode]);
+            }
         }
 
         var slotOffset = new int[slotSize.Count];
@@ -1457,7 +1591,7 @@ public static class ModelPlanner
         var planeBytes = steps.Where(s => s.Norm is not null).Select(s => s.Norm!.PlaneBytes).DefaultIfEmpty(0).Max();
         end += planeBytes;
 
-        int Offset(int t) => t < 0 ? 0 : slotOffset[slotOf[t]];
+        int Offset(int t) => t < 0 ? 0 : slotOffset[slotOf[t]] + within[t];
         var rows = 0;
         for (var j = 0; j < steps.Count; j++)
         {
@@ -1471,6 +1605,7 @@ public static class ModelPlanner
                     ResidualOffset = Offset(a.ResidualCode),
                     ResidualPlaneOffset = a.ResidualCodes ? planeOffset : 0,
                     RowStatsOffset = rows,
+                    ScratchOffset = Offset(a.ScratchCode),
                 };
                 rows += 2 * a.Out;
             }
@@ -1483,11 +1618,14 @@ public static class ModelPlanner
 
         return steps.Count == 0 ? 0 : end;
 
-        static IEnumerable<int> Reads(Step s) => (s.Act is { } a ? new[] { a.InCode, a.ResidualCode } : new[] { s.Norm!.InCode, s.Norm.ResidualCode }).Where(t => t >= 0);
+        static IEnumerable<int> Reads(Step s) => (s.Act is { } a ? new[] { a.InCode, a.ResidualCode, a.ScratchCode } : new[] { s.Norm!.InCode, s.Norm.ResidualCode }).Where(t => t >= 0);
     }
 
     /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLength = int.MaxValue / (255 * 127);
+
+    /// <summary>The same for int4 weights (nibbles decode to −8..7): ⌊(2³¹ − 1) / (255 · 8)⌋ (Int4Activations.MaxInt32GroupLength).</summary>
+    public const int MaxInt32GroupLengthInt4 = int.MaxValue / (255 * 8);
 
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
@@ -1506,9 +1644,9 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (l.Quant is not { Format: "int8" } q)
+            if (l.Quant is not { Format: "int8" or "int4" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or int4 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or \"int4\", or its activations to \"f32\""));
                 continue;
             }
 
@@ -1518,14 +1656,22 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (q.GroupSize > MaxInt32GroupLength && l.In > MaxInt32GroupLength)
+            var int4 = q.Format == "int4";
+            if (int4 && l.Op == Ops.Conv2d)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                continue;
+            }
+
+            var maxGroup = int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : MaxInt32GroupLength;
+            if (q.GroupSize > maxGroup && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > maxGroup)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
                     q.GroupSizeSpan,
                     l.Name,
-                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · 127 > 2^31 - 1)", q.GroupSize),
-                    string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxInt32GroupLength)));
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : "127"),
+                    string.Format(CultureInfo.InvariantCulture, int4 ? "use a group size of at most {0} (a multiple of 32)" : "use a group size of at most {0}", maxGroup)));
                 continue;
             }
 
@@ -1550,7 +1696,7 @@ public static class ModelPlanner
         var l = layers[i];
         void Fail(TextSpanInfo span, string problem, string fix) => diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, span, l.Name, problem, fix));
 
-        // the linear layer (with int8 activations) whose epilogue a residual add at index r is fused into, or -1
+        // the linear layer (int8 weights, int8 activations: Int8Activations.LinearResidual) whose epilogue a residual add at index r is fused into, or -1
         int FusedInto(int r)
         {
             var j = r - 1;
@@ -1560,7 +1706,7 @@ public static class ModelPlanner
             }
 
             return r >= 0 && r < layers.Count && layers[r].Op == Ops.Residual && j >= 0 && layers[j].Op == Ops.Linear
-                && layers[j].Activations is not null && !referenced.Contains(layers[j].Name) && !referenced.Contains(layers[r - 1].Name) ? j : -1;
+                && layers[j].Activations is not null && layers[j].Quant is { Format: "int8" } && !referenced.Contains(layers[j].Name) && !referenced.Contains(layers[r - 1].Name) ? j : -1;
         }
 
         if (a.Params != "predicted")
@@ -1571,7 +1717,7 @@ public static class ModelPlanner
 
         if (FusedInto(i - 1) < 0 || referenced.Contains(layers[i - 1].Name))
         {
-            Fail(a.Span, "need a residual add just before the layernorm, fused into a linear layer with int8 activations (linear, optional relu, residual; nothing else reading their outputs)", "remove the layernorm's activations, or give the linear layer before the residual int8 activations");
+            Fail(a.Span, "need a residual add just before the layernorm, fused into a linear layer with int8 weights and int8 activations (linear, optional relu, residual; nothing else reading their outputs)", "remove the layernorm's activations, or give the linear layer before the residual int8 activations");
             return;
         }
 
@@ -1585,7 +1731,7 @@ public static class ModelPlanner
         {
             if (layers[r].Op == Ops.Residual && layers[r].From == l.Name && FusedInto(r) < 0)
             {
-                Fail(layers[r].Span, "are read by a residual add that is not fused into a linear layer with int8 activations (only such an epilogue reads a residual from codes)", "place the residual add right after a linear layer with int8 activations (a relu between allowed), or remove the layernorm's activations");
+                Fail(layers[r].Span, "are read by a residual add that is not fused into a linear layer with int8 weights and int8 activations (only such an epilogue reads a residual from codes)", "place the residual add right after a linear layer with int8 weights and int8 activations (a relu between allowed), or remove the layernorm's activations");
                 return;
             }
 
@@ -1798,6 +1944,11 @@ public static class ModelPlanner
 
         public NormCodesStep? Norm { get; set; }
 
+        /// <summary>maxpool of u8 codes: the pool's shape; the codes are where <see cref="CodeProducer"/> wrote them.</summary>
+        public PoolKernelSpec? CodePool { get; set; }
+
+        public Step? CodeProducer { get; set; }
+
         public long LiveFloats(List<Value> values) =>
             values[Source].Length + values[Destination].Length + (Residual >= 0 ? values[Residual].Length : 0) + (Temp >= 0 ? values[Temp].Length : 0);
 
@@ -1822,6 +1973,8 @@ public static class ModelPlanner
                 Layer = ReportName ?? LayerName,
                 Act = Act,
                 Norm = Norm,
+                CodePool = CodePool,
+                CodeOffset = CodeProducer?.Act?.OutOffset ?? 0,
             };
             if (ConvChunks is not null && Route is not null)
             {
@@ -1866,10 +2019,23 @@ public static class ModelPlanner
                 Residual = output ? res.Slice(c.Start, c.Length) : dst.Expression,
                 Bias = output ? Bias(c.Start, c.Length) : "default",
             });
+            var calls = chunks.ToEquatableArray();
+            var loops = EquatableArray<ChunkLoop>.Empty;
+            if (output && !Route.Routed && Route.PanelRows == 0 && Route.Loop is null && !Route.Planes && calls.All(c => c.Read is null && !c.Planes))
+            {
+                // one loop per kernel, in order of first appearance (deterministic)
+                loops = calls.GroupBy(c => c.Kernel.Name, StringComparer.Ordinal)
+                    .Select(g => new ChunkLoop(
+                        g.First().Kernel,
+                        g.First().Length,
+                        g.SelectMany(c => new[] { (long)c.Start, c.WeightOffset, c.ScaleOffset, c.Scale2Offset, c.BiasOffset }).ToEquatableArray()))
+                    .ToEquatableArray();
+            }
+
             return step with
             {
-                Chunks = chunks.ToEquatableArray(),
-                Route = Route with { Destination = dst.Expression, Residual = res.Expression, Bias = Bias(0, Route.Out) },
+                Chunks = calls,
+                Route = Route with { Destination = dst.Expression, Residual = res.Expression, Bias = Bias(0, Route.Out), Loops = loops },
             };
         }
     }

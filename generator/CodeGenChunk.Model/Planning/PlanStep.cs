@@ -35,6 +35,11 @@ public sealed record PlanStep(
     /// <summary>layernorm on u8 codes (the residual stream in codes): the step's constants.</summary>
     public NormCodesStep? Norm { get; init; }
 
+    /// <summary>maxpool of u8 codes (after an integer-activation conv2d): the shape pooled in place at <see cref="CodeOffset"/> of the code buffer.</summary>
+    public PoolKernelSpec? CodePool { get; init; }
+
+    public int CodeOffset { get; init; }
+
     /// <summary>maxpool: the generated pooling kernel this step calls.</summary>
     public PoolKernelSpec? Pool { get; init; }
 
@@ -214,6 +219,14 @@ public sealed record ChunkRoute(
     /// </summary>
     public StreamLoop? Loop { get; init; }
 
+    /// <summary>
+    /// Weights in memory, every chunk runs, output axis: the chunks of each kernel (format) run as one loop over a
+    /// constant table of their offsets instead of one call site each (a layer of 16 chunks in three formats is three
+    /// call sites, not sixteen). Each loop still calls its chunks' kernel directly: no dispatch on the format at run
+    /// time. Empty otherwise.
+    /// </summary>
+    public EquatableArray<ChunkLoop> Loops { get; init; } = EquatableArray<ChunkLoop>.Empty;
+
     /// <summary>Bytes of all chunks' matrices (what running every chunk reads).</summary>
     public long AllBytes { get; init; }
 
@@ -250,4 +263,13 @@ public sealed record ChunkRoute(
 /// A loop over alike output chunks: chunk c reads <see cref="ReadLength"/> bytes at <see cref="FileOffset"/> + c ×
 /// <see cref="FileStride"/>, then runs the first chunk's kernel on rows [c × <see cref="Rows"/>, (c + 1) × <see cref="Rows"/>).
 /// </summary>
+/// <summary>
+/// The chunks of one kernel in a layer whose chunks all run (<see cref="ChunkRoute.Loops"/>): <see cref="Table"/> holds
+/// five longs per chunk, its first output row and its weight, scale, second-scale and bias offsets.
+/// </summary>
+public sealed record ChunkLoop(KernelSpec Kernel, int Rows, EquatableArray<long> Table)
+{
+    public int Count => Table.Count / 5;
+}
+
 public sealed record StreamLoop(long FileOffset, long FileStride, int ReadLength, int Rows, string Destination, string Residual);

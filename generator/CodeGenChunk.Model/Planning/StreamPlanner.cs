@@ -125,6 +125,9 @@ public static class StreamPlanner
                     ProxyScale2Offset = estimator is { } e3 ? Rebase(r.ProxyScale2Offset, e3.Start, 0) : r.ProxyScale2Offset,
                     LowRankUOffset = estimator is { } e4 && r.LowRankUKernel is not null ? Rebase(r.LowRankUOffset, e4.Start, 0) : r.LowRankUOffset,
                     LowRankBiasOffset = r.LowRankUKernel is not null && bias is not null ? biasAt : 0,
+
+                    // each chunk reads its weights before its kernel: no resident offset tables
+                    Loops = EquatableArray<ChunkLoop>.Empty,
                 };
                 route = route with { Loop = LoopOf(route, chunks) };
                 result.Add(s with

@@ -10,6 +10,29 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
     public string HashHex => "0x" + Hash.ToString("X16", CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// The entry names as one C# string literal, separated by '\n': the generated class splits it when it opens its
+    /// weights (one literal instead of an array initializer of hundreds of strings in its static constructor).
+    /// </summary>
+    public string EntryNamesLiteral
+    {
+        get
+        {
+            var b = new StringBuilder("\"");
+            for (var i = 0; i < Entries.Count; i++)
+            {
+                if (i > 0)
+                {
+                    b.Append("\\n");
+                }
+
+                b.Append(Entries[i].Name.Replace("\\", "\\\\").Replace("\"", "\\\""));
+            }
+
+            return b.Append('"').ToString();
+        }
+    }
+
+    /// <summary>
     /// Places entries with the chunk file's own rule (<see cref="ChunkFileLayout.ComputeOffsets"/>)
     /// and hashes a canonical description of them, so a file packed for another manifest is refused.
     /// </summary>

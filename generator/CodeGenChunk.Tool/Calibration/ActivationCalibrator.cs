@@ -97,17 +97,8 @@ public static class ActivationCalibrator
         return Convert.ToDouble(sorted[Math.Clamp(rank, 0, sorted.Length - 1)], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The same rule as the planner: the linear layer just before (a ReLU between allowed) with integer activations.</summary>
-    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced)
-    {
-        var j = i - 1;
-        if (j >= 0 && layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
-        {
-            j--;
-        }
-
-        return j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null && !referenced.Contains(layers[j].Name) ? j : -1;
-    }
+    /// <summary>The planner's rule (ModelPlanner.ProducerOf): the linear or conv2d layer before with integer activations (a ReLU, then max pools and flattens between allowed).</summary>
+    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced) => CodeGenChunk.Model.Planning.ModelPlanner.ProducerOf(layers, i, referenced);
 
     /// <summary>A LayerNorm's residual-sum producer: layer i − 1 a residual add right after a linear layer with integer activations (a ReLU between allowed); or -1.</summary>
     private static int SumProducer(IReadOnlyList<LayerSpec> layers, int i)
@@ -126,15 +117,18 @@ public static class ActivationCalibrator
     {
         var w = forward.Tensor(l.WeightsPrefix + ".weight");
         var b = l.Bias ? forward.Tensor(l.WeightsPrefix + ".bias") : null;
-        var sums = new double[l.Out];
-        var norms = new double[l.Out];
-        var bias = new double[l.Out];
-        for (var o = 0; o < l.Out; o++)
+        // a conv2d filter bank [OutC, InC, KH, KW] is a matrix [OutC, InC · KH · KW]: each output is a window's dot with a row
+        var rows = l.Op == Ops.Conv2d ? l.OutChannels : l.Out;
+        var cols = l.Op == Ops.Conv2d ? l.FilterLength : l.In;
+        var sums = new double[rows];
+        var norms = new double[rows];
+        var bias = new double[rows];
+        for (var o = 0; o < rows; o++)
         {
             double s = 0, s2 = 0;
-            for (var i = 0; i < l.In; i++)
+            for (var i = 0; i < cols; i++)
             {
-                double v = w[(o * l.In) + i];
+                double v = w[(o * cols) + i];
                 s += v;
                 s2 += v * v;
             }

@@ -180,7 +180,7 @@ public static partial class Int8Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Code(Vector128<float> x, Vector128<float> inv, Vector128<float> zero, Vector128<float> max, ref int clipped)
+    internal static Vector128<int> Code(Vector128<float> x, Vector128<float> inv, Vector128<float> zero, Vector128<float> max, ref int clipped)
     {
         var v = Vector128.Round(x * inv) + zero;
         var outside = Vector128.LessThan(v, Vector128<float>.Zero) | Vector128.GreaterThan(v, max);
@@ -506,7 +506,7 @@ public static partial class Int8Activations
     }
 
     /// <summary>The fused epilogue: y_o = xScale · (d_o + (offset − zero) · S_o) + b_o, ReLU, + residual, then float or u8.</summary>
-    private readonly ref struct Epilogue
+    internal readonly ref struct Epilogue
     {
         private readonly ref float _bias;
         private readonly ref float _sums;

@@ -190,12 +190,214 @@ foreach (var n in new[] { 1024, 90, 7 })
     }
 }
 
+// int4 weights (Int4Activations): random nibbles (0..15, the row-blocked layout as bytes), every path against scalar.
+foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64), (100, 13, 32), (1024, 64, 64), (37, 6, 64), (130, 5, 96), (8256, 5, 32) })
+{
+    var rng = new Random((inLen * 17) + outLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var w = new byte[outLen * Int4Activations.RowBytes(inLen)];
+    rng.NextBytes(w);
+    var scales = new float[outLen * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.01 + (rng.NextDouble() * 0.1));
+    }
+
+    var bias = new float[outLen];
+    var residual = new float[outLen];
+    for (var i = 0; i < outLen; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+        residual[i] = (float)rng.NextDouble();
+    }
+
+    var x = new byte[inLen];
+    rng.NextBytes(x);
+    var sums = new float[outLen];
+    var norms = new float[outLen];
+    Int4Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+    foreach (var zero in new[] { 0, 37, 255 })
+    {
+        foreach (var relu in new[] { false, true })
+        {
+            var expected = new float[outLen];
+            Int4Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, residual, expected, default, 0f, 0, Int8DotPath.Scalar);
+            var expectedCodes = new byte[outLen];
+            var expectedClipped = Int4Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, default, expectedCodes, 0.05f, 3, Int8DotPath.Scalar);
+            foreach (var path in paths)
+            {
+                if (!Int8Activations.IsSupported(path))
+                {
+                    continue;
+                }
+
+                var y = new float[outLen];
+                Int4Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, residual, y, default, 0f, 0, path);
+                for (var o = 0; o < outLen; o++)
+                {
+                    if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o])) + (1e-6 * inLen)))
+                    {
+                        Console.WriteLine($"FAILED int4 {path} in {inLen} out {outLen} group {groupSize} zero {zero} relu {relu} row {o}: {y[o]} vs scalar {expected[o]}");
+                        failures++;
+                        break;
+                    }
+                }
+
+                var codes = new byte[outLen];
+                var clipped = Int4Activations.Linear(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, default, codes, 0.05f, 3, path);
+                var codeDiff = 0;
+                for (var o = 0; o < outLen; o++)
+                {
+                    codeDiff = Math.Max(codeDiff, Math.Abs(codes[o] - expectedCodes[o]));
+                }
+
+                if (codeDiff > 1 || Math.Abs(clipped - expectedClipped) > outLen / 8 + 1)
+                {
+                    Console.WriteLine($"FAILED int4 {path} codes in {inLen} out {outLen} zero {zero} relu {relu}: codes differ by {codeDiff}, clipped {clipped} vs {expectedClipped}");
+                    failures++;
+                }
+            }
+        }
+    }
+}
+
+// int4 extremes: the longest int4 group int32 holds (a multiple of 32), codes 0/255 times nibbles 0 (−8) and 15 (7).
+{
+    var groupSize = Int4Activations.MaxInt32GroupLength / 32 * 32;
+    var inLen = groupSize + 1007;
+    const int outLen = 4;
+    foreach (var (code, nibble, zero) in new[] { (255, 0, 0), (255, 15, 0), (0, 0, 255), (0, 15, 255) })
+    {
+        var w = new byte[outLen * Int4Activations.RowBytes(inLen)];
+        w.AsSpan().Fill((byte)(nibble | (nibble << 4)));
+        var scales = new float[outLen * 2];
+        scales.AsSpan().Fill(1f);
+        var x = new byte[inLen];
+        x.AsSpan().Fill((byte)code);
+        var sums = new float[outLen];
+        var norms = new float[outLen];
+        Int4Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+        var exact = (double)(code - zero) * (nibble - 8) * inLen;
+        foreach (var path in new[] { Int8DotPath.Scalar, Int8DotPath.Vector128, Int8DotPath.ArmDp, Int8DotPath.AvxVnni })
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[outLen];
+            Int4Activations.Linear(w, scales, default, sums, x, 1f, zero, groupSize, false, default, y, default, 0f, 0, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - exact) <= 1e-5 * Math.Abs(exact)))
+                {
+                    Console.WriteLine($"FAILED int4 {path} extremes code {code} nibble {nibble} zero {zero} row {o}: {y[o]} vs exact {exact}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+// conv2d (docs/activations.md#conv2d): random filter banks on every path against the scalar path (arm64 sdot corrects
+// the zero point with 128 · S_o, so its floats may differ in the last bits), and the extremes over a 66,325-tap filter.
+foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 2, 64), (8, 14, 14, 16, 5, 2, 64), (3, 9, 21, 5, 3, 1, 7) })
+{
+    var rng = new Random((inC * 131) + h + outC);
+    var f = inC * k * k;
+    var groups = (f + groupSize - 1) / groupSize;
+    var w = new sbyte[f * outC];
+    for (var i = 0; i < w.Length; i++)
+    {
+        w[i] = (sbyte)rng.Next(-127, 128);
+    }
+
+    var scales = new float[outC * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.001 + (rng.NextDouble() * 0.01));
+    }
+
+    var bias = new float[outC];
+    for (var i = 0; i < outC; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+    }
+
+    var x = new byte[inC * h * wd];
+    rng.NextBytes(x);
+    var sums = new float[outC];
+    var norms = new float[outC];
+    Int8Activations.RowMajorStats(w, scales, f, groupSize, sums, norms);
+    var scratch = new byte[Int8Activations.ConvScratchBytes(inC, h, wd, k, k, pad, pad, pad, pad)];
+    var outLen = outC * (h + (2 * pad) - k + 1) * (wd + (2 * pad) - k + 1);
+    foreach (var zero in new[] { 0, 37, 255 })
+    {
+        var expected = new float[outLen];
+        Int8Activations.Conv2d(w, scales, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, expected, default, 0f, 0, Int8DotPath.Scalar);
+        foreach (var path in paths)
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[outLen];
+            Int8Activations.Conv2d(w, scales, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, y, default, 0f, 0, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o]))))
+                {
+                    Console.WriteLine($"FAILED {path} conv {inC}x{h}x{wd} -> {outC} k{k} zero {zero} output {o}: {y[o]} vs scalar {expected[o]}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+{
+    const int inC = 2653, k = 5;
+    var f = inC * k * k;
+    var groupSize = Int8Activations.MaxInt32GroupLength;
+    foreach (var (code, weight, zero) in new[] { (255, 127, 0), (255, -127, 0), (0, 127, 255), (0, -127, 255) })
+    {
+        var w = new sbyte[f];
+        w.AsSpan().Fill((sbyte)weight);
+        var scales = new[] { 1f, 1f };
+        var sums = new float[1];
+        var norms = new float[1];
+        Int8Activations.RowMajorStats(w, scales, f, groupSize, sums, norms);
+        var x = new byte[f];
+        x.AsSpan().Fill((byte)code);
+        var scratch = new byte[Int8Activations.ConvScratchBytes(inC, k, k, k, k, 0, 0, 0, 0)];
+        var exact = (double)(code - zero) * weight * f;
+        foreach (var path in new[] { Int8DotPath.Scalar, Int8DotPath.Vector128, Int8DotPath.ArmDp, Int8DotPath.AvxVnni })
+        {
+            if (!Int8Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[1];
+            Int8Activations.Conv2d(w, scales, default, sums, x, 1f, zero, inC, k, k, k, k, 1, 1, 0, 0, 0, 0, groupSize, false, scratch, y, default, 0f, 0, path);
+            if (!(Math.Abs(y[0] - exact) <= 1e-5 * Math.Abs(exact)))
+            {
+                Console.WriteLine($"FAILED {path} conv extremes code {code} weight {weight} zero {zero}: {y[0]} vs exact {exact}");
+                failures++;
+            }
+        }
+    }
+}
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels: paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8 and int4 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
