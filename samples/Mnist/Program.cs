@@ -209,7 +209,7 @@ for (var m = 0; m < cnns.Count; m++)
 }
 
 // Intermediate activation memory of mnist-8, from the generated constants: the float scratch with f32 activations
-// (conv outputs, padded inputs, pool outputs) against the u8 code buffer (two regions and the conv scratch).
+// (conv outputs, padded inputs, pool outputs) against the u8 code buffer (liveness slots, each conv scratch after its input codes).
 Console.WriteLine();
 Console.WriteLine($"mnist-8 intermediate activation bytes per inference: f32 activations {Mnist8Int8APredicted.FloatIntermediateBytes:N0}; "
     + $"int8 x int8 predicted and static {Mnist8Int8APredicted.IntermediateBytes:N0} ({Mnist8Int8APredicted.QuantizedActivationBytes:N0} of u8 codes, "

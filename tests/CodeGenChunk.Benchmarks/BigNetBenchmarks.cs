@@ -44,6 +44,7 @@ public class BigNetBenchmarks
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
     private BigNetInt8A? _int8a;
+    private BigNetInt8Chain? _int8chain;
     private BigNetInt4A? _int4a;
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
@@ -54,6 +55,7 @@ public class BigNetBenchmarks
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
+    private BigNetInt8Chain[] _int8chainCopies = Array.Empty<BigNetInt8Chain>();
     private BigNetInt4A[] _int4aCopies = Array.Empty<BigNetInt4A>();
     private OrtBigNet[] _ortCopies = Array.Empty<OrtBigNet>();
     private int _next;
@@ -72,6 +74,7 @@ public class BigNetBenchmarks
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
         nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
+        nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) => BigNetBase11.WeightBytes,
@@ -103,6 +106,13 @@ public class BigNetBenchmarks
     {
         _int8a = BigNetInt8A.Open();
         ReportDifference("BigNetInt8A", _int8a.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Int8Chain_Generated))]
+    public void SetupInt8Chain()
+    {
+        _int8chain = BigNetInt8Chain.Open();
+        ReportDifference("BigNetInt8Chain", _int8chain.Run);
     }
 
     [GlobalSetup(Target = nameof(Int4A_Generated))]
@@ -184,6 +194,15 @@ public class BigNetBenchmarks
     public float Int8A_Generated()
     {
         _int8a!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The int8 x int8 model with the residual stream and the LayerNorms in u8 codes (docs/activations.md): no float intermediates.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int8Chain_Generated()
+    {
+        _int8chain!.Run(_input, _output);
         return _output[0];
     }
 
@@ -308,6 +327,20 @@ public class BigNetBenchmarks
         Report(_int8aCopies.Length, BigNetInt8A.WeightBytes);
     }
 
+    [GlobalSetup(Target = nameof(Int8Chain_Generated_Cold))]
+    public void SetupInt8ChainCold()
+    {
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt8Chain.WeightsFileName));
+        _int8chainCopies = new BigNetInt8Chain[ColdCopies(BigNetInt8Chain.WeightBytes)];
+        for (var k = 0; k < _int8chainCopies.Length; k++)
+        {
+            _int8chainCopies[k] = BigNetInt8Chain.FromBytes(bytes, $"copy {k}");
+            Verify($"int8chain copy {k}", _int8chainCopies[k].Run, 5e-2f); // int8 weights and activations vs f32 reference
+        }
+
+        Report(_int8chainCopies.Length, BigNetInt8Chain.WeightBytes);
+    }
+
     [GlobalSetup(Target = nameof(Int4A_Generated_Cold))]
     public void SetupInt4ACold()
     {
@@ -364,6 +397,18 @@ public class BigNetBenchmarks
     public float Int8A_Generated_Cold()
     {
         var copies = _int8aCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated int8 x int8 with the residual stream in codes, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int8Chain_Generated_Cold()
+    {
+        var copies = _int8chainCopies;
         var k = _next;
         _next = k + 1 == copies.Length ? 0 : k + 1;
         copies[k].Run(_input, _output);
@@ -455,6 +500,13 @@ public class BigNetBenchmarks
         _ternary?.Dispose();
         _ort?.Dispose();
         _int8a?.Dispose();
+        _int8chain?.Dispose();
+        foreach (var c in _int8chainCopies)
+        {
+            c.Dispose();
+        }
+
+        _int8chainCopies = Array.Empty<BigNetInt8Chain>();
         _int4a?.Dispose();
         foreach (var c in _int4aCopies)
         {

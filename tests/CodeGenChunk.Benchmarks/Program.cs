@@ -24,6 +24,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
+/// <item><c>--activation-error [N]</c>: no BenchmarkDotNet; BigNet int8a and int8chain (residual stream in codes) against the f32 forward pass on N seeded inputs (default 100; docs/activations.md).</item>
 /// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
@@ -67,6 +68,8 @@ internal static class Program
                     return OrtCheck();
                 case "--activation-cost":
                     return ActivationCost.Run();
+                case "--activation-error":
+                    return ActivationError.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var n) ? n : 100);
                 case "--int4a-ab":
                     return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
                 case "--routing":

@@ -69,6 +69,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated),
             nameof(BigNetBenchmarks.Int8_Generated),
             nameof(BigNetBenchmarks.Int8A_Generated),
+            nameof(BigNetBenchmarks.Int8Chain_Generated),
             nameof(BigNetBenchmarks.Int4A_Generated),
             nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated),
@@ -80,6 +81,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold),
             nameof(BigNetBenchmarks.Int8A_Generated_Cold),
+            nameof(BigNetBenchmarks.Int8Chain_Generated_Cold),
             nameof(BigNetBenchmarks.Int4A_Generated_Cold),
             nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
             nameof(BigNetBenchmarks.Ort_F32_Cold),
@@ -140,6 +142,10 @@ internal sealed class ResultsReport
             Median(nameof(BigNetBenchmarks.Int8A_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8A_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
             Median(nameof(BigNetBenchmarks.Int8A_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8Chain_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
+            Median(nameof(BigNetBenchmarks.Int8Chain_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8Chain_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
+            Median(nameof(BigNetBenchmarks.Int8Chain_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),
             Median(nameof(BigNetBenchmarks.Int4_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4A_Generated), nameof(BigNetBenchmarks.Ort_MatMulNBits4),

@@ -810,6 +810,123 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0045 static activations not calibrated")]
+    [DataRow("CGC0044", 11, 94, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "dynamic", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes with dynamic params")]
+    [DataRow("CGC0044", 11, 64, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes as the last layer")]
+    [DataRow("CGC0044", 10, 64, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes without a fused residual before")]
+    [DataRow("CGC0044", 15, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 },
+            { "op": "relu" },
+            { "op": "relu" },
+            { "op": "residual", "from": "n" }
+          ]
+        }
+        """, DisplayName = "CGC0044 residual from layernorm codes not fused")]
+    [DataRow("CGC0045", 11, 94, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted" } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0045 layernorm on codes not calibrated")]
+    [DataRow("CGC0044", 16, 5, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 },
+            { "op": "residual", "from": "n" },
+            { "op": "layernorm", "name": "m", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "c", "in": 4, "out": 4 },
+            { "op": "residual", "from": "n" }
+          ]
+        }
+        """, DisplayName = "CGC0044 residual from an older layernorm's codes")]
+    [DataRow("CGC0044", 11, 65, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [32] },
+          "quant": { "format": "int8", "groupSize": 32 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 32, "out": 32, "quant": { "format": "int4", "groupSize": 32 } },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 32, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 32, "out": 32 }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes after an int4 linear layer (no int4 residual-from-codes epilogue)")]
     [DataRow("CGC0005", 8, 100, """
         {
           "model": "M",

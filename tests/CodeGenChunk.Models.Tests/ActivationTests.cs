@@ -16,7 +16,7 @@ namespace CodeGenChunk.Models.Tests;
 public sealed class ActivationTests
 {
     /// <summary>int8 weights (act.*) and int4 weights (act4.*) with int8 activations.</summary>
-    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted" };
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted" };
 
     public static IEnumerable<object[]> ModelsAndPaths =>
         from m in AllModels
@@ -123,12 +123,37 @@ public sealed class ActivationTests
     }
 
     [TestMethod]
+    public void Activation_ResidualStreamInCodes_NoFloatIntermediates()
+    {
+        // act.chain (3 blocks of 90 -> 90 -> 90 with a residual, LayerNorms on codes): no float scratch at all; three
+        // code slots (block input and residual, the inner ping-pong, the last layer's output), each 64-byte aligned,
+        // and the residual's 2-bit refinement plane (23 bytes for 90 values)
+        Assert.AreEqual(0, Runtime(ActChain.ScratchFloats));
+        Assert.AreEqual(128 + 128 + 90 + 23, Runtime(ActChain.QuantizedActivationBytes));
+        Assert.AreEqual(Runtime(ActChain.QuantizedActivationBytes), Runtime(ActChain.IntermediateBytes));
+        Assert.IsGreaterThanOrEqualTo(4 * 2 * 90, Runtime(ActChain.FloatIntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a0", "a1", "ln0", "b0", "b1", "ln1", "c0", "c1" }, ActChain.ActivationLayerNames);
+
+        // the LayerNorms' inputs (the residual sums) clip at z = 2 and 3 now and then; their outputs and the first
+        // layers of the blocks never clip (exact ranges)
+        using var model = new ActChain();
+        var output = new float[ActChain.OutputLength];
+        for (var seed = 0; seed < 8; seed++)
+        {
+            model.Run(ModelHarness.RandomInput(ActChain.InputLength, seed), output);
+            Assert.AreEqual(0, model.LastRunClipped[0]);
+            Assert.AreEqual(0, model.LastRunClipped[3]);
+            Assert.AreEqual(0, model.LastRunClipped[6]);
+        }
+    }
+
+    [TestMethod]
     public void Activation_ConvMemory_CodesInTwoRegionsAndTheConvScratch()
     {
-        // convact.predicted: region 0 holds the 494 input codes and after them (at 512) conv a's scratch: tap offsets
-        // (18 · 4 → 128 bytes), its input bordered to 2 x 15 x 21 (630), 64 bytes of slack; later conv b's 240 output
-        // codes (pooled in place to 48). Region 1, at 1,344: conv a's 1,235 output codes, pooled in place to 270 (conv
-        // b's input), after them at 320 conv b's scratch (320 + 420 + 64)
+        // convact.predicted, liveness slots: slot 0 holds the 494 input codes and after them (at 512) conv a's scratch:
+        // tap offsets (18 · 4 → 128 bytes), its input bordered to 2 x 15 x 21 (630), 64 bytes of slack; later conv b's
+        // 240 output codes (pooled in place to 48). Slot 1, at 1,344: conv a's 1,235 output codes, pooled in place to
+        // 270 (conv b's input), after them at 320 conv b's scratch (320 + 420 + 64)
         Assert.AreEqual(0, Runtime(ConvActPredicted.ScratchFloats));
         Assert.AreEqual(1344 + 1235, Runtime(ConvActPredicted.QuantizedActivationBytes));
         Assert.AreEqual(Runtime(ConvActPredicted.QuantizedActivationBytes), Runtime(ConvActPredicted.IntermediateBytes));
@@ -199,6 +224,7 @@ public sealed class ActivationTests
             "act.dynamic" => Of(new ActDynamic(), ActDynamic.InputLength, ActDynamic.OutputLength, ActDynamic.ActivationLayerNames),
             "act.static" => Of(new ActStatic(), ActStatic.InputLength, ActStatic.OutputLength, ActStatic.ActivationLayerNames),
             "act.predicted" => Of(new ActPredicted(), ActPredicted.InputLength, ActPredicted.OutputLength, ActPredicted.ActivationLayerNames),
+            "act.chain" => Of(new ActChain(), ActChain.InputLength, ActChain.OutputLength, ActChain.ActivationLayerNames),
             "convact.dynamic" => Of(new ConvActDynamic(), ConvActDynamic.InputLength, ConvActDynamic.OutputLength, ConvActDynamic.ActivationLayerNames),
             "convact.static" => Of(new ConvActStatic(), ConvActStatic.InputLength, ConvActStatic.OutputLength, ConvActStatic.ActivationLayerNames),
             "convact.predicted" => Of(new ConvActPredicted(), ConvActPredicted.InputLength, ConvActPredicted.OutputLength, ConvActPredicted.ActivationLayerNames),
@@ -219,6 +245,8 @@ public sealed class ActivationTests
         private static ActModel Of(ActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ActChain m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ConvActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 

@@ -69,8 +69,10 @@ internal sealed class ReferenceInterpreter
             {
                 Ops.Linear => Linear(l, x),
                 Ops.Relu => Array.ConvertAll(x, v => MathF.Max(v, 0f)),
-                Ops.Residual => Add(x, values[l.From!]),
-                Ops.LayerNorm => LayerNorm(l, x),
+                Ops.Residual => l.Index + 1 < _spec.Layers.Count && _spec.Layers[l.Index + 1] is { Op: Ops.LayerNorm, Activations: not null } norm
+                    ? ResidualSumCodes(l, norm, x, values[l.From!])
+                    : Add(x, values[l.From!]),
+                Ops.LayerNorm => l.Activations is not null ? LayerNormCodes(l) : LayerNorm(l, x),
                 Ops.Conv2d => Conv2d(l, x, ref shape),
                 Ops.MaxPool => MaxPool(l, x, ref shape),
                 Ops.Flatten => (float[])x.Clone(),
@@ -378,6 +380,14 @@ internal sealed class ReferenceInterpreter
         var producer = Producer(l.Index);
         float scale;
         int zero;
+        if (l.Index > 0 && _spec.Layers[l.Index - 1] is { Op: Ops.LayerNorm, Activations: not null } norm)
+        {
+            // the input is a code LayerNorm's output: its codes as they are, at its exact range (never clipped)
+            var (normCodes, ns, nz) = _codes[norm.Index];
+            _codes[l.Index] = (normCodes, ns, nz);
+            return (normCodes, ns, nz);
+        }
+
         if (act.Params == "static")
         {
             (scale, zero) = RangeParams((float)act.Range[0], (float)act.Range[1]);
@@ -468,7 +478,7 @@ internal sealed class ReferenceInterpreter
         return (codesOut, scale, zero);
     }
 
-
+    /// <summary>y = scale · Σ (q − zero) · w + b in double over the dequantized weights, from the input's codes.</summary>
     private float[] IntegerLinear(LayerSpec l, ActivationsSpec act, float[] w, float[] x)
     {
         var (codesOut, scale, zero) = QuantizeInput(l, act, x);
@@ -486,6 +496,119 @@ internal sealed class ReferenceInterpreter
         }
 
         return y;
+    }
+
+    /// <summary>What a code LayerNorm reads: the residual (as stored), the previous layer's output codes, scale and zero point, and the exact Σ and Σ² of the unrounded sum.</summary>
+    private (float[] Residual, byte[] Codes, float Scale, int Zero, double Sum, double SumSquares) _sum;
+
+    /// <summary>
+    /// The residual stream in codes (docs/activations.md), written from the documentation: the output y of the linear
+    /// layer before (after its ReLU, if any) is quantized at the range predicted before that layer runs, from its input
+    /// codes' moments with the LayerNorm's z (clipped values counted for the LayerNorm); the residual r is as it is
+    /// stored (the dequantized codes of a code LayerNorm, or floats); the exact moments of y + r are kept for the LayerNorm.
+    /// </summary>
+    private float[] ResidualSumCodes(LayerSpec residual, LayerSpec norm, float[] y, float[] r)
+    {
+        var j = residual.Index - 1;
+        var relu = _spec.Layers[j].Op == Ops.Relu;
+        var p = relu ? _spec.Layers[j - 1] : _spec.Layers[j];
+        var (codes, ps, pz) = _codes[p.Index];
+        double s1 = 0, s2 = 0;
+        foreach (var q in codes)
+        {
+            s1 += q;
+            s2 += q * q;
+        }
+
+        var mq = s1 / codes.Length;
+        var m = ps * (mq - pz);
+        var e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
+        var k = norm.Activations!.Z!.Value * Math.Sqrt(Math.Max(e2 - (m * m), 0));
+        var pw = Dequantized(p, Tensor(p.WeightsPrefix + ".weight"));
+        var pb = p.Bias ? Tensor(p.WeightsPrefix + ".bias") : new float[p.Out];
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+        for (var o = 0; o < p.Out; o++)
+        {
+            double sum = 0, sq = 0;
+            for (var i = 0; i < p.In; i++)
+            {
+                sum += pw[(o * p.In) + i];
+                sq += (double)pw[(o * p.In) + i] * pw[(o * p.In) + i];
+            }
+
+            var mu = (m * sum) + pb[o];
+            lo = Math.Min(lo, mu - (k * Math.Sqrt(sq)));
+            hi = Math.Max(hi, mu + (k * Math.Sqrt(sq)));
+        }
+
+        if (relu)
+        {
+            lo = 0;
+        }
+
+        var (scale, zero) = RangeParams((float)lo, (float)hi);
+        var outCodes = new byte[y.Length];
+        var clipped = 0;
+        double t1 = 0, t2 = 0;
+        var x = new float[y.Length];
+        for (var o = 0; o < y.Length; o++)
+        {
+            var v = (double)y[o] + r[o];
+            t1 += v;
+            t2 += v * v;
+            var c = Math.Round(y[o] / (double)scale, MidpointRounding.ToEven) + zero;
+            if (c < 0 || c > 255)
+            {
+                clipped++;
+            }
+
+            outCodes[o] = (byte)Math.Clamp(c, 0, 255);
+            x[o] = (float)v;
+        }
+
+        LastClipped[norm.Name] = clipped;
+        _sum = (r, outCodes, scale, zero, t1, t2);
+        return x;
+    }
+
+    /// <summary>
+    /// A LayerNorm on codes: s = r + the dequantized output codes, normalised with the exact mean and variance of the
+    /// unrounded sum, y_i = γ_i (s_i − mean) / √(var + eps) + β_i, then quantized at y's own range (nothing clips);
+    /// returns the codes refined by their 2-bit plane, which is what the residual adds read (the next layer reads the codes).
+    /// </summary>
+    private float[] LayerNormCodes(LayerSpec l)
+    {
+        var gamma = Tensor(l.WeightsPrefix + ".weight");
+        var beta = Tensor(l.WeightsPrefix + ".bias");
+        var (r, codes, scale, zero, sum, sumSquares) = _sum;
+        var n = codes.Length;
+        var mean = sum / n;
+        var inv = 1 / Math.Sqrt(Math.Max((sumSquares / n) - (mean * mean), 0) + l.Eps);
+        var y = new double[n];
+        float lo = 0, hi = 0;
+        for (var i = 0; i < n; i++)
+        {
+            y[i] = ((r[i] + ((double)scale * (codes[i] - zero)) - mean) * inv * gamma[i]) + beta[i];
+            lo = Math.Min(lo, (float)y[i]);
+            hi = Math.Max(hi, (float)y[i]);
+        }
+
+        var (ys, yz) = RangeParams(lo, hi);
+        var outCodes = new byte[n];
+        var x = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            outCodes[i] = (byte)Math.Clamp(Math.Round(y[i] / ys, MidpointRounding.ToEven) + yz, 0, 255);
+
+            // the residual adds read the codes with their 2-bit refinement: the rounding error e = y / scale − (q − zero)
+            // in [−1/2, 1/2] as v = floor((e + 1/2) · 4) in 0..3, read back as (v + 1/2) / 4 − 1/2 (the next layer reads q)
+            var e = (y[i] / ys) - (outCodes[i] - yz);
+            var v = Math.Clamp(Math.Floor((e + 0.5) * 4), 0, 3);
+            x[i] = (float)((double)ys * (outCodes[i] - yz + ((v + 0.5) / 4) - 0.5));
+        }
+
+        _codes[l.Index] = (outCodes, ys, yz);
+        return x;
     }
 
     /// <summary>[lo, hi] widened to include 0, 255 steps; the zero point rounded to nearest even and clamped.</summary>

@@ -90,6 +90,72 @@ public sealed class ActivationCalibrationTests
     }
 
     [TestMethod]
+    public void Activation_Calibrate_CodeLayerNorm_RecordsZOfTheOutputBeforeTheResidual()
+    {
+        // the residual stream in codes: the layernorm's z covers the last linear layer's output (before the residual add)
+        var dir = RepoPaths.NewTempDirectory();
+        var manifest = Path.Combine(dir, "chain.cgc.json");
+        File.WriteAllText(manifest, """
+            { "model": "Chain", "namespace": "T", "weights": { "source": "chain.safetensors" }, "input": { "shape": [16] },
+              "quant": { "format": "int8", "groupSize": 8 },
+              "activations": { "format": "int8", "params": "predicted", "percentile": 100 },
+              "layers": [
+                { "op": "linear", "name": "a", "in": 16, "out": 16 },
+                { "op": "relu" },
+                { "op": "linear", "name": "b", "in": 16, "out": 16 },
+                { "op": "residual", "from": "input" },
+                { "op": "layernorm", "name": "n", "dim": 16, "activations": { "format": "int8", "params": "predicted", "percentile": 100 } },
+                { "op": "linear", "name": "c", "in": 16, "out": 16 },
+                { "op": "residual", "from": "n" } ] }
+            """);
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var weightsPath = Path.Combine(dir, "chain.safetensors");
+        SafeTensorsWriter.Write(weightsPath, SyntheticWeights.Create(spec, 7));
+        var weights = SafeTensorsFile.Read(weightsPath);
+        var inputs = ChunkCalibrator.RandomInputs(16, 40, 2);
+        Assert.IsTrue(ModelPlanner.Plan(spec).Diagnostics.Any(d => d.Info.Id == "CGC0045"), "the layernorm's z is missing");
+
+        var choices = ActivationCalibrator.Calibrate(spec, weights, inputs);
+        CollectionAssert.AreEqual(new[] { "b", "n" }, choices.Select(c => c.Layer.Name).ToArray());
+        var z = choices[1].Z!.Value;
+        var forward = new FloatForward(spec, weights);
+        var w = forward.Tensor("b.weight");
+        var bias = forward.Tensor("b.bias");
+        foreach (var x in inputs)
+        {
+            float[]? seen = null;
+            forward.Run(x, (l, v) => { if (l.Name == "b") { seen = v; } });
+            var h = seen!;
+            double m = h.Average(v => (double)v), sd = Math.Sqrt(Math.Max(h.Average(v => (double)v * v) - (m * m), 0));
+            double lo = double.PositiveInfinity, hi = double.NegativeInfinity, yLo = 0, yHi = 0;
+            for (var o = 0; o < 16; o++)
+            {
+                double sum = 0, sq = 0, y = bias[o];
+                for (var i = 0; i < 16; i++)
+                {
+                    sum += w[(o * 16) + i];
+                    sq += (double)w[(o * 16) + i] * w[(o * 16) + i];
+                    y += (double)w[(o * 16) + i] * h[i];
+                }
+
+                lo = Math.Min(lo, (m * sum) + bias[o] - (z * sd * Math.Sqrt(sq)));
+                hi = Math.Max(hi, (m * sum) + bias[o] + (z * sd * Math.Sqrt(sq)));
+                yLo = Math.Min(yLo, y);
+                yHi = Math.Max(yHi, y);
+            }
+
+            Assert.IsTrue(hi >= yHi - (1e-4 * (1 + Math.Abs(yHi))), $"predicted {hi} < actual {yHi}");
+            Assert.IsTrue(lo <= yLo + (1e-4 * (1 + Math.Abs(yLo))), $"predicted {lo} > actual {yLo}");
+        }
+
+        var text = ActivationCalibrator.Apply(File.ReadAllText(manifest), choices);
+        var plan = ModelPlanner.Plan(ManifestParser.Parse(manifest, text).Spec!);
+        Assert.IsNotNull(plan.Plan, string.Join("; ", plan.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.IsTrue(plan.Plan.HasCodeNorm);
+        Assert.AreEqual(4, plan.Plan.ActivationLayers);
+    }
+
+    [TestMethod]
     public void Activation_Calibrate_ConvProducer_ZCoversThePooledOutputs_AndTheManifestPlans()
     {
         // conv2d producers (docs/activations.md#conv2d): z of 'c2' is calibrated on c1's whole input (its moments) and

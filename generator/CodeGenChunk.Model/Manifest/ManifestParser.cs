@@ -434,11 +434,16 @@ public static class ManifestParser
 
             case Ops.LayerNorm:
             {
-                r.CheckAllowed("op", "name", "dim", "eps", "weights");
+                r.CheckAllowed("op", "name", "dim", "eps", "weights", "activations");
                 var dim = r.Integer("dim", required: true, min: 1, max: int.MaxValue);
                 var eps = r.Number("eps", exclusiveMin: 0);
+
+                // Only the layer's own "activations" (the model-level default is for linear layers): its input, the
+                // residual sum, as u8 codes at a range the linear layer before predicts; checked by the planner (CGC0044).
+                var activations = r.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
                 return layer with
                 {
+                    Activations = activations is { IsInt8: true } ? activations : null,
                     Dim = (int)(dim ?? 0),
                     DimSpan = r.SpanOf("dim"),
                     Eps = (float)(eps ?? 1e-5),

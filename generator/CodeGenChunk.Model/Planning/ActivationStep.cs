@@ -46,6 +46,26 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Offset of the per-row weight sums (then <see cref="Out"/> row norms) in the model's row statistics.</summary>
     public int RowStatsOffset { get; init; }
 
+    /// <summary>The fused residual is read from u8 codes (a LayerNorm's output written as codes), at <see cref="ResidualOffset"/>.</summary>
+    public bool ResidualCodes { get; init; }
+
+    public int ResidualOffset { get; init; }
+
+    /// <summary>Offset and bytes of the residual's 2-bit refinement plane (a code LayerNorm's output), with <see cref="ResidualCodes"/>.</summary>
+    public int ResidualPlaneOffset { get; init; }
+
+    public int ResidualPlaneBytes => (Out + 3) / 4;
+
+    /// <summary>Planner bookkeeping: the code tensors this step reads (input, residual) and writes, or -1.</summary>
+    public int InCode { get; init; } = -1;
+
+    public int ResidualCode { get; init; } = -1;
+
+    public int OutCode { get; init; } = -1;
+
+    /// <summary>Planner bookkeeping: a conv2d step's scratch as a code tensor live only while the step runs, or -1.</summary>
+    public int ScratchCode { get; init; } = -1;
+
     /// <summary>conv2d: the layer's geometry (the step calls <c>Int8Activations.Conv2d</c>; <see cref="Out"/> is its output channels, <see cref="In"/> its input codes).</summary>
     public ConvKernelSpec? Conv { get; init; }
 
@@ -66,4 +86,32 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     public long Macs => Conv?.Macs ?? ((long)In * Out);
 
     public int Groups => (Cols + GroupSize - 1) / GroupSize;
+}
+
+/// <summary>
+/// A LayerNorm on u8 codes (docs/activations.md, the residual stream in codes): it adds the residual (codes at
+/// <see cref="ResidualOffset"/>, or the step's float residual) and the linear step's output codes (at
+/// <see cref="InOffset"/>), normalises with the sum's exact moments and writes its output as codes at the output's
+/// exact range, for the next linear step's input and later fused residuals.
+/// </summary>
+public sealed record NormCodesStep(int Index, string Layer, int Dim)
+{
+    public int InOffset { get; init; }
+
+    public bool ResidualCodes { get; init; }
+
+    public int ResidualOffset { get; init; }
+
+    public int ResidualCode { get; init; } = -1;
+
+    public int OutOffset { get; init; }
+
+    public int InCode { get; init; } = -1;
+
+    public int OutCode { get; init; } = -1;
+
+    /// <summary>Offset of the 2-bit refinement plane the step writes with its output codes (and reads with residual codes: in place).</summary>
+    public int PlaneOffset { get; init; }
+
+    public int PlaneBytes => (Dim + 3) / 4;
 }

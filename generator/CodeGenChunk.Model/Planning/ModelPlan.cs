@@ -31,6 +31,9 @@ public sealed record ModelPlan(
     /// <summary>Layers with integer activations (the length of the clip counters).</summary>
     public int ActivationLayers { get; init; }
 
+    /// <summary>Whether a LayerNorm reads and writes u8 codes (the residual stream in codes).</summary>
+    public bool HasCodeNorm { get; init; }
+
     /// <summary>Bytes of the u8 code buffer of the integer-activation layers.</summary>
     public int ActivationBufferBytes { get; init; }
 

@@ -176,7 +176,8 @@ public static class ModelPlanner
             FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => s.Act!.Macs) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
             FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
-            ActivationLayers = steps.Count(s => s.Act is not null),
+            ActivationLayers = steps.Count(s => s.Act is not null || s.Norm is not null),
+            HasCodeNorm = steps.Any(s => s.Norm is not null),
             ActivationBufferBytes = actBytes,
             ActivationRowFloats = steps.Where(s => s.Act is not null).Sum(s => 2 * s.Act!.Out),
             FloatScratchFloats = floatScratch,
@@ -768,6 +769,10 @@ public static class ModelPlanner
             }
         }
 
+        // LayerNorms on u8 codes (the residual stream in codes): their input is the residual sum the linear layer before
+        // writes as codes, their output codes the next layer's input and later fused residuals (checked by CheckActivations).
+        var codeNorms = new HashSet<int>(activations ? layers.Where(l => l.Op == Ops.LayerNorm && l.Activations is not null).Select(l => l.Index) : Enumerable.Empty<int>());
+
         var program = new Program();
         var input = program.NewValue(spec.InputLength, external: BufferKind.Input);
         var named = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = input };
@@ -814,11 +819,23 @@ public static class ModelPlanner
                     var grouped = WeightFormats.IsGrouped(format);
                     if (activations && l.Activations is { } a)
                     {
-                        step = ActivationLinear(l, last, a, relu, residual, current, offsets, layers, i, consumerOf, referenced);
-                        if (step.Act!.QuantizeOutput)
+                        step = ActivationLinear(l, last, a, relu, residual, current, offsets, layers, i, consumerOf, referenced, codeNorms);
+                        var act = step.Act!;
+                        var fromCodes = program.CodeOfValue.TryGetValue(current, out var inCode);
+                        act = act with
+                        {
+                            QuantizeEntry = !fromCodes,
+                            InCode = fromCodes ? inCode : program.NewCode(l.In),
+                            ResidualCodes = residual >= 0 && program.CodeOfValue.ContainsKey(residual),
+                            ResidualCode = residual >= 0 && program.CodeOfValue.TryGetValue(residual, out var rc) ? rc : -1,
+                        };
+                        step.Act = act;
+                        if (act.QuantizeOutput)
                         {
                             // the output is written as codes into the code buffer: no float tensor
+                            step.Act = act with { OutCode = program.NewCode(l.Out) };
                             step.Destination = program.NewValue(0, BufferKind.None);
+                            program.CodeOfValue[step.Destination] = step.Act.OutCode;
                             named[step.LayerName] = step.Destination;
                             current = step.Destination;
                             program.Steps.Add(step);
@@ -873,10 +890,21 @@ public static class ModelPlanner
 
                     if (activations && l.Activations is { } ca)
                     {
-                        step = ActivationConv(l, last, ca, inShape, relu, current, offsets, layers, consumerOf, referenced);
-                        if (step.Act!.QuantizeOutput)
+                        step = ActivationConv(l, last, ca, inShape, relu, current, offsets, layers, consumerOf, referenced, codeNorms);
+                        var cact = step.Act!;
+                        var convFromCodes = program.CodeOfValue.TryGetValue(current, out var convIn);
+                        step.Act = cact = cact with
                         {
+                            QuantizeEntry = !convFromCodes,
+                            InCode = convFromCodes ? convIn : program.NewCode(cact.In),
+                            ScratchCode = program.NewCode(cact.ScratchBytes),
+                        };
+                        if (cact.QuantizeOutput)
+                        {
+                            // every output plane as codes (its max pools shrink them in place; the consumer reads this tensor)
+                            step.Act = cact with { OutCode = program.NewCode(cact.OutCodes) };
                             step.Destination = program.NewValue(0, BufferKind.None);
+                            program.CodeOfValue[step.Destination] = step.Act.OutCode;
                             named[step.LayerName] = step.Destination;
                             current = step.Destination;
                             codes = step;
@@ -964,6 +992,7 @@ public static class ModelPlanner
                             pool.SH,
                             pool.SW);
                         step.Destination = program.NewValue(0, BufferKind.None);
+                        program.CodeOfValue[step.Destination] = codes.Act!.OutCode;
                         named[step.LayerName] = step.Destination;
                         current = step.Destination;
                         program.Steps.Add(step);
@@ -991,6 +1020,7 @@ public static class ModelPlanner
                 case Ops.Flatten when codes is not null:
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': flatten to {2} u8 codes (same memory order)", l.Index, l.Name, sizes[i]);
                     step.Destination = program.NewValue(0, BufferKind.None);
+                    program.CodeOfValue[step.Destination] = codes.Act!.OutCode;
                     named[step.LayerName] = step.Destination;
                     current = step.Destination;
                     program.Steps.Add(step);
@@ -1013,6 +1043,28 @@ public static class ModelPlanner
                     step.BetaOffset = offsets[l.Name + ".bias"];
                     step.Eps = l.Eps;
                     step.Comment = string.Format(CultureInfo.InvariantCulture, "layer {0} '{1}': layernorm over {2}, eps {3}", l.Index, l.Name, l.Dim, FloatLiteral.Format(l.Eps));
+                    if (codeNorms.Contains(i) && program.CodeOfValue.TryGetValue(current, out var outputCode))
+                    {
+                        // adds the residual and the linear step's output from their codes, normalises with the sum's exact
+                        // moments, writes its output as codes at the output's exact range
+                        var producer = program.Steps[program.Steps.Count - 1];
+                        step.Residual = producer.Residual;
+                        step.Norm = new NormCodesStep(0, l.Name, l.Dim)
+                        {
+                            InCode = outputCode,
+                            ResidualCodes = producer.Act!.ResidualCodes,
+                            ResidualCode = producer.Act.ResidualCode,
+                            OutCode = program.NewCode(l.Dim),
+                        };
+                        step.Comment += ", on u8 codes: residual + the previous layer's output from their codes (exact mean and variance from its epilogue), u8 codes at the output's exact range out";
+                        step.Destination = program.NewValue(0, BufferKind.None);
+                        program.CodeOfValue[step.Destination] = step.Norm.OutCode;
+                        named[step.LayerName] = step.Destination;
+                        current = step.Destination;
+                        program.Steps.Add(step);
+                        continue;
+                    }
+
                     break;
             }
 
@@ -1334,10 +1386,10 @@ public static class ModelPlanner
         };
     }
 
-    private static Step ActivationConv(LayerSpec l, LayerSpec last, ActivationsSpec a, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, Dictionary<int, int> consumerOf, HashSet<string> referenced)
+    private static Step ActivationConv(LayerSpec l, LayerSpec last, ActivationsSpec a, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, Dictionary<int, int> consumerOf, HashSet<string> referenced, HashSet<int> codeNorms)
     {
         var conv = ConvSpec(l, inShape, "int8", l.Quant!.GroupSize, l.OutChannels, l.Bias, relu);
-        var linearLike = ActivationLinear(l with { In = (int)inShape.Length, Out = l.OutChannels }, last, a, relu, -1, source, offsets, layers, l.Index, consumerOf, referenced);
+        var linearLike = ActivationLinear(l with { In = (int)inShape.Length, Out = l.OutChannels }, last, a, relu, -1, source, offsets, layers, l.Index, consumerOf, referenced, codeNorms);
         var act = linearLike.Act! with { Conv = conv };
         var comment = string.Format(
             CultureInfo.InvariantCulture,
@@ -1368,9 +1420,9 @@ public static class ModelPlanner
         return linearLike;
     }
 
-    private static Step ActivationLinear(LayerSpec l, LayerSpec last, ActivationsSpec a, bool relu, int residual, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, int lastIndex, Dictionary<int, int> consumerOf, HashSet<string> referenced)
+    private static Step ActivationLinear(LayerSpec l, LayerSpec last, ActivationsSpec a, bool relu, int residual, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, int lastIndex, Dictionary<int, int> consumerOf, HashSet<string> referenced, HashSet<int> codeNorms)
     {
-        var fromProducer = a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0;
+        var fromProducer = (a.Params != "dynamic" && ProducerOf(layers, l.Index, referenced) >= 0) || codeNorms.Contains(l.Index - 1);
         var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
         {
             Format = l.Quant.Format,
@@ -1384,7 +1436,15 @@ public static class ModelPlanner
         }
 
         string mode;
-        if (consumerOf.TryGetValue(l.Index, out var c))
+        if (residual >= 0 && codeNorms.Contains(lastIndex + 1))
+        {
+            // the residual sum is the input of a LayerNorm on codes: the output before the residual add is written as
+            // codes at a range predicted from this layer's input, with the exact moments of output + residual
+            var norm = layers[lastIndex + 1];
+            act = act with { QuantizeOutput = true, OutMode = "residual", ZLiteral = FloatLiteral.Format((float)(norm.Activations!.Z ?? 0)) };
+            mode = "its output before the residual add as u8 codes for '" + norm.Name + "' at a range predicted from this input, and the exact moments of output + residual";
+        }
+        else if (consumerOf.TryGetValue(l.Index, out var c))
         {
             var next = layers[c].Activations!;
             act = act with { QuantizeOutput = true, OutMode = next.Params, ZLiteral = FloatLiteral.Format((float)(next.Z ?? 0)) };
@@ -1423,7 +1483,7 @@ public static class ModelPlanner
                 l.Quant.GroupSize,
                 a.Params,
                 act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
-                new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty),
+                new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" + (codeNorms.Contains(layers.FirstOrDefault(x => x.Name == last.From)?.Index ?? -1) ? " (its u8 codes)" : string.Empty) : string.Empty),
                 mode,
                 l.Quant.Format),
         };
@@ -1444,49 +1504,122 @@ public static class ModelPlanner
     }
 
     /// <summary>
-    /// Numbers the integer-activation steps and places their u8 codes: step j reads region j % 2 and a step that
-    /// writes codes writes the next step's (the other) region. Returns the buffer's bytes.
+    /// Numbers the integer-activation steps (their clip counters) and places their u8 code tensors in slots of one
+    /// buffer: a tensor takes the first slot whose tensor was last read by an earlier step (never one the step itself
+    /// reads), else a new slot. A chain of linear layers ping-pongs between two slots, as before; a block with a
+    /// residual stream in codes uses three (block input and residual, the inner ping-pong, the residual sum in the
+    /// slot of the dead inner tensor). A conv2d's output tensor holds every output plane (its max pools shrink them in
+    /// place, and the consumer reads the same tensor); its scratch is a tensor live only during the step, placed in its
+    /// input's slot after the input's codes (never over the input or the output). Slots start 64-byte aligned. Returns
+    /// the buffer's bytes.
     /// </summary>
     private static int AssignActivationBuffers(Program program)
     {
-        var acts = program.Steps.Where(s => s.Act is not null).ToList();
-        var region = new int[2];
-        for (var j = 0; j < acts.Count; j++)
+        var steps = program.Steps.Where(s => s.Act is not null || s.Norm is not null).ToList();
+        var codes = program.CodeLengths.Count;
+        var lastUse = Enumerable.Repeat(-1, codes).ToArray();
+        for (var j = 0; j < steps.Count; j++)
         {
-            var a = acts[j].Act!;
-
-            // a conv2d's scratch (tap offsets, bordered input) follows its input codes in the same region: while it
-            // runs, only its input is live there (it writes the other region)
-            region[j % 2] = Math.Max(region[j % 2], a.Conv is null ? a.In : ScratchStart(a) + a.ScratchBytes);
-            if (a.QuantizeOutput)
+            foreach (var t in Reads(steps[j]))
             {
-                // a conv2d writes every output plane before its pools shrink them in place
-                region[(j + 1) % 2] = Math.Max(region[(j + 1) % 2], a.OutCodes);
+                lastUse[t] = Math.Max(lastUse[t], j);
             }
         }
 
-        var second = (region[0] + 63) & ~63;
-        var rows = 0;
-        for (var j = 0; j < acts.Count; j++)
+        var slotOf = Enumerable.Repeat(-1, codes).ToArray();
+        var within = new int[codes];
+        var slotEnd = new List<int>();
+        var slotSize = new List<int>();
+        void Place(int t, int j)
         {
-            var a = acts[j].Act!;
-            var inOffset = j % 2 == 0 ? 0 : second;
-            acts[j].Act = a with
+            var k = 0;
+            while (k < slotEnd.Count && slotEnd[k] >= j)
             {
-                Index = j,
-                InOffset = inOffset,
-                OutOffset = (j + 1) % 2 == 0 ? 0 : second,
-                RowStatsOffset = rows,
-                ScratchOffset = a.Conv is null ? 0 : inOffset + ScratchStart(a),
-            };
-            rows += 2 * a.Out;
+                k++;
+            }
+
+            if (k == slotEnd.Count)
+            {
+                slotEnd.Add(-1);
+                slotSize.Add(0);
+            }
+
+            slotOf[t] = k;
+            slotEnd[k] = Math.Max(lastUse[t], j);
+            slotSize[k] = Math.Max(slotSize[k], program.CodeLengths[t]);
         }
 
-        return acts.Count == 0 ? 0 : second + region[1];
-    }
+        for (var j = 0; j < steps.Count; j++)
+        {
+            var s = steps[j];
+            if (s.Act is { QuantizeEntry: true } entry)
+            {
+                Place(entry.InCode, j);
+            }
 
-    /// <summary>Where a conv2d step's scratch starts after its input codes (64-byte aligned).</summary>
-    private static int ScratchStart(ActivationStep a) => (a.In + 63) & ~63;
+            var output = s.Act?.OutCode ?? s.Norm!.OutCode;
+            if (output >= 0)
+            {
+                Place(output, j);
+            }
+
+            if (s.Act is { ScratchCode: >= 0 } conv)
+            {
+                // a conv2d's scratch (tap offsets, bordered input) is live only while it runs: it goes into its input's
+                // slot after the input's codes (64-byte aligned). That slot holds nothing else until the input's last
+                // read (here or later), the output is in another slot, and a pooled input's codes are [0, In) of its
+                // producer's output (the rest of the slot is dead after the pools)
+                var k = slotOf[conv.InCode];
+                slotOf[conv.ScratchCode] = k;
+                within[conv.ScratchCode] = (conv.In + 63) & ~63;
+                slotEnd[k] = Math.Max(slotEnd[k], j);
+                slotSize[k] = Math.Max(slotSize[k], within[conv.ScratchCode] + program.CodeLengths[conv.ScratchCode]);
+            }
+        }
+
+        var slotOffset = new int[slotSize.Count];
+        var end = 0;
+        for (var k = 0; k < slotSize.Count; k++)
+        {
+            slotOffset[k] = (end + 63) & ~63;
+            end = slotOffset[k] + slotSize[k];
+        }
+
+        // the 2-bit refinement planes of the code LayerNorms' outputs (read by the residual adds): one region, each
+        // LayerNorm rewrites it in place while it reads the previous one (the residual of its own input)
+        var planeOffset = end;
+        var planeBytes = steps.Where(s => s.Norm is not null).Select(s => s.Norm!.PlaneBytes).DefaultIfEmpty(0).Max();
+        end += planeBytes;
+
+        int Offset(int t) => t < 0 ? 0 : slotOffset[slotOf[t]] + within[t];
+        var rows = 0;
+        for (var j = 0; j < steps.Count; j++)
+        {
+            if (steps[j].Act is { } a)
+            {
+                steps[j].Act = a with
+                {
+                    Index = j,
+                    InOffset = Offset(a.InCode),
+                    OutOffset = Offset(a.OutCode),
+                    ResidualOffset = Offset(a.ResidualCode),
+                    ResidualPlaneOffset = a.ResidualCodes ? planeOffset : 0,
+                    RowStatsOffset = rows,
+                    ScratchOffset = Offset(a.ScratchCode),
+                };
+                rows += 2 * a.Out;
+            }
+            else
+            {
+                var n = steps[j].Norm!;
+                steps[j].Norm = n with { Index = j, InOffset = Offset(n.InCode), OutOffset = Offset(n.OutCode), ResidualOffset = Offset(n.ResidualCode), PlaneOffset = planeOffset };
+            }
+        }
+
+        return steps.Count == 0 ? 0 : end;
+
+        static IEnumerable<int> Reads(Step s) => (s.Act is { } a ? new[] { a.InCode, a.ResidualCode, a.ScratchCode } : new[] { s.Norm!.InCode, s.Norm.ResidualCode }).Where(t => t >= 0);
+    }
 
     /// <summary>Largest group whose int32 sum of u8 codes times int8 weights cannot overflow: ⌊(2³¹ − 1) / (255 · 127)⌋ (Int8Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLength = int.MaxValue / (255 * 127);
@@ -1502,6 +1635,12 @@ public static class ModelPlanner
             var l = layers[i];
             if (l.Activations is not { } a)
             {
+                continue;
+            }
+
+            if (l.Op == Ops.LayerNorm)
+            {
+                CheckCodeNorm(layers, i, a, referenced, diagnostics, manifest);
                 continue;
             }
 
@@ -1544,6 +1683,69 @@ public static class ModelPlanner
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsNotCalibrated, a.ParamsSpan, l.Name, "predicted", "no z is recorded yet", manifest));
             }
+        }
+    }
+
+    /// <summary>
+    /// A LayerNorm with int8 activations (the residual stream in codes, docs/activations.md): "predicted" parameters;
+    /// its input a residual add fused into an int8-activation linear layer just before; the next layer an
+    /// int8-activation linear layer; every residual add of its output fused into an int8-activation linear layer.
+    /// </summary>
+    private static void CheckCodeNorm(IReadOnlyList<LayerSpec> layers, int i, ActivationsSpec a, HashSet<string> referenced, List<ManifestDiagnostic> diagnostics, string manifest)
+    {
+        var l = layers[i];
+        void Fail(TextSpanInfo span, string problem, string fix) => diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, span, l.Name, problem, fix));
+
+        // the linear layer (int8 weights, int8 activations: Int8Activations.LinearResidual) whose epilogue a residual add at index r is fused into, or -1
+        int FusedInto(int r)
+        {
+            var j = r - 1;
+            if (j >= 0 && layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
+            {
+                j--;
+            }
+
+            return r >= 0 && r < layers.Count && layers[r].Op == Ops.Residual && j >= 0 && layers[j].Op == Ops.Linear
+                && layers[j].Activations is not null && layers[j].Quant is { Format: "int8" } && !referenced.Contains(layers[j].Name) && !referenced.Contains(layers[r - 1].Name) ? j : -1;
+        }
+
+        if (a.Params != "predicted")
+        {
+            Fail(a.ParamsSpan, "of a layernorm support only \"params\": \"predicted\" (its input is the residual sum the linear layer before writes as codes at a predicted range)", "use \"params\": \"predicted\", or remove the layernorm's activations");
+            return;
+        }
+
+        if (FusedInto(i - 1) < 0 || referenced.Contains(layers[i - 1].Name))
+        {
+            Fail(a.Span, "need a residual add just before the layernorm, fused into a linear layer with int8 weights and int8 activations (linear, optional relu, residual; nothing else reading their outputs)", "remove the layernorm's activations, or give the linear layer before the residual int8 activations");
+            return;
+        }
+
+        if (i + 1 >= layers.Count || layers[i + 1].Op != Ops.Linear || layers[i + 1].Activations is null)
+        {
+            Fail(a.Span, "write u8 codes, so the next layer must be a linear layer with int8 activations (the model's output stays float)", "remove the layernorm's activations, or give the next linear layer int8 activations");
+            return;
+        }
+
+        for (var r = i + 1; r < layers.Count; r++)
+        {
+            if (layers[r].Op == Ops.Residual && layers[r].From == l.Name && FusedInto(r) < 0)
+            {
+                Fail(layers[r].Span, "are read by a residual add that is not fused into a linear layer with int8 weights and int8 activations (only such an epilogue reads a residual from codes)", "place the residual add right after a linear layer with int8 weights and int8 activations (a relu between allowed), or remove the layernorm's activations");
+                return;
+            }
+
+            // the residual's refinement plane is rewritten by the next code LayerNorm (in place, while it reads it)
+            if (layers[r].Op == Ops.Residual && layers[r].From == l.Name && layers.Skip(i + 1).Take(r - i - 1).Any(n => n.Op == Ops.LayerNorm && n.Activations is not null))
+            {
+                Fail(layers[r].Span, "are read by a residual add after the next layernorm with int8 activations, which has replaced them (each code layernorm's output is the residual of the next block only)", "read the residual from the latest layernorm, or remove the layernorms' activations");
+                return;
+            }
+        }
+
+        if (a.Z is null)
+        {
+            diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsNotCalibrated, a.ParamsSpan, l.Name, "predicted", "no z is recorded yet", manifest));
         }
     }
 
@@ -1639,6 +1841,18 @@ public static class ModelPlanner
         /// <summary>Chunks of all chunked layers (the length of the model's chunk-hit counters).</summary>
         public int ChunkHits { get; set; }
 
+        /// <summary>Lengths of the u8 code tensors of the integer-activation steps (docs/activations.md).</summary>
+        public List<int> CodeLengths { get; } = new();
+
+        /// <summary>Values that exist only as u8 codes (an integer-activation step's output), and their code tensor.</summary>
+        public Dictionary<int, int> CodeOfValue { get; } = new();
+
+        public int NewCode(int length)
+        {
+            CodeLengths.Add(length);
+            return CodeLengths.Count - 1;
+        }
+
         public int NewValue(int length, BufferKind external)
         {
             Values.Add(new Value { Length = length, Buffer = new BufferRef(external, 0, length) });
@@ -1728,6 +1942,8 @@ public static class ModelPlanner
 
         public ActivationStep? Act { get; set; }
 
+        public NormCodesStep? Norm { get; set; }
+
         /// <summary>maxpool of u8 codes: the pool's shape; the codes are where <see cref="CodeProducer"/> wrote them.</summary>
         public PoolKernelSpec? CodePool { get; set; }
 
@@ -1756,6 +1972,7 @@ public static class ModelPlanner
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
                 Layer = ReportName ?? LayerName,
                 Act = Act,
+                Norm = Norm,
                 CodePool = CodePool,
                 CodeOffset = CodeProducer?.Act?.OutOffset ?? 0,
             };

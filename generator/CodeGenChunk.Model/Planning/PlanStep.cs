@@ -32,6 +32,9 @@ public sealed record PlanStep(
     /// <summary>linear with int8 activations: the integer kernel's constants (the step has no generated kernel).</summary>
     public ActivationStep? Act { get; init; }
 
+    /// <summary>layernorm on u8 codes (the residual stream in codes): the step's constants.</summary>
+    public NormCodesStep? Norm { get; init; }
+
     /// <summary>maxpool of u8 codes (after an integer-activation conv2d): the shape pooled in place at <see cref="CodeOffset"/> of the code buffer.</summary>
     public PoolKernelSpec? CodePool { get; init; }
 

@@ -34,6 +34,11 @@ public static class ActivationCalibrator
         var values = targets.Where(l => l.Activations!.Params == "static").ToDictionary(l => l.Index, _ => new List<float>());
         var zs = targets.Where(l => l.Activations!.Params == "predicted" && producers[l.Index] >= 0).ToDictionary(l => l.Index, _ => new List<double>());
         var rowStats = zs.Keys.ToDictionary(i => i, i => RowStats(forward, layers[producers[i]]));
+
+        // LayerNorms on codes: z of the output (before the residual add) the linear layer before them predicts (docs/activations.md)
+        var norms = targets.Where(l => l.Op == Ops.LayerNorm && l.Activations!.Params == "predicted" && SumProducer(layers, l.Index) >= 0)
+            .ToDictionary(l => l.Index, _ => new List<double>());
+        var normRows = norms.Keys.ToDictionary(i => i, i => RowStats(forward, layers[SumProducer(layers, i)]));
         foreach (var x in inputs)
         {
             var seen = new Dictionary<int, float[]>();
@@ -41,6 +46,14 @@ public static class ActivationCalibrator
             foreach (var (i, list) in values)
             {
                 list.AddRange(seen[i]);
+            }
+
+            foreach (var (i, list) in norms)
+            {
+                // the linear layer's output before the residual add (after its ReLU) is the residual layer's input
+                var p = layers[SumProducer(layers, i)];
+                var relu = layers[p.Index + 1].Op == Ops.Relu;
+                list.Add(NeededZ(seen[p.Index], seen[i - 1], normRows[i], relu));
             }
 
             foreach (var (i, list) in zs)
@@ -63,7 +76,7 @@ public static class ActivationCalibrator
                 var hi = Percentile(sorted, a.Percentile);
                 result.Add(new ActivationChoice(l, a, new[] { Round(Math.Min(lo, 0)), Round(Math.Max(hi, 0)) }, null, inputs.Count));
             }
-            else if (zs.TryGetValue(l.Index, out var z))
+            else if (zs.TryGetValue(l.Index, out var z) || norms.TryGetValue(l.Index, out z))
             {
                 var sorted = z.ToArray();
                 Array.Sort(sorted);
@@ -86,6 +99,18 @@ public static class ActivationCalibrator
 
     /// <summary>The planner's rule (ModelPlanner.ProducerOf): the linear or conv2d layer before with integer activations (a ReLU, then max pools and flattens between allowed).</summary>
     private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced) => CodeGenChunk.Model.Planning.ModelPlanner.ProducerOf(layers, i, referenced);
+
+    /// <summary>A LayerNorm's residual-sum producer: layer i − 1 a residual add right after a linear layer with integer activations (a ReLU between allowed); or -1.</summary>
+    private static int SumProducer(IReadOnlyList<LayerSpec> layers, int i)
+    {
+        var j = i - 2;
+        if (j >= 0 && layers[j].Op == Ops.Relu)
+        {
+            j--;
+        }
+
+        return i >= 1 && layers[i - 1].Op == Ops.Residual && j >= 0 && layers[j].Op == Ops.Linear && layers[j].Activations is not null ? j : -1;
+    }
 
     /// <summary>Per row: Σ w, ‖w‖, bias.</summary>
     private static (double[] Sums, double[] Norms, double[] Bias) RowStats(FloatForward forward, LayerSpec l)

@@ -83,8 +83,71 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64),
                     Console.WriteLine($"FAILED {path} codes in {inLen} out {outLen} zero {zero} relu {relu}: codes differ by {codeDiff}, clipped {clipped} vs {expectedClipped}");
                     failures++;
                 }
+
+                // the residual stream in codes: the residual read from codes, the output before it written as codes with
+                // the moments of output + residual (docs/activations.md)
+                var rq = new byte[outLen];
+                rng.NextBytes(rq);
+                var expectedSum = new float[outLen];
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, expectedSum, default, 0f, 0, out _, out _, Int8DotPath.Scalar);
+                var expectedOut = new byte[outLen];
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, default, expectedOut, 0.05f, 3, out var e1, out var e2, Int8DotPath.Scalar);
+                var sum = new float[outLen];
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, sum, default, 0f, 0, out _, out _, path);
+                var outCodes = new byte[outLen];
+                Int8Activations.LinearResidual(w, scales, bias, sums, x, 0.02f, zero, groupSize, relu, default, rq, default, 0.01f, 120, default, outCodes, 0.05f, 3, out var m1, out var m2, path);
+                var residualDiff = 0.0;
+                codeDiff = 0;
+                for (var o = 0; o < outLen; o++)
+                {
+                    residualDiff = Math.Max(residualDiff, Math.Abs(sum[o] - expectedSum[o]) / (1 + Math.Abs(expectedSum[o])));
+                    codeDiff = Math.Max(codeDiff, Math.Abs(outCodes[o] - expectedOut[o]));
+                }
+
+                if (residualDiff > 1e-4 || codeDiff > 1 || Math.Abs(m1 - e1) > 1e-4 * (1 + e2) || Math.Abs(m2 - e2) > 1e-4 * (1 + e2))
+                {
+                    Console.WriteLine($"FAILED {path} residual from codes in {inLen} out {outLen} zero {zero} relu {relu}: sums {residualDiff}, codes {codeDiff}, moments {m1}/{m2} vs {e1}/{e2}");
+                    failures++;
+                }
             }
         }
+    }
+}
+
+// LayerNorm on codes: the Vector128 twin against the scalar one (residual codes + output codes in, codes out).
+foreach (var n in new[] { 1024, 90, 7 })
+{
+    var rng = new Random(n);
+    var r = new byte[n];
+    var v = new byte[n];
+    rng.NextBytes(r);
+    rng.NextBytes(v);
+    var gamma = new float[n];
+    var beta = new float[n];
+    double s1 = 0, s2 = 0;
+    for (var i = 0; i < n; i++)
+    {
+        gamma[i] = (float)(0.5 + rng.NextDouble());
+        beta[i] = (float)(rng.NextDouble() - 0.5);
+        var s = (0.02 * (r[i] - 128)) + (0.01 * (v[i] - 5));
+        s1 += s;
+        s2 += s * s;
+    }
+
+    var scalar = new byte[n];
+    var vector = new byte[n];
+    Int8Activations.LayerNormCodes(default, r, default, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, scalar, default, Int8DotPath.Scalar, out var ss, out var sz);
+    Int8Activations.LayerNormCodes(default, r, default, 0.02f, 128, v, 0.01f, 5, s1, s2, gamma, beta, 1e-5f, vector, default, Int8DotPath.Vector128, out var vs, out var vz);
+    var diff = 0;
+    for (var i = 0; i < n; i++)
+    {
+        diff = Math.Max(diff, Math.Abs(scalar[i] - vector[i]));
+    }
+
+    if (ss != vs || sz != vz || diff > 1)
+    {
+        Console.WriteLine($"FAILED LayerNormCodes n {n}: Vector128 scale {vs} zero {vz} vs scalar {ss} {sz}, codes differ by {diff}");
+        failures++;
     }
 }
 
@@ -335,6 +398,6 @@ if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8 and int4 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8 and int4 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
