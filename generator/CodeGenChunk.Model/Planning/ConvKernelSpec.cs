@@ -190,6 +190,22 @@ public sealed record ConvKernelSpec(
     private static int Budget(int lanes) => lanes == 8 ? 8 : 16;
 
     public string Epilogue => (Bias ? "+ bias" : "no bias") + (Relu ? ", ReLU" : string.Empty);
+
+    /// <summary>"[outC, outH, outW], kernel KHxKW, stride SHxSW, pad [t, l, b, r]": the geometry the planner's step comments name.</summary>
+    public string Geometry => string.Format(
+        System.Globalization.CultureInfo.InvariantCulture,
+        "[{0}, {1}, {2}], kernel {3}x{4}, stride {5}x{6}, pad [{7}, {8}, {9}, {10}]",
+        OutC,
+        OutH,
+        OutW,
+        KH,
+        KW,
+        SH,
+        SW,
+        PadTop,
+        PadLeft,
+        PadBottom,
+        PadRight);
 }
 
 /// <summary>
