@@ -44,6 +44,7 @@ public class BigNetBenchmarks
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
     private BigNetInt8A? _int8a;
+    private BigNetInt8ARow? _int8arow;
     private BigNetInt8Chain? _int8chain;
     private BigNetInt4A? _int4a;
     private BigNetInt4? _int4;
@@ -55,6 +56,7 @@ public class BigNetBenchmarks
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
+    private BigNetInt8ARow[] _int8arowCopies = Array.Empty<BigNetInt8ARow>();
     private BigNetInt8Chain[] _int8chainCopies = Array.Empty<BigNetInt8Chain>();
     private BigNetInt4A[] _int4aCopies = Array.Empty<BigNetInt4A>();
     private OrtBigNet[] _ortCopies = Array.Empty<OrtBigNet>();
@@ -74,6 +76,7 @@ public class BigNetBenchmarks
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
         nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
+        nameof(Int8ARow_Generated) or nameof(Int8ARow_Generated_Cold) => BigNetInt8ARow.WeightBytes,
         nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
         nameof(Int4_Generated) => BigNetInt4.WeightBytes,
@@ -106,6 +109,13 @@ public class BigNetBenchmarks
     {
         _int8a = BigNetInt8A.Open();
         ReportDifference("BigNetInt8A", _int8a.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Int8ARow_Generated))]
+    public void SetupInt8ARow()
+    {
+        _int8arow = BigNetInt8ARow.Open();
+        ReportDifference("BigNetInt8ARow", _int8arow.Run);
     }
 
     [GlobalSetup(Target = nameof(Int8Chain_Generated))]
@@ -194,6 +204,15 @@ public class BigNetBenchmarks
     public float Int8A_Generated()
     {
         _int8a!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The int8 x int8 model with one weight scale per row (8.03 bits per weight, as ONNX Runtime's per-channel int8), predicted activations.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int8ARow_Generated()
+    {
+        _int8arow!.Run(_input, _output);
         return _output[0];
     }
 
@@ -314,46 +333,20 @@ public class BigNetBenchmarks
     }
 
     [GlobalSetup(Target = nameof(Int8A_Generated_Cold))]
-    public void SetupInt8ACold()
-    {
-        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt8A.WeightsFileName));
-        _int8aCopies = new BigNetInt8A[ColdCopies(BigNetInt8A.WeightBytes)];
-        for (var k = 0; k < _int8aCopies.Length; k++)
-        {
-            _int8aCopies[k] = BigNetInt8A.FromBytes(bytes, $"copy {k}");
-            Verify($"int8a copy {k}", _int8aCopies[k].Run, 5e-2f); // int8 weights and activations vs f32 reference
-        }
+    public void SetupInt8ACold() =>
+        _int8aCopies = LoadColdCopies(BigNetInt8A.WeightsFileName, BigNetInt8A.WeightBytes, (b, n) => BigNetInt8A.FromBytes(b, n), m => m.Run, "int8a", 5e-2f); // int8 weights and activations vs f32 reference
 
-        Report(_int8aCopies.Length, BigNetInt8A.WeightBytes);
-    }
+    [GlobalSetup(Target = nameof(Int8ARow_Generated_Cold))]
+    public void SetupInt8ARowCold() =>
+        _int8arowCopies = LoadColdCopies(BigNetInt8ARow.WeightsFileName, BigNetInt8ARow.WeightBytes, (b, n) => BigNetInt8ARow.FromBytes(b, n), m => m.Run, "int8arow", 5e-2f); // int8 weights (a scale per row) and activations vs f32 reference
 
     [GlobalSetup(Target = nameof(Int8Chain_Generated_Cold))]
-    public void SetupInt8ChainCold()
-    {
-        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt8Chain.WeightsFileName));
-        _int8chainCopies = new BigNetInt8Chain[ColdCopies(BigNetInt8Chain.WeightBytes)];
-        for (var k = 0; k < _int8chainCopies.Length; k++)
-        {
-            _int8chainCopies[k] = BigNetInt8Chain.FromBytes(bytes, $"copy {k}");
-            Verify($"int8chain copy {k}", _int8chainCopies[k].Run, 5e-2f); // int8 weights and activations vs f32 reference
-        }
-
-        Report(_int8chainCopies.Length, BigNetInt8Chain.WeightBytes);
-    }
+    public void SetupInt8ChainCold() =>
+        _int8chainCopies = LoadColdCopies(BigNetInt8Chain.WeightsFileName, BigNetInt8Chain.WeightBytes, (b, n) => BigNetInt8Chain.FromBytes(b, n), m => m.Run, "int8chain", 5e-2f); // int8 weights and activations vs f32 reference
 
     [GlobalSetup(Target = nameof(Int4A_Generated_Cold))]
-    public void SetupInt4ACold()
-    {
-        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt4A.WeightsFileName));
-        _int4aCopies = new BigNetInt4A[ColdCopies(BigNetInt4A.WeightBytes)];
-        for (var k = 0; k < _int4aCopies.Length; k++)
-        {
-            _int4aCopies[k] = BigNetInt4A.FromBytes(bytes, $"copy {k}");
-            Verify($"int4a copy {k}", _int4aCopies[k].Run, 1e-1f); // int4 weights and int8 activations vs f32 reference
-        }
-
-        Report(_int4aCopies.Length, BigNetInt4A.WeightBytes);
-    }
+    public void SetupInt4ACold() =>
+        _int4aCopies = LoadColdCopies(BigNetInt4A.WeightsFileName, BigNetInt4A.WeightBytes, (b, n) => BigNetInt4A.FromBytes(b, n), m => m.Run, "int4a", 1e-1f); // int4 weights and int8 activations vs f32 reference
 
     /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
     [Benchmark]
@@ -397,6 +390,18 @@ public class BigNetBenchmarks
     public float Int8A_Generated_Cold()
     {
         var copies = _int8aCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated int8 x int8 with a weight scale per row, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int8ARow_Generated_Cold()
+    {
+        var copies = _int8arowCopies;
         var k = _next;
         _next = k + 1 == copies.Length ? 0 : k + 1;
         copies[k].Run(_input, _output);
@@ -500,6 +505,13 @@ public class BigNetBenchmarks
         _ternary?.Dispose();
         _ort?.Dispose();
         _int8a?.Dispose();
+        _int8arow?.Dispose();
+        foreach (var c in _int8arowCopies)
+        {
+            c.Dispose();
+        }
+
+        _int8arowCopies = Array.Empty<BigNetInt8ARow>();
         _int8chain?.Dispose();
         foreach (var c in _int8chainCopies)
         {
@@ -564,6 +576,24 @@ public class BigNetBenchmarks
     private static float[]? s_expected;
 
     /// <summary>Checks a forward pass against the generated f32 model (so every row computes the same function).</summary>
+    /// <summary>
+    /// Opens <see cref="ColdCopies"/> independent copies of a generated model's weights file (the one the build placed
+    /// beside the program), each checked against the f32 model within <paramref name="tolerance"/>, and reports them.
+    /// </summary>
+    private T[] LoadColdCopies<T>(string weightsFileName, long weightBytes, Func<byte[], string, T> fromBytes, Func<T, Forward> run, string label, float tolerance)
+    {
+        var bytes = System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, weightsFileName));
+        var copies = new T[ColdCopies(weightBytes)];
+        for (var k = 0; k < copies.Length; k++)
+        {
+            copies[k] = fromBytes(bytes, $"copy {k}");
+            Verify($"{label} copy {k}", run(copies[k]), tolerance);
+        }
+
+        Report(copies.Length, weightBytes);
+        return copies;
+    }
+
     private void Verify(string name, Forward forward, float tolerance)
     {
         if (s_expected is null)

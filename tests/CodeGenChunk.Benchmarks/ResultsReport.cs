@@ -69,6 +69,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated),
             nameof(BigNetBenchmarks.Int8_Generated),
             nameof(BigNetBenchmarks.Int8A_Generated),
+            nameof(BigNetBenchmarks.Int8ARow_Generated),
             nameof(BigNetBenchmarks.Int8Chain_Generated),
             nameof(BigNetBenchmarks.Int4A_Generated),
             nameof(BigNetBenchmarks.Int4_Generated),
@@ -81,6 +82,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold),
             nameof(BigNetBenchmarks.Int8A_Generated_Cold),
+            nameof(BigNetBenchmarks.Int8ARow_Generated_Cold),
             nameof(BigNetBenchmarks.Int8Chain_Generated_Cold),
             nameof(BigNetBenchmarks.Int4A_Generated_Cold),
             nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
@@ -142,6 +144,10 @@ internal sealed class ResultsReport
             Median(nameof(BigNetBenchmarks.Int8A_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8A_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
             Median(nameof(BigNetBenchmarks.Int8A_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8ARow_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
+            Median(nameof(BigNetBenchmarks.Int8ARow_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
+        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8ARow_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
+            Median(nameof(BigNetBenchmarks.Int8ARow_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8Chain_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),
             Median(nameof(BigNetBenchmarks.Int8Chain_Generated)), Median(nameof(BigNetBenchmarks.Ort_DynamicInt8)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8Chain_Generated_Cold), nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
