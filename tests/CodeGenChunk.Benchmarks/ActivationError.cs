@@ -9,7 +9,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <c>--activation-error [N]</c>: BigNet's outputs with int8 activations against the f32 forward pass
 /// (<see cref="PlainBigNet.ForwardDot"/>), on the BigNet sample's input (uniform [−1, 1), <c>new Random(7)</c>) and N − 1
 /// more seeded inputs (<c>new Random(1000 + k)</c>, the same distribution): max |Δ|, max |Δ| / max |f32 output|, RMS Δ /
-/// RMS output, for bignet.int8a (float residual stream) and bignet.int8chain (residual stream and LayerNorms in u8
+/// RMS output, for bignet.int8a (float residual stream), bignet.int8arow (the same with one weight scale per row) and bignet.int8chain (residual stream and LayerNorms in u8
 /// codes), and the chain against int8a; ONNX Runtime's dynamic int8 for scale; the chain's clip counts (docs/activations.md).
 /// </summary>
 internal static class ActivationError
@@ -20,13 +20,15 @@ internal static class ActivationError
         using var plain = PlainBigNet.Load(Paths.SafeTensors());
         using var int8a = BigNetInt8A.Open();
         using var chain = BigNetInt8Chain.Open();
+        using var row = BigNetInt8ARow.Open();
         var ortIn = new float[dim];
         var ortOut = new float[dim];
         using var ort = OrtBigNet.Create(OrtFormat.DynamicInt8, Paths.SafeTensors(), ortIn, ortOut);
         var f32 = new float[dim];
         var a = new float[dim];
         var c = new float[dim];
-        var stats = new Stats[4];
+        var r = new float[dim];
+        var stats = new Stats[5];
         for (var k = 0; k < count; k++)
         {
             var rng = new Random(k == 0 ? 7 : 1000 + k);
@@ -39,12 +41,14 @@ internal static class ActivationError
             plain.ForwardDot(input, f32);
             int8a.Run(input, a);
             chain.Run(input, c);
+            row.Run(input, r);
             input.CopyTo(ortIn, 0);
             ort.Run();
             stats[0].Add(f32, a);
             stats[1].Add(f32, c);
             stats[2].Add(a, c);
             stats[3].Add(f32, ortOut);
+            stats[4].Add(f32, r);
             if (k == 0)
             {
                 Console.WriteLine($"the BigNet sample's input (Random(7)): int8a vs f32 max |Δ| {MaxAbs(f32, a):E2}, chain vs f32 {MaxAbs(f32, c):E2}, chain vs int8a {MaxAbs(a, c):E2}, ORT dynamic int8 vs f32 {MaxAbs(f32, ortOut):E2} (max |f32 output| {f32.Max(MathF.Abs):F3})");
@@ -54,8 +58,8 @@ internal static class ActivationError
         Console.WriteLine($"{count} inputs (the sample's and {count - 1} more seeded, uniform [-1, 1)):");
         Console.WriteLine("| model | against | max abs error | max abs / max abs output | mean over inputs of max abs | RMS error / RMS output |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
-        string[] names = { "int8a (float residual stream)|f32", "int8chain (residual stream in codes)|f32", "int8chain|int8a", "ORT dynamic int8|f32" };
-        for (var s = 0; s < 4; s++)
+        string[] names = { "int8a (float residual stream)|f32", "int8chain (residual stream in codes)|f32", "int8chain|int8a", "ORT dynamic int8|f32", "int8arow (a weight scale per row)|f32" };
+        for (var s = 0; s < names.Length; s++)
         {
             var p = names[s].Split('|');
             Console.WriteLine($"| {p[0]} | {p[1]} | {stats[s].Max:E2} | {stats[s].MaxRelative:E2} | {stats[s].SumMax / count:E2} | {Math.Sqrt(stats[s].Se / stats[s].Ss):E2} |");
