@@ -330,7 +330,7 @@ public static class ManifestParser
     private static ActivationsSpec? ReadActivations(ObjectReader a)
     {
         a.CheckAllowed("format", "params", "percentile", "range", "z");
-        var format = a.Enum("format", new[] { "f32", "int8" }, "f32");
+        var format = a.Enum("format", new[] { "f32", "int8", "int16" }, "f32");
         var parameters = a.Enum("params", new[] { "dynamic", "static", "predicted" }, "dynamic");
         var percentile = a.Number("percentile", exclusiveMin: 50);
         if (percentile is > 100)
@@ -428,7 +428,7 @@ public static class ManifestParser
                     WeightsPrefix = r.String("weights", required: false) ?? name,
                     Quant = quant ?? new QuantSpec("f32", 0, node.Span, node.Span, false, node.Span),
                     Chunks = chunks,
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                 };
             }
 
@@ -443,7 +443,7 @@ public static class ManifestParser
                 var activations = r.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
                 return layer with
                 {
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                     Dim = (int)(dim ?? 0),
                     DimSpan = r.SpanOf("dim"),
                     Eps = (float)(eps ?? 1e-5),
@@ -474,7 +474,7 @@ public static class ManifestParser
                 return layer with
                 {
                     Chunks = chunks,
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                     InChannels = (int)(inChannels ?? 0),
                     InChannelsSpan = r.SpanOf("inChannels"),
                     OutChannels = (int)(outChannels ?? 0),
