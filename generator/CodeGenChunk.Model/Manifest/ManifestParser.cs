@@ -417,7 +417,7 @@ public static class ManifestParser
                 // "activations" is checked by the planner (CGC0044).
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && quant?.Format is "int8" or "int4" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format == "int4" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     In = (int)(inDim ?? 0),
@@ -470,7 +470,7 @@ public static class ManifestParser
                 // as for linear: the model-level default applies to int8 weights without chunks; a layer's own is checked by the planner (CGC0044)
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && !defaultActivations.IsInt16 && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     Chunks = chunks,
