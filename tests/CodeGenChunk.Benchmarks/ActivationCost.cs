@@ -10,7 +10,9 @@ namespace CodeGenChunk.Benchmarks;
 /// timed by Stopwatch (best of 7 rounds) on every dot-product path of this machine: the kernel writing predicted codes,
 /// the prediction (<see cref="Int8Activations.PredictParams"/>: input moments and the per-row range), and the dynamic
 /// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's, and the
-/// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers).
+/// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers) and with
+/// int16 activations (<see cref="Int16Activations.Linear"/>, the same int8 weights) on every int16 path, as a ratio to
+/// the fastest int8 path.
 /// </summary>
 internal static class ActivationCost
 {
@@ -45,6 +47,7 @@ internal static class ActivationCost
         var norms4 = new float[outLen];
         Int4Activations.RowStats(w4, scales, inLen, groupSize, sums4, norms4);
         Console.WriteLine($"// 1024 x 1024 int8 (group 64) x u8 codes; best of 7 rounds; load average {MachineInfo.LoadAverage()}");
+        var int8Best = double.MaxValue;
         foreach (var path in new[] { Int8DotPath.AvxVnni, Int8DotPath.ArmDp, Int8DotPath.Vector128, Int8DotPath.Scalar })
         {
             if (!Int8Activations.IsSupported(path))
@@ -88,7 +91,70 @@ internal static class ActivationCost
                 quantize = Math.Min(quantize, sw.Elapsed.TotalMicroseconds / 4000);
             }
 
+            int8Best = Math.Min(int8Best, layer);
             Console.WriteLine($"{path,-10} layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s)   prediction {predict,5:F2} us = {100 * predict / layer,5:F2}% of the layer   dynamic quantization {quantize,5:F2} us   int4 layer {layer4,8:F1} us ({inLen * (double)outLen / layer4 / 1e3,5:F1} GMAC/s)");
+        }
+
+        // the same layer with int16 activations (Int16Activations: symmetric int16 codes x the same int8 weights), codes out
+        var x16 = new short[inLen];
+        for (var i = 0; i < inLen; i++)
+        {
+            x16[i] = (short)rng.Next(-32767, 32768);
+        }
+
+        var q16 = new short[outLen];
+        Console.WriteLine($"// the same layer x int16 codes (Int16Activations, int16 codes out); ratio to the fastest int8 path above; load average {MachineInfo.LoadAverage()}");
+        foreach (var path in new[] { Int16DotPath.Avx512BW, Int16DotPath.AvxVnni, Int16DotPath.Avx2, Int16DotPath.AdvSimd, Int16DotPath.Vector128, Int16DotPath.Scalar })
+        {
+            if (!Int16Activations.IsSupported(path))
+            {
+                Console.WriteLine($"{path,-10} not supported here");
+                continue;
+            }
+
+            double layer = double.MaxValue, predict = double.MaxValue, quantize = double.MaxValue;
+            var n = path == Int16DotPath.Scalar ? 20 : 400;
+
+            // each round also times the int8 layer on the fastest int8 path right before: the ratio per round (median
+            // of 7) is what a machine shared with other work can still compare
+            var int8Path = Int8Activations.Resolve(KernelPath.Vector256);
+            var ratios = new double[7];
+            for (var round = 0; round < 7; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < n; k++)
+                {
+                    Int8Activations.Linear(w, scales, bias, sums, x, 0.01f, 3, groupSize, true, default, default, q, 0.05f, 0, int8Path);
+                }
+
+                var int8Round = sw.Elapsed.TotalMicroseconds / n;
+                sw.Restart();
+                for (var k = 0; k < n; k++)
+                {
+                    Int16Activations.Linear(w, scales, bias, sums, x16, 1e-4f, groupSize, true, default, default, q16, 0.05f, path);
+                }
+
+                var round16 = sw.Elapsed.TotalMicroseconds / n;
+                layer = Math.Min(layer, round16);
+                ratios[round] = round16 / int8Round;
+                sw.Restart();
+                for (var k = 0; k < 4000; k++)
+                {
+                    Int16Activations.PredictScale(x16, 1e-4f, sums, norms, bias, 3f, true);
+                }
+
+                predict = Math.Min(predict, sw.Elapsed.TotalMicroseconds / 4000);
+                sw.Restart();
+                for (var k = 0; k < 4000; k++)
+                {
+                    Int16Activations.Quantize(xf, Int16Activations.DynamicScale(xf), x16);
+                }
+
+                quantize = Math.Min(quantize, sw.Elapsed.TotalMicroseconds / 4000);
+            }
+
+            Array.Sort(ratios);
+            Console.WriteLine($"{path,-10} int16 layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s) = {layer / int8Best,5:F2}x the best int8 layer above, median per-round ratio to {int8Path} int8 {ratios[3],5:F2}x   prediction {predict,5:F2} us   dynamic quantization {quantize,5:F2} us");
         }
 
         Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");

@@ -1050,6 +1050,88 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0015 conv2d groupSize larger than a filter")]
+    [DataRow("CGC0044", 7, 102, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [64] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 64, "out": 4, "quant": { "format": "int4" }, "activations": { "format": "int16" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int16 activations on int4 weights")]
+    [DataRow("CGC0044", 7, 135, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "int8" }, "activations": { "format": "int16" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int16 activations on a conv2d layer")]
+    [DataRow("CGC0044", 5, 45, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "int8", "groupSize": 520 },
+          "input": { "shape": [600] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 600, "out": 4, "activations": { "format": "int16", "params": "dynamic" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int16 group too long for int32 sums")]
+    [DataRow("CGC0044", 11, 64, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int16", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0044 int16 activations on a layernorm")]
+    [DataRow("CGC0044", 11, 64, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4, "activations": { "format": "int16", "params": "dynamic" } },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4 }
+          ]
+        }
+        """, DisplayName = "CGC0044 layernorm on codes after an int16 linear layer")]
+    [DataRow("CGC0044", 11, 64, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "quant": { "format": "int8", "groupSize": 4 },
+          "activations": { "format": "int8", "params": "predicted", "z": 3 },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 4 },
+            { "op": "residual", "from": "input" },
+            { "op": "layernorm", "name": "n", "dim": 4, "activations": { "format": "int8", "params": "predicted", "z": 2 } },
+            { "op": "linear", "name": "b", "in": 4, "out": 4, "activations": { "format": "int16", "params": "dynamic" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int16 linear layer reading layernorm codes")]
     public void BrokenManifestReportsOneDiagnosticAtTheOffendingValue(string id, int line, int column, string manifest)
     {
         var outcome = GeneratorHarness.Run(manifest);

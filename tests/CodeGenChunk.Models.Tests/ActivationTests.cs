@@ -16,7 +16,7 @@ namespace CodeGenChunk.Models.Tests;
 public sealed class ActivationTests
 {
     /// <summary>int8 weights (act.*) and int4 weights (act4.*) with int8 activations.</summary>
-    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted" };
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
 
     public static IEnumerable<object[]> ModelsAndPaths =>
         from m in AllModels
@@ -75,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "convact.static", "convact.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "convact.static", "convact.predicted", "act16.static", "act16.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -120,6 +120,29 @@ public sealed class ActivationTests
 
         // act.dynamic writes floats between its layers: its scratch stays
         Assert.IsGreaterThan(0, Runtime(ActDynamic.ScratchFloats));
+    }
+
+    [TestMethod]
+    public void Activation16_Memory_CodesTwoBytesEach()
+    {
+        // act16.predicted: the inner outputs exist only as int16 codes, two bytes each, in two slots: the 600 input codes
+        // (1,200 bytes, then b's 37 codes in the same slot) and a's 66 codes (132 bytes) in the next 64-byte-aligned slot
+        Assert.AreEqual(0, Runtime(Act16Predicted.ScratchFloats));
+        Assert.AreEqual(1216 + (2 * 66), Runtime(Act16Predicted.QuantizedActivationBytes));
+        Assert.AreEqual(Runtime(Act16Predicted.QuantizedActivationBytes), Runtime(Act16Predicted.IntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, Act16Predicted.ActivationLayerNames);
+
+        // act16.static has act.static's shapes: twice its code bytes, up to the slot alignment (448 + 132 against 256 + 66)
+        Assert.AreEqual(448 + (2 * 66), Runtime(Act16Static.QuantizedActivationBytes));
+        Assert.AreEqual(256 + 66, Runtime(ActStatic.QuantizedActivationBytes));
+        Assert.AreEqual(0, Runtime(Act16Static.ScratchFloats));
+
+        // act16.mixed: int16 codes between a and b (150 input codes, then 80), floats at the int16 / int8 boundaries (b's
+        // 60 outputs, then d's 30 in the same float slot of 64), u8 codes between c and d; code slots: a's input (300
+        // bytes, later c's 60 codes), a's output (160 bytes, later d's 40 codes), then e's 30 input codes (60 bytes)
+        Assert.AreEqual(4 * 64, Runtime(Act16Mixed.ScratchBytes));
+        Assert.AreEqual(320 + 160, Runtime(Act16Mixed.QuantizedActivationBytes));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c", "d", "e" }, Act16Mixed.ActivationLayerNames);
     }
 
     [TestMethod]
@@ -231,6 +254,10 @@ public sealed class ActivationTests
             "act4.dynamic" => Of(new Act4Dynamic(), Act4Dynamic.InputLength, Act4Dynamic.OutputLength, Act4Dynamic.ActivationLayerNames),
             "act4.static" => Of(new Act4Static(), Act4Static.InputLength, Act4Static.OutputLength, Act4Static.ActivationLayerNames),
             "act4.predicted" => Of(new Act4Predicted(), Act4Predicted.InputLength, Act4Predicted.OutputLength, Act4Predicted.ActivationLayerNames),
+            "act16.dynamic" => Of(new Act16Dynamic(), Act16Dynamic.InputLength, Act16Dynamic.OutputLength, Act16Dynamic.ActivationLayerNames),
+            "act16.static" => Of(new Act16Static(), Act16Static.InputLength, Act16Static.OutputLength, Act16Static.ActivationLayerNames),
+            "act16.predicted" => Of(new Act16Predicted(), Act16Predicted.InputLength, Act16Predicted.OutputLength, Act16Predicted.ActivationLayerNames),
+            "act16.mixed" => Of(new Act16Mixed(), Act16Mixed.InputLength, Act16Mixed.OutputLength, Act16Mixed.ActivationLayerNames),
             _ => throw new ArgumentException(name),
         };
 
@@ -258,6 +285,14 @@ public sealed class ActivationTests
         private static ActModel Of(Act4Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(Act4Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act16Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act16Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act16Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act16Mixed m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
     }

@@ -14,7 +14,7 @@ namespace CodeGenChunk.Models.Tests;
 /// layers use the weights as their format stores them (dequantized), so the comparison measures
 /// the kernels, not the quantization.
 /// </summary>
-internal sealed class ReferenceInterpreter
+internal sealed partial class ReferenceInterpreter
 {
     private readonly ManifestSpec _spec;
     private readonly SafeTensorsFile _weights;
@@ -644,6 +644,12 @@ internal sealed class ReferenceInterpreter
             return -1;
         }
 
+        // docs/activations.md, int16 activations: codes pass between layers of the same width only
+        if (layers[i].Activations is { } consumer && consumer.Format != layers[j].Activations!.Format)
+        {
+            return -1;
+        }
+
         return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
 
@@ -659,6 +665,11 @@ internal sealed class ReferenceInterpreter
 
         LastMacs += (long)l.In * l.Out;
         var w = Dequantized(l, Tensor(l.WeightsPrefix + ".weight"));
+        if (l.Activations is { IsInt16: true } act16)
+        {
+            return IntegerLinear16(l, act16, w, x);
+        }
+
         if (l.Activations is { } act)
         {
             return IntegerLinear(l, act, w, x);

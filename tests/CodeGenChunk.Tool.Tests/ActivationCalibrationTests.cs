@@ -90,6 +90,45 @@ public sealed class ActivationCalibrationTests
     }
 
     [TestMethod]
+    public void Activation_Calibrate_Int16_KeepsTheFormat_AndTheManifestPlans()
+    {
+        // int16 activations (docs/activations.md, "int16 activations"): the same range and z as int8, written back as int16
+        var dir = RepoPaths.NewTempDirectory();
+        var manifest = Path.Combine(dir, "act16.cgc.json");
+        File.WriteAllText(manifest, """
+            { "model": "Act16", "namespace": "T", "weights": { "source": "act16.safetensors" }, "input": { "shape": [24] },
+              "quant": { "format": "int8", "groupSize": 8 },
+              "activations": { "format": "int16", "params": "predicted", "percentile": 100 },
+              "layers": [
+                { "op": "linear", "name": "h1", "in": 24, "out": 32, "activations": { "format": "int16", "params": "static", "percentile": 100 } },
+                { "op": "relu" },
+                { "op": "linear", "name": "h2", "in": 32, "out": 32 },
+                { "op": "relu" },
+                { "op": "linear", "name": "head", "in": 32, "out": 4, "activations": { "format": "int8", "params": "static", "percentile": 100 } } ] }
+            """);
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var weightsPath = Path.Combine(dir, "act16.safetensors");
+        SafeTensorsWriter.Write(weightsPath, SyntheticWeights.Create(spec, 5));
+        var weights = SafeTensorsFile.Read(weightsPath);
+        var inputs = ChunkCalibrator.RandomInputs(24, 50, 3);
+        Assert.IsTrue(ModelPlanner.Plan(spec).Diagnostics.Any(d => d.Info.Id == "CGC0045"));
+
+        var choices = ActivationCalibrator.Calibrate(spec, weights, inputs);
+        CollectionAssert.AreEqual(new[] { "h1", "h2", "head" }, choices.Select(c => c.Layer.Name).ToArray());
+        Assert.AreEqual(inputs.Min(x => x.Min()), choices[0].Range![0], 1e-4);
+        Assert.IsTrue(choices[1].Z > 0);
+
+        var text = ActivationCalibrator.Apply(File.ReadAllText(manifest), choices);
+        var again = ManifestParser.Parse(manifest, text);
+        Assert.IsNotNull(again.Spec, string.Join("; ", again.Diagnostics.Select(d => d.ToCanonicalString())));
+        CollectionAssert.AreEqual(new[] { "int16", "int16", "int8" }, new[] { 0, 2, 4 }.Select(i => again.Spec.Layers[i].Activations!.Format).ToArray());
+        Assert.AreEqual(choices[1].Z, again.Spec.Layers[2].Activations!.Z);
+        var plan = ModelPlanner.Plan(again.Spec);
+        Assert.IsNotNull(plan.Plan, string.Join("; ", plan.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.AreEqual(3, plan.Plan.ActivationLayers);
+    }
+
+    [TestMethod]
     public void Activation_Calibrate_CodeLayerNorm_RecordsZOfTheOutputBeforeTheResidual()
     {
         // the residual stream in codes: the layernorm's z covers the last linear layer's output (before the residual add)

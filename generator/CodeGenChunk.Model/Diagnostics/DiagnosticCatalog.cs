@@ -135,7 +135,7 @@ public static class DiagnosticCatalog
 
     public static readonly DiagnosticInfo ActivationsInvalid = new(
         "CGC0044", "Integer activations not possible as written",
-        "The int8 activations of layer '{0}' {1}; {2}", Severity.Error);
+        "The integer activations of layer '{0}' {1}; {2}", Severity.Error);
 
     public static readonly DiagnosticInfo ActivationsNotCalibrated = new(
         "CGC0045", "Activation quantization not calibrated",

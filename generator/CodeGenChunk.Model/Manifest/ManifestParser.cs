@@ -330,7 +330,7 @@ public static class ManifestParser
     private static ActivationsSpec? ReadActivations(ObjectReader a)
     {
         a.CheckAllowed("format", "params", "percentile", "range", "z");
-        var format = a.Enum("format", new[] { "f32", "int8" }, "f32");
+        var format = a.Enum("format", new[] { "f32", "int8", "int16" }, "f32");
         var parameters = a.Enum("params", new[] { "dynamic", "static", "predicted" }, "dynamic");
         var percentile = a.Number("percentile", exclusiveMin: 50);
         if (percentile is > 100)
@@ -417,7 +417,7 @@ public static class ManifestParser
                 // "activations" is checked by the planner (CGC0044).
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && quant?.Format is "int8" or "int4" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format == "int4" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     In = (int)(inDim ?? 0),
@@ -428,7 +428,7 @@ public static class ManifestParser
                     WeightsPrefix = r.String("weights", required: false) ?? name,
                     Quant = quant ?? new QuantSpec("f32", 0, node.Span, node.Span, false, node.Span),
                     Chunks = chunks,
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                 };
             }
 
@@ -443,7 +443,7 @@ public static class ManifestParser
                 var activations = r.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
                 return layer with
                 {
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                     Dim = (int)(dim ?? 0),
                     DimSpan = r.SpanOf("dim"),
                     Eps = (float)(eps ?? 1e-5),
@@ -470,11 +470,11 @@ public static class ManifestParser
                 // as for linear: the model-level default applies to int8 weights without chunks; a layer's own is checked by the planner (CGC0044)
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && !defaultActivations.IsInt16 && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     Chunks = chunks,
-                    Activations = activations is { IsInt8: true } ? activations : null,
+                    Activations = activations is { IsInteger: true } ? activations : null,
                     InChannels = (int)(inChannels ?? 0),
                     InChannelsSpan = r.SpanOf("inChannels"),
                     OutChannels = (int)(outChannels ?? 0),

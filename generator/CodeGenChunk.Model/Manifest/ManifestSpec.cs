@@ -92,6 +92,12 @@ public sealed record ActivationsSpec(string Format, string Params, double Percen
 
     /// <summary>Whether the layer computes with integer activations.</summary>
     public bool IsInt8 => Format == "int8";
+
+    /// <summary>int16: symmetric signed int16 codes (zero point 0) times int8 weights (docs/activations.md, "int16 activations").</summary>
+    public bool IsInt16 => Format == "int16";
+
+    /// <summary>Whether the layer computes with integer activations of either width (int8 or int16).</summary>
+    public bool IsInteger => IsInt8 || IsInt16;
 }
 
 /// <summary>How a layer is split into chunks for partial computation.</summary>

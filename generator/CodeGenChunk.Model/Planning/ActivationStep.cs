@@ -11,6 +11,15 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>The weights' format: "int8" (Int8Activations) or "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs).</summary>
     public string Format { get; init; } = "int8";
 
+    /// <summary>
+    /// The activations' codes: "int8" (u8 codes with a zero point) or "int16" (symmetric int16 codes, zero point 0, int8
+    /// weights only: Int16Activations). A step reads its input and writes its output codes in this format.
+    /// </summary>
+    public string ActFormat { get; init; } = "int8";
+
+    /// <summary>Bytes per code in the code buffer: 1 for u8 codes, 2 for int16 codes.</summary>
+    public int CodeBytes => ActFormat == "int16" ? 2 : 1;
+
     /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
     public string KernelClass => Format == "int4" ? "Int4Activations" : "Int8Activations";
 

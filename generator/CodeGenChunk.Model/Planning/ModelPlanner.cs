@@ -81,7 +81,7 @@ public static class ModelPlanner
             }
 
             // Integer-activation layers keep per-row weight statistics computed from resident weights; not streamed yet.
-            foreach (var act in layers.Where(l => l.Activations is { IsInt8: true }))
+            foreach (var act in layers.Where(l => l.Activations is { IsInteger: true }))
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
@@ -750,6 +750,12 @@ public static class ModelPlanner
             return -1;
         }
 
+        // codes pass between layers of one width only: at an int8 / int16 boundary the producer writes floats
+        if (layers[i].Activations is { } consumer && consumer.Format != layers[j].Activations!.Format)
+        {
+            return -1;
+        }
+
         // a linear producer has nothing but its ReLU after it; a conv2d may be pooled and flattened
         return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
@@ -825,7 +831,7 @@ public static class ModelPlanner
                         act = act with
                         {
                             QuantizeEntry = !fromCodes,
-                            InCode = fromCodes ? inCode : program.NewCode(l.In),
+                            InCode = fromCodes ? inCode : program.NewCode(act.CodeBytes * l.In),
                             ResidualCodes = residual >= 0 && program.CodeOfValue.ContainsKey(residual),
                             ResidualCode = residual >= 0 && program.CodeOfValue.TryGetValue(residual, out var rc) ? rc : -1,
                         };
@@ -833,7 +839,7 @@ public static class ModelPlanner
                         if (act.QuantizeOutput)
                         {
                             // the output is written as codes into the code buffer: no float tensor
-                            step.Act = act with { OutCode = program.NewCode(l.Out) };
+                            step.Act = act with { OutCode = program.NewCode(act.CodeBytes * l.Out) };
                             step.Destination = program.NewValue(0, BufferKind.None);
                             program.CodeOfValue[step.Destination] = step.Act.OutCode;
                             named[step.LayerName] = step.Destination;
@@ -1406,12 +1412,13 @@ public static class ModelPlanner
         var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
         {
             Format = l.Quant.Format,
+            ActFormat = a.Format,
             QuantizeEntry = !fromProducer,
             EntryMode = a.Params == "static" ? "static" : "dynamic",
         };
         if (act.QuantizeEntry && a.Params == "static" && a.Range.Count == 2)
         {
-            var (scale, zero) = RangeParams(a.Range[0], a.Range[1]);
+            var (scale, zero) = a.IsInt16 ? (RangeScale16(a.Range[0], a.Range[1]), 0) : RangeParams(a.Range[0], a.Range[1]);
             act = act with { InScaleLiteral = FloatLiteral.Format(scale), InZero = zero };
         }
 
@@ -1430,13 +1437,13 @@ public static class ModelPlanner
             act = act with { QuantizeOutput = true, OutMode = next.Params, ZLiteral = FloatLiteral.Format((float)(next.Z ?? 0)) };
             if (next.Params == "static" && next.Range.Count == 2)
             {
-                var (scale, zero) = RangeParams(next.Range[0], next.Range[1]);
+                var (scale, zero) = next.IsInt16 ? (RangeScale16(next.Range[0], next.Range[1]), 0) : RangeParams(next.Range[0], next.Range[1]);
                 act = act with { OutScaleLiteral = FloatLiteral.Format(scale), OutZero = zero };
             }
 
             mode = next.Params == "predicted"
-                ? "u8 codes of '" + layers[c].Name + "' at a range predicted from this input"
-                : "u8 codes of '" + layers[c].Name + "' at its calibrated range";
+                ? (next.IsInt16 ? "int16" : "u8") + " codes of '" + layers[c].Name + "' at a range predicted from this input"
+                : (next.IsInt16 ? "int16" : "u8") + " codes of '" + layers[c].Name + "' at its calibrated range";
         }
         else
         {
@@ -1455,7 +1462,7 @@ public static class ModelPlanner
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
-                "layer {0} '{1}': linear {2} -> {3}, {9} (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
+                "layer {0} '{1}': linear {2} -> {3}, {9} (group {4}) x {10} activations ({5}: {6}), epilogue: {7}, writes {8}",
                 l.Index,
                 l.Name,
                 l.In,
@@ -1465,8 +1472,16 @@ public static class ModelPlanner
                 act.QuantizeEntry ? (act.EntryMode == "static" ? "quantized here at its calibrated range" : "quantized here at its own range") : "codes from the previous layer",
                 new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, residual >= 0).Epilogue + (residual >= 0 ? " from '" + last.From + "'" + (codeNorms.Contains(layers.FirstOrDefault(x => x.Name == last.From)?.Index ?? -1) ? " (its u8 codes)" : string.Empty) : string.Empty),
                 mode,
-                l.Quant.Format),
+                l.Quant.Format,
+                a.Format),
         };
+    }
+
+    /// <summary>The scale of symmetric int16 codes over a range: max(|lo|, |hi|) / 32767 (the same arithmetic as Int16Activations.RangeScale).</summary>
+    internal static float RangeScale16(double lo, double hi)
+    {
+        var scale = Math.Max(Math.Max(-(float)lo, (float)hi), 0f) / 32767f;
+        return scale > 0f && !float.IsInfinity(scale) ? scale : 1f;
     }
 
     /// <summary>u8 parameters of a range widened to include 0 (the same arithmetic as Int8Activations.RangeParams).</summary>
@@ -1607,6 +1622,12 @@ public static class ModelPlanner
     /// <summary>The same for int4 weights (nibbles decode to −8..7): ⌊(2³¹ − 1) / (255 · 8)⌋ (Int4Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLengthInt4 = int.MaxValue / (255 * 8);
 
+    /// <summary>
+    /// The same for int16 activations on int8 weights: symmetric codes −32767..32767 times any int8 byte (−128..127),
+    /// ⌊(2³¹ − 1) / (32767 · 128)⌋ = 512 (Int16Activations.MaxInt32GroupLength).
+    /// </summary>
+    public const int MaxInt32GroupLengthInt16 = int.MaxValue / (32767 * 128);
+
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -1621,6 +1642,18 @@ public static class ModelPlanner
             if (l.Op == Ops.LayerNorm)
             {
                 CheckCodeNorm(layers, i, a, referenced, diagnostics, manifest);
+                continue;
+            }
+
+            if (a.IsInt16 && l.Op == Ops.Conv2d)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "(int16) are for linear layers (Int16Activations has no conv2d kernel)", "use \"int8\" activations on the conv2d layer, or \"f32\""));
+                continue;
+            }
+
+            if (a.IsInt16 && l.Quant is not { Format: "int8" })
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "(int16) need int8 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", or its activations to \"int8\" or \"f32\""));
                 continue;
             }
 
@@ -1643,14 +1676,16 @@ public static class ModelPlanner
                 continue;
             }
 
-            var maxGroup = int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : MaxInt32GroupLength;
+            var maxGroup = a.IsInt16 ? MaxInt32GroupLengthInt16 : int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : MaxInt32GroupLength;
             if (q.GroupSize > maxGroup && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > maxGroup)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
                     q.GroupSizeSpan,
                     l.Name,
-                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : "127"),
+                    a.IsInt16
+                        ? string.Format(CultureInfo.InvariantCulture, "(int16) sum groups of {0} inputs in int32, which can overflow ({0} · 32767 · 128 > 2^31 - 1)", q.GroupSize)
+                        : string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : "127"),
                     string.Format(CultureInfo.InvariantCulture, int4 ? "use a group size of at most {0} (a multiple of 32)" : "use a group size of at most {0}", maxGroup)));
                 continue;
             }
@@ -1676,6 +1711,12 @@ public static class ModelPlanner
         var l = layers[i];
         void Fail(TextSpanInfo span, string problem, string fix) => diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, span, l.Name, problem, fix));
 
+        if (a.IsInt16)
+        {
+            Fail(a.Span, "(int16) are not supported on a layernorm (the residual stream in codes is u8 codes only)", "use \"int8\" activations on the layernorm, or remove them");
+            return;
+        }
+
         // the linear layer (int8 weights, int8 activations: Int8Activations.LinearResidual) whose epilogue a residual add at index r is fused into, or -1
         int FusedInto(int r)
         {
@@ -1686,7 +1727,7 @@ public static class ModelPlanner
             }
 
             return r >= 0 && r < layers.Count && layers[r].Op == Ops.Residual && j >= 0 && layers[j].Op == Ops.Linear
-                && layers[j].Activations is not null && layers[j].Quant is { Format: "int8" } && !referenced.Contains(layers[j].Name) && !referenced.Contains(layers[r - 1].Name) ? j : -1;
+                && layers[j].Activations is { IsInt8: true } && layers[j].Quant is { Format: "int8" } && !referenced.Contains(layers[j].Name) && !referenced.Contains(layers[r - 1].Name) ? j : -1;
         }
 
         if (a.Params != "predicted")
@@ -1701,7 +1742,7 @@ public static class ModelPlanner
             return;
         }
 
-        if (i + 1 >= layers.Count || layers[i + 1].Op != Ops.Linear || layers[i + 1].Activations is null)
+        if (i + 1 >= layers.Count || layers[i + 1].Op != Ops.Linear || layers[i + 1].Activations is not { IsInt8: true })
         {
             Fail(a.Span, "write u8 codes, so the next layer must be a linear layer with int8 activations (the model's output stays float)", "remove the layernorm's activations, or give the next linear layer int8 activations");
             return;

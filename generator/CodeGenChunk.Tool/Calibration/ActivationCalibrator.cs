@@ -198,7 +198,7 @@ public static class ActivationCalibrator
         var edits = choices.Select(c =>
         {
             var own = c.Spec.Span.StartOffset > c.Layer.Span.StartOffset && c.Spec.Span.StartOffset < c.Layer.Span.StartOffset + c.Layer.Span.Length;
-            var text = new StringBuilder("{ \"format\": \"int8\", \"params\": \"").Append(c.Spec.Params).Append("\", \"percentile\": ")
+            var text = new StringBuilder("{ \"format\": \"").Append(c.Spec.Format).Append("\", \"params\": \"").Append(c.Spec.Params).Append("\", \"percentile\": ")
                 .Append(c.Spec.Percentile.ToString("R", CultureInfo.InvariantCulture));
             if (c.Range is { } r)
             {

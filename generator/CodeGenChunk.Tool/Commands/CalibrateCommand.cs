@@ -56,7 +56,7 @@ internal static class CalibrateCommand
                 var activationChoices = ActivationCalibrator.Calibrate(spec, weights, data);
                 if (choices.Count == 0 && activationChoices.Count == 0)
                 {
-                    Console.Error.WriteLine($"{path}: error: no layer has a precision policy with \"by\": \"activity\" and chunks, or \"static\" or \"predicted\" int8 activations, to calibrate");
+                    Console.Error.WriteLine($"{path}: error: no layer has a precision policy with \"by\": \"activity\" and chunks, or \"static\" or \"predicted\" int8 or int16 activations, to calibrate");
                     return 2;
                 }
 

@@ -535,9 +535,12 @@ public static partial class Int8Activations
             _float = isFloat;
         }
 
-        /// <summary>Four rows at once: the same arithmetic as <see cref="Store"/>, lane by lane.</summary>
+        /// <summary>
+        /// The output values of four rows before they are stored: xScale · (d + correction · S) + b, ReLU, + residual
+        /// (shared with the int16 kernel, <see cref="Int16Activations"/>, which writes them as floats or int16 codes).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int Store4(ref float y, ref byte q, int o, Vector128<float> d)
+        public Vector128<float> Values4(int o, Vector128<float> d)
         {
             var v = Vector128.Create(_xScale) * Vector128.MultiplyAddEstimate(Vector128.Create(_correction), Vector128.LoadUnsafe(ref _sums, (nuint)o), d);
             if (_hasBias)
@@ -555,21 +558,12 @@ public static partial class Int8Activations
                 v += Vector128.LoadUnsafe(ref _residual, (nuint)o);
             }
 
-            if (_float)
-            {
-                v.StoreUnsafe(ref y, (nuint)o);
-                return 0;
-            }
-
-            int clipped = 0;
-            var codes = Code(v, Vector128.Create(_inv), Vector128.Create((float)_yZero), Vector128.Create((float)MaxCode), ref clipped);
-            var shorts = Vector128.Narrow(codes, codes).AsUInt16();
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref q, o), Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
-            return clipped;
+            return v;
         }
 
+        /// <summary>One row's output value before it is stored: the arithmetic of <see cref="Values4"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int Store(ref float y, ref byte q, int o, float d)
+        public float Value(int o, float d)
         {
             float v = _xScale * float.MultiplyAddEstimate(_correction, Unsafe.Add(ref _sums, o), d);
             if (_hasBias)
@@ -587,6 +581,31 @@ public static partial class Int8Activations
                 v += Unsafe.Add(ref _residual, o);
             }
 
+            return v;
+        }
+
+        /// <summary>Four rows at once: the same arithmetic as <see cref="Store"/>, lane by lane.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Store4(ref float y, ref byte q, int o, Vector128<float> d)
+        {
+            var v = Values4(o, d);
+            if (_float)
+            {
+                v.StoreUnsafe(ref y, (nuint)o);
+                return 0;
+            }
+
+            int clipped = 0;
+            var codes = Code(v, Vector128.Create(_inv), Vector128.Create((float)_yZero), Vector128.Create((float)MaxCode), ref clipped);
+            var shorts = Vector128.Narrow(codes, codes).AsUInt16();
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref q, o), Vector128.Narrow(shorts, shorts).AsUInt32().ToScalar());
+            return clipped;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Store(ref float y, ref byte q, int o, float d)
+        {
+            float v = Value(o, d);
             if (_float)
             {
                 Unsafe.Add(ref y, o) = v;

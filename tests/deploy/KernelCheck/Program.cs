@@ -392,6 +392,126 @@ foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 
     }
 }
 
+// int16 activations (Int16Activations, docs/activations.md#int16-activations): symmetric int16 codes times int8 weights
+// (every byte −128..127), every path against scalar (floats, int16 codes, clips), and the extremes over groups of 512.
+var ran16 = new System.Collections.Generic.HashSet<Int16DotPath>();
+foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64), (100, 13, 32), (600, 9, 512), (37, 6, 17), (130, 5, 96), (48, 5, 48) })
+{
+    var rng = new Random((inLen * 23) + outLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var w = new sbyte[inLen * outLen];
+    for (var i = 0; i < w.Length; i++)
+    {
+        w[i] = (sbyte)rng.Next(-128, 128);
+    }
+
+    var scales = new float[outLen * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.001 + (rng.NextDouble() * 0.01));
+    }
+
+    var bias = new float[outLen];
+    var residual = new float[outLen];
+    for (var i = 0; i < outLen; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+        residual[i] = (float)rng.NextDouble();
+    }
+
+    var x = new short[inLen];
+    for (var i = 0; i < inLen; i++)
+    {
+        x[i] = (short)rng.Next(-32767, 32768);
+    }
+
+    var sums = new float[outLen];
+    var norms = new float[outLen];
+    Int8Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+    foreach (var relu in new[] { false, true })
+    {
+        var expected = new float[outLen];
+        Int16Activations.Linear(w, scales, bias, sums, x, 3e-5f, groupSize, relu, residual, expected, default, 0f, Int16DotPath.Scalar);
+        var expectedCodes = new short[outLen];
+        var expectedClipped = Int16Activations.Linear(w, scales, bias, sums, x, 3e-5f, groupSize, relu, default, default, expectedCodes, 2e-5f, Int16DotPath.Scalar);
+        foreach (var path in new[] { Int16DotPath.Vector128, Int16DotPath.AdvSimd, Int16DotPath.Avx2, Int16DotPath.AvxVnni, Int16DotPath.Avx512BW })
+        {
+            if (!Int16Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            ran16.Add(path);
+            var y = new float[outLen];
+            Int16Activations.Linear(w, scales, bias, sums, x, 3e-5f, groupSize, relu, residual, y, default, 0f, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o]))))
+                {
+                    Console.WriteLine($"FAILED int16 {path} in {inLen} out {outLen} group {groupSize} relu {relu} row {o}: {y[o]} vs scalar {expected[o]}");
+                    failures++;
+                    break;
+                }
+            }
+
+            var codes = new short[outLen];
+            var clipped = Int16Activations.Linear(w, scales, bias, sums, x, 3e-5f, groupSize, relu, default, default, codes, 2e-5f, path);
+            var codeDiff = 0;
+            for (var o = 0; o < outLen; o++)
+            {
+                codeDiff = Math.Max(codeDiff, Math.Abs(codes[o] - expectedCodes[o]));
+            }
+
+            if (codeDiff > 1 || Math.Abs(clipped - expectedClipped) > outLen / 8 + 1)
+            {
+                Console.WriteLine($"FAILED int16 {path} codes in {inLen} out {outLen} relu {relu}: codes differ by {codeDiff}, clipped {clipped} vs {expectedClipped}");
+                failures++;
+            }
+        }
+    }
+}
+
+// int16 extremes: groups of 512 (the int32 bound), codes ±32767 times weights −128 and 127, a short last group
+{
+    const int groupSize = 512;
+    const int inLen = (2 * groupSize) + 307;
+    const int outLen = 5;
+    foreach (var (code, weight) in new[] { (32767, -128), (-32767, -128), (32767, 127), (-32767, 127) })
+    {
+        var w = new sbyte[outLen * inLen];
+        w.AsSpan().Fill((sbyte)weight);
+        var scales = new float[outLen * 3];
+        scales.AsSpan().Fill(1f);
+        var x = new short[inLen];
+        x.AsSpan().Fill((short)code);
+        var sums = new float[outLen];
+        var norms = new float[outLen];
+        Int8Activations.RowStats(w, scales, inLen, groupSize, sums, norms);
+        var exact = (double)code * weight * inLen;
+        foreach (var path in new[] { Int16DotPath.Scalar, Int16DotPath.Vector128, Int16DotPath.AdvSimd, Int16DotPath.Avx2, Int16DotPath.AvxVnni, Int16DotPath.Avx512BW })
+        {
+            if (!Int16Activations.IsSupported(path))
+            {
+                continue;
+            }
+
+            var y = new float[outLen];
+            Int16Activations.Linear(w, scales, default, sums, x, 1f, groupSize, false, default, y, default, 0f, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (!(Math.Abs(y[o] - exact) <= 1e-6 * Math.Abs(exact)))
+                {
+                    Console.WriteLine($"FAILED int16 {path} extremes code {code} weight {weight} row {o}: {y[o]} vs exact {exact}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+Console.WriteLine($"int16 activations: paths Scalar, {string.Join(", ", ran16)} checked (against scalar; extremes over groups of 512 exact)");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
