@@ -269,13 +269,12 @@ public static class Int8FloatInput
         d3 = Vector128.Sum(f3);
     }
 
-    /// <summary>8 s8 weights (one 8-byte load, <c>vpmovsxbd</c>) times 8 inputs, added to the accumulator.</summary>
+    /// <summary>8 s8 weights as floats (one 8-byte load, <c>vpmovsxbd</c>, <c>vcvtdq2ps</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dot8(ref sbyte q, ref float x, int k, Vector256<float> acc)
+    private static Vector256<float> Widen8(ref sbyte q, int k)
     {
         var wb = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref q, k)))).AsSByte();
-        var wf = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(wb));
-        return Vector256.MultiplyAddEstimate(wf, Vector256.LoadUnsafe(ref x, (nuint)k), acc);
+        return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(wb));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -295,14 +294,25 @@ public static class Int8FloatInput
             ref sbyte q0 = ref Unsafe.Add(ref blk, (nint)g * rc * groupSize);
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             int k = 0;
-            for (; k + 8 <= len; k += 8)
+            if (rc == 4)
             {
-                a0 = Dot8(ref q0, ref xg, k, a0);
-                if (rc == 4)
+                ref sbyte q1 = ref Unsafe.Add(ref q0, len);
+                ref sbyte q2 = ref Unsafe.Add(ref q0, 2 * len);
+                ref sbyte q3 = ref Unsafe.Add(ref q0, 3 * len);
+                for (; k + 8 <= len; k += 8)
                 {
-                    a1 = Dot8(ref Unsafe.Add(ref q0, len), ref xg, k, a1);
-                    a2 = Dot8(ref Unsafe.Add(ref q0, 2 * len), ref xg, k, a2);
-                    a3 = Dot8(ref Unsafe.Add(ref q0, 3 * len), ref xg, k, a3);
+                    var xv = Vector256.LoadUnsafe(ref xg, (nuint)k);
+                    a0 = Vector256.MultiplyAddEstimate(Widen8(ref q0, k), xv, a0);
+                    a1 = Vector256.MultiplyAddEstimate(Widen8(ref q1, k), xv, a1);
+                    a2 = Vector256.MultiplyAddEstimate(Widen8(ref q2, k), xv, a2);
+                    a3 = Vector256.MultiplyAddEstimate(Widen8(ref q3, k), xv, a3);
+                }
+            }
+            else
+            {
+                for (; k + 8 <= len; k += 8)
+                {
+                    a0 = Vector256.MultiplyAddEstimate(Widen8(ref q0, k), Vector256.LoadUnsafe(ref xg, (nuint)k), a0);
                 }
             }
 
@@ -321,13 +331,10 @@ public static class Int8FloatInput
         d3 = Vector256.Sum(f3);
     }
 
-    /// <summary>16 s8 weights (one 16-byte load, <c>vpmovsxbd</c> to 512 bits) times 16 inputs, added to the accumulator.</summary>
+    /// <summary>16 s8 weights as floats (one 16-byte load, <c>vpmovsxbd</c> to 512 bits, <c>vcvtdq2ps</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Dot16W(ref sbyte q, ref float x, int k, Vector512<float> acc)
-    {
-        var wf = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref q, (nuint)k)));
-        return Vector512.MultiplyAddEstimate(wf, Vector512.LoadUnsafe(ref x, (nuint)k), acc);
-    }
+    private static Vector512<float> Widen16(ref sbyte q, int k) =>
+        Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref q, (nuint)k)));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V512Rows(ref float x, ref sbyte blk, ref float sc, int inLen, int groupSize, int groups, int rc, out float d0, out float d1, out float d2, out float d3)
@@ -346,14 +353,25 @@ public static class Int8FloatInput
             ref sbyte q0 = ref Unsafe.Add(ref blk, (nint)g * rc * groupSize);
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             int k = 0;
-            for (; k + 16 <= len; k += 16)
+            if (rc == 4)
             {
-                a0 = Dot16W(ref q0, ref xg, k, a0);
-                if (rc == 4)
+                ref sbyte q1 = ref Unsafe.Add(ref q0, len);
+                ref sbyte q2 = ref Unsafe.Add(ref q0, 2 * len);
+                ref sbyte q3 = ref Unsafe.Add(ref q0, 3 * len);
+                for (; k + 16 <= len; k += 16)
                 {
-                    a1 = Dot16W(ref Unsafe.Add(ref q0, len), ref xg, k, a1);
-                    a2 = Dot16W(ref Unsafe.Add(ref q0, 2 * len), ref xg, k, a2);
-                    a3 = Dot16W(ref Unsafe.Add(ref q0, 3 * len), ref xg, k, a3);
+                    var xv = Vector512.LoadUnsafe(ref xg, (nuint)k);
+                    a0 = Vector512.MultiplyAddEstimate(Widen16(ref q0, k), xv, a0);
+                    a1 = Vector512.MultiplyAddEstimate(Widen16(ref q1, k), xv, a1);
+                    a2 = Vector512.MultiplyAddEstimate(Widen16(ref q2, k), xv, a2);
+                    a3 = Vector512.MultiplyAddEstimate(Widen16(ref q3, k), xv, a3);
+                }
+            }
+            else
+            {
+                for (; k + 16 <= len; k += 16)
+                {
+                    a0 = Vector512.MultiplyAddEstimate(Widen16(ref q0, k), Vector512.LoadUnsafe(ref xg, (nuint)k), a0);
                 }
             }
 
