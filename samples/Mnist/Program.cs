@@ -69,6 +69,9 @@ Add("int8", new MnistMlpInt8(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mn
 Add("int8 x int8 dynamic", new MnistMlpInt8ADynamic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8ADynamic.WeightBytes, MnistMlpInt8ADynamic.MacsPerRun);
 Add("int8 x int8 static", new MnistMlpInt8AStatic(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8AStatic.WeightBytes, MnistMlpInt8AStatic.MacsPerRun);
 Add("int8 x int8 predicted", new MnistMlpInt8APredicted(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8APredicted.WeightBytes, MnistMlpInt8APredicted.MacsPerRun);
+// The same with fc1 reading the float image in place and writing fc2's codes (no codes of the input).
+Add("int8 x int8 static fin", new MnistMlpInt8AStaticFloatIn(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8AStaticFloatIn.WeightBytes, MnistMlpInt8AStaticFloatIn.MacsPerRun);
+Add("int8 x int8 pred. fin", new MnistMlpInt8APredictedFloatIn(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8APredictedFloatIn.WeightBytes, MnistMlpInt8APredictedFloatIn.MacsPerRun);
 Add("int4", new MnistMlpInt4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt4.WeightBytes, MnistMlpInt4.MacsPerRun);
 Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11.WeightBytes, MnistMlpBase11.MacsPerRun);
 Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);
@@ -134,6 +137,9 @@ Console.WriteLine();
 Console.WriteLine($"Intermediate activation bytes per inference: f32 activations {MnistMlpInt8APredicted.FloatIntermediateBytes:N0}; "
     + $"int8 x int8 predicted and static {MnistMlpInt8APredicted.IntermediateBytes:N0} ({MnistMlpInt8APredicted.QuantizedActivationBytes:N0} of u8 codes, "
     + $"{(double)MnistMlpInt8APredicted.FloatIntermediateBytes / MnistMlpInt8APredicted.IntermediateBytes:0.00}x smaller); dynamic {MnistMlpInt8ADynamic.IntermediateBytes:N0} (floats and codes)");
+Console.WriteLine($"With fc1 reading the float input in place (static fin, pred. fin): {MnistMlpInt8APredictedFloatIn.IntermediateBytes:N0} "
+    + $"({MnistMlpInt8APredictedFloatIn.QuantizedActivationBytes:N0} of u8 codes, no codes of the input, "
+    + $"{(double)MnistMlpInt8APredictedFloatIn.FloatIntermediateBytes / MnistMlpInt8APredictedFloatIn.IntermediateBytes:0.00}x smaller; static fin {MnistMlpInt8AStaticFloatIn.IntermediateBytes:N0})");
 
 // Seed 000, section 3: S = n_high·q_high + n_mid·q_mid + n_low·q_low, in bits per chunk-weight, against 32 bits for all.
 Console.WriteLine();

@@ -24,6 +24,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
+/// <item><c>--floatin-cost [rounds]</c>: no BenchmarkDotNet; the MNIST MLP's first layer with the input quantized to codes against the float input read in place, interleaved (FloatInputCost.cs).</item>
 /// <item><c>--activation-error [N]</c>: no BenchmarkDotNet; BigNet int8a and int8chain (residual stream in codes) against the f32 forward pass on N seeded inputs (default 100; docs/activations.md).</item>
 /// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
@@ -70,6 +71,8 @@ internal static class Program
                     return ActivationCost.Run();
                 case "--activation-error":
                     return ActivationError.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var n) ? n : 100);
+                case "--floatin-cost":
+                    return FloatInputCost.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var floatRounds) ? floatRounds : 60);
                 case "--int4a-ab":
                     return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
                 case "--routing":

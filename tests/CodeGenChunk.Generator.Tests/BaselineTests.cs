@@ -16,6 +16,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/stream.int8.cgc.json", "StreamInt8")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/planes.cgc.json", "Planes")]
     [DataRow("samples/Mnist/mlp.int8a.predicted.cgc.json", "MnistMlpInt8APredicted")]
+    [DataRow("samples/Mnist/mlp.int8a.predicted.floatin.cgc.json", "MnistMlpInt8APredictedFloatIn")]
     [DataRow("samples/Mnist/mnist8.int8a.predicted.cgc.json", "Mnist8Int8APredicted")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act4.predicted.cgc.json", "Act4Predicted")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act16.predicted.cgc.json", "Act16Predicted")]

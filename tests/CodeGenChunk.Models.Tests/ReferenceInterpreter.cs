@@ -395,17 +395,36 @@ internal sealed partial class ReferenceInterpreter
         else if (act.Params == "predicted" && producer >= 0)
         {
             var p = _spec.Layers[producer];
-            var (codes, ps, pz) = _codes[producer];
-            double s1 = 0, s2 = 0;
-            foreach (var q in codes)
+            double m, e2;
+            if (_codes.TryGetValue(producer, out var pc))
             {
-                s1 += q;
-                s2 += q * q;
+                var (codes, ps, pz) = pc;
+                double s1 = 0, s2 = 0;
+                foreach (var q in codes)
+                {
+                    s1 += q;
+                    s2 += q * q;
+                }
+
+                var mq = s1 / codes.Length;
+                m = ps * (mq - pz);
+                e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
+            }
+            else
+            {
+                // a float-input producer: the mean and second moment of its float input
+                var fx = _linearIn[producer];
+                double s1 = 0, s2 = 0;
+                foreach (var v in fx)
+                {
+                    s1 += v;
+                    s2 += (double)v * v;
+                }
+
+                m = s1 / fx.Length;
+                e2 = s2 / fx.Length;
             }
 
-            var mq = s1 / codes.Length;
-            var m = ps * (mq - pz);
-            var e2 = (double)ps * ps * ((s2 / codes.Length) - (2.0 * pz * mq) + ((double)pz * pz));
             var k = act.Z!.Value * Math.Sqrt(Math.Max(e2 - (m * m), 0));
             var pw = Dequantized(p, Tensor(p.WeightsPrefix + ".weight"));
             var rows = p.Op == Ops.Conv2d ? p.OutChannels : p.Out;
@@ -639,6 +658,11 @@ internal sealed partial class ReferenceInterpreter
             j--;
         }
 
+        if (j >= 0 && layers[j].Activations is null)
+        {
+            return FloatInputProducer(i);
+        }
+
         if (j < 0 || layers[j].Activations is null || _referenced.Contains(layers[j].Name))
         {
             return -1;
@@ -653,6 +677,33 @@ internal sealed partial class ReferenceInterpreter
         return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
     }
 
+    /// <summary>
+    /// A float input writing the next layer's codes (docs/activations.md): the linear layer just before layer
+    /// <paramref name="i"/> (a ReLU between allowed, nothing else reading its output) with its own f32 activations and
+    /// int8 weights, no chunks or policy, when layer <paramref name="i"/> is linear with int8 activations and static
+    /// params, or predicted ones with a z; or -1. Its prediction uses the moments of its float input.
+    /// </summary>
+    private int FloatInputProducer(int i)
+    {
+        var layers = _spec.Layers;
+        if (layers[i].Op != Ops.Linear || layers[i].Activations is not { } a || !(a.Params == "static" || (a.Params == "predicted" && a.Z is not null)))
+        {
+            return -1;
+        }
+
+        var j = i - 1;
+        if (layers[j].Op == Ops.Relu && !_referenced.Contains(layers[j].Name))
+        {
+            j--;
+        }
+
+        return j >= 0 && layers[j] is { Op: Ops.Linear, Activations: null, FloatActivations: not null, Chunks: null, Quant: { Format: "int8", Policy: null } }
+            && !_referenced.Contains(layers[j].Name) ? j : -1;
+    }
+
+    /// <summary>Every linear layer's float input in the last Forward (a float-input producer predicts from its moments).</summary>
+    private readonly Dictionary<int, float[]> _linearIn = new();
+
     /// <summary>Integer-activation conv2d layers: their float output (before the ReLU) in the last Forward.</summary>
     private readonly Dictionary<int, float[]> _convOut = new();
 
@@ -664,6 +715,7 @@ internal sealed partial class ReferenceInterpreter
         }
 
         LastMacs += (long)l.In * l.Out;
+        _linearIn[l.Index] = x;
         var w = Dequantized(l, Tensor(l.WeightsPrefix + ".weight"));
         if (l.Activations is { IsInt16: true } act16)
         {

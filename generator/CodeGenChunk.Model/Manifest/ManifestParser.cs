@@ -415,11 +415,12 @@ public static class ManifestParser
 
                 // The model-level default applies to the layers it can: int8 or int4 weights, not chunked. A layer's own
                 // "activations" is checked by the planner (CGC0044).
-                var activations = r.Object("activations", required: false) is { } a
-                    ? ReadActivations(a)
-                    : defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format == "int4" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null;
+                var own = r.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
+                var activations = own
+                    ?? (defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format == "int4" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null);
                 return layer with
                 {
+                    FloatActivations = own is { Format: "f32" } ? own : null,
                     In = (int)(inDim ?? 0),
                     InSpan = r.SpanOf("in"),
                     Out = (int)(outDim ?? 0),

@@ -159,6 +159,13 @@ public sealed record LayerSpec(
     /// <summary>linear and conv2d: how the layer's input activations are represented (null: f32).</summary>
     public ActivationsSpec? Activations { get; init; }
 
+    /// <summary>
+    /// linear: the layer's own <c>"activations": { "format": "f32" }</c>, or null. With int8 weights, before a layer with
+    /// int8 activations and static or calibrated predicted params, the layer reads its float input in place and writes
+    /// that layer's u8 codes (docs/activations.md, "A float input writing the next layer's codes").
+    /// </summary>
+    public ActivationsSpec? FloatActivations { get; init; }
+
     /// <summary>conv2d: channels in and out.</summary>
     public int InChannels { get; init; }
 

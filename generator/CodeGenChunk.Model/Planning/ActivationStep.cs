@@ -26,6 +26,12 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row.</summary>
     public long WeightBytes => Format == "int4" ? (long)Out * ((In + 31) / 32) * 16 : (long)In * Out;
 
+    /// <summary>
+    /// The step reads its float input in place (int8 weights, <c>Int8FloatInput.Linear</c>) and writes the next layer's
+    /// codes (<see cref="QuantizeOutput"/>): no input codes (<see cref="InCode"/> -1), no float output.
+    /// </summary>
+    public bool FloatInput { get; init; }
+
     /// <summary>The step quantizes its float input itself: "dynamic" (its range) or "static" (the constants below).</summary>
     public bool QuantizeEntry { get; init; }
 

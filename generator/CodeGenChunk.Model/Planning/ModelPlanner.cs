@@ -745,6 +745,12 @@ public static class ModelPlanner
             j--;
         }
 
+        if (j >= 0 && layers[j].Activations is null)
+        {
+            // a linear layer reading floats that writes this layer's codes
+            return FloatInputProducerOf(layers, i, referenced, requireCalibrated: true);
+        }
+
         if (j < 0 || layers[j].Activations is null || referenced.Contains(layers[j].Name))
         {
             return -1;
@@ -758,6 +764,32 @@ public static class ModelPlanner
 
         // a linear producer has nothing but its ReLU after it; a conv2d may be pooled and flattened
         return layers[j].Op == Ops.Conv2d || (layers[j].Op == Ops.Linear && (i - j == 1 || (i - j == 2 && layers[i - 1].Op == Ops.Relu))) ? j : -1;
+    }
+
+    /// <summary>
+    /// The linear layer just before layer <paramref name="i"/> (a ReLU between allowed; no residual; nothing else
+    /// reading its output) that reads a float input and writes layer <paramref name="i"/>'s u8 codes (docs/activations.md,
+    /// "A float input writing the next layer's codes"), or -1: its own <c>"activations": { "format": "f32" }</c>, int8
+    /// weights, no chunks or precision policy; layer <paramref name="i"/> a linear layer with int8 activations and
+    /// <c>static</c> params, or <c>predicted</c> with a calibrated <c>z</c> (<paramref name="requireCalibrated"/>; without
+    /// one the layer quantizes the floats at their own range, as before, and <c>cgc calibrate</c> asks with false).
+    /// </summary>
+    public static int FloatInputProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced, bool requireCalibrated)
+    {
+        if (i < 1 || i >= layers.Count || layers[i].Op != Ops.Linear || layers[i].Activations is not { Params: "static" or "predicted" } a
+            || (requireCalibrated && a.Params == "predicted" && a.Z is null))
+        {
+            return -1;
+        }
+
+        var j = i - 1;
+        if (layers[j].Op == Ops.Relu && !referenced.Contains(layers[j].Name))
+        {
+            j--;
+        }
+
+        return j >= 0 && layers[j] is { Op: Ops.Linear, Activations: null, FloatActivations: not null, Chunks: null, Quant: { Format: "int8", Policy: null } }
+            && !referenced.Contains(layers[j].Name) ? j : -1;
     }
 
     private static Program BuildProgram(ManifestSpec spec, int[] sizes, Chw?[] shapes, Dictionary<string, long> offsets, Dictionary<string, long> lengths, bool activations)
@@ -823,6 +855,19 @@ public static class ModelPlanner
 
                     var format = l.Quant!.Format;
                     var grouped = WeightFormats.IsGrouped(format);
+                    if (activations && l.Activations is null && consumerOf.TryGetValue(l.Index, out var floatConsumer))
+                    {
+                        // reads its float input in place and writes the next layer's codes: no input codes, no float output
+                        step = FloatInputLinear(l, last, relu, current, offsets, layers[floatConsumer]);
+                        step.Act = step.Act! with { OutCode = program.NewCode(l.Out) };
+                        step.Destination = program.NewValue(0, BufferKind.None);
+                        program.CodeOfValue[step.Destination] = step.Act.OutCode;
+                        named[step.LayerName] = step.Destination;
+                        current = step.Destination;
+                        program.Steps.Add(step);
+                        continue;
+                    }
+
                     if (activations && l.Activations is { } a)
                     {
                         step = ActivationLinear(l, last, a, relu, residual, current, offsets, layers, i, consumerOf, referenced, codeNorms);
@@ -1482,6 +1527,52 @@ public static class ModelPlanner
     {
         var scale = Math.Max(Math.Max(-(float)lo, (float)hi), 0f) / 32767f;
         return scale > 0f && !float.IsInfinity(scale) ? scale : 1f;
+    }
+
+    /// <summary>
+    /// A linear layer with int8 weights and a float input that writes the u8 codes of <paramref name="consumer"/>
+    /// (static or predicted params) in its epilogue: <c>Int8FloatInput.Linear</c>, the prediction from the float input's
+    /// moments (docs/activations.md, "A float input writing the next layer's codes").
+    /// </summary>
+    private static Step FloatInputLinear(LayerSpec l, LayerSpec last, bool relu, int source, Dictionary<string, long> offsets, LayerSpec consumer)
+    {
+        var next = consumer.Activations!;
+        var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, false, "f32")
+        {
+            Format = "int8",
+            FloatInput = true,
+            QuantizeEntry = false,
+            QuantizeOutput = true,
+            OutMode = next.Params,
+            ZLiteral = FloatLiteral.Format((float)(next.Z ?? 0)),
+        };
+        if (next.Params == "static" && next.Range.Count == 2)
+        {
+            var (scale, zero) = RangeParams(next.Range[0], next.Range[1]);
+            act = act with { OutScaleLiteral = FloatLiteral.Format(scale), OutZero = zero };
+        }
+
+        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, "int8");
+        return new Step(last.Name, l.Op)
+        {
+            ReportName = l.Name,
+            Source = source,
+            Act = act,
+            WeightOffset = weightOffset,
+            ScaleOffset = scaleOffset,
+            BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+            Comment = string.Format(
+                CultureInfo.InvariantCulture,
+                "layer {0} '{1}': linear {2} -> {3}, int8 (group {4}) x f32 input (read in place), epilogue: {5}, writes u8 codes of '{6}' {7}",
+                l.Index,
+                l.Name,
+                l.In,
+                l.Out,
+                l.Quant.GroupSize,
+                new KernelSpec("int8", l.In, l.Out, l.Quant.GroupSize, l.Bias, relu, false).Epilogue,
+                consumer.Name,
+                next.Params == "predicted" ? "at a range predicted from this input's float moments" : "at its calibrated range"),
+        };
     }
 
     /// <summary>u8 parameters of a range widened to include 0 (the same arithmetic as Int8Activations.RangeParams).</summary>

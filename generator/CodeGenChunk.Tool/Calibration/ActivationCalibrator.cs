@@ -98,7 +98,15 @@ public static class ActivationCalibrator
     }
 
     /// <summary>The planner's rule (ModelPlanner.ProducerOf): the linear or conv2d layer before with integer activations (a ReLU, then max pools and flattens between allowed).</summary>
-    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced) => CodeGenChunk.Model.Planning.ModelPlanner.ProducerOf(layers, i, referenced);
+    /// <remarks>
+    /// A linear layer with <c>"format": "f32"</c> activations that writes the next layer's codes from its float input
+    /// counts too before that layer's z is recorded (the planner needs the z to choose that plan): its prediction uses the
+    /// float input's moments, which is what <see cref="NeededZ"/> measures.
+    /// </remarks>
+    private static int ProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced) =>
+        CodeGenChunk.Model.Planning.ModelPlanner.ProducerOf(layers, i, referenced) is var p && p >= 0
+            ? p
+            : CodeGenChunk.Model.Planning.ModelPlanner.FloatInputProducerOf(layers, i, referenced, requireCalibrated: false);
 
     /// <summary>A LayerNorm's residual-sum producer: layer i − 1 a residual add right after a linear layer with integer activations (a ReLU between allowed); or -1.</summary>
     private static int SumProducer(IReadOnlyList<LayerSpec> layers, int i)

@@ -265,7 +265,17 @@ public static partial class Int8Activations
         double m = xScale * (mq - xZero);
         double e2 = (double)xScale * xScale * ((s2 / n) - (2.0 * xZero * mq) + ((double)xZero * xZero));
         double variance = Math.Max(e2 - (m * m), 0);
-        PredictRange(sums, norms, bias, (float)m, (float)(z * Math.Sqrt(variance)), out float lo, out float hi);
+        PredictParams(m, variance, sums, norms, bias, z, relu, out scale, out zero);
+    }
+
+    /// <summary>
+    /// The prediction of <see cref="PredictParams(ReadOnlySpan{byte}, float, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, float, bool, out float, out int)"/>
+    /// from the input's mean <paramref name="mean"/> and variance <paramref name="variance"/> however they were measured
+    /// (from codes, or from a float input: <see cref="Int8FloatInput.Moments"/>).
+    /// </summary>
+    public static void PredictParams(double mean, double variance, ReadOnlySpan<float> sums, ReadOnlySpan<float> norms, ReadOnlySpan<float> bias, float z, bool relu, out float scale, out int zero)
+    {
+        PredictRange(sums, norms, bias, (float)mean, (float)(z * Math.Sqrt(Math.Max(variance, 0))), out float lo, out float hi);
         if (relu)
         {
             lo = 0f;

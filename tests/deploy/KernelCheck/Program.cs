@@ -512,6 +512,77 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (512, 37, 64),
 
 Console.WriteLine($"int16 activations: paths Scalar, {string.Join(", ", ran16)} checked (against scalar; extremes over groups of 512 exact)");
 
+// int8 weights x a float input writing floats or the next layer's codes (Int8FloatInput): the vector paths this machine
+// runs as themselves (Vector128 on arm64) against the scalar path; float sums in another order
+var floatInPaths = new System.Collections.Generic.List<CodeGenChunk.Runtime.KernelPath>();
+foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (100, 13, 32), (37, 6, 100), (23, 7, 7) })
+{
+    var rng = new Random((inLen * 17) + outLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var w = new sbyte[inLen * outLen];
+    for (var i = 0; i < w.Length; i++)
+    {
+        w[i] = (sbyte)rng.Next(-127, 128);
+    }
+
+    var scales = new float[outLen * groups];
+    for (var i = 0; i < scales.Length; i++)
+    {
+        scales[i] = (float)(0.001 + (rng.NextDouble() * 0.01));
+    }
+
+    var bias = new float[outLen];
+    for (var i = 0; i < outLen; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+    }
+
+    var x = new float[inLen];
+    for (var i = 0; i < inLen; i++)
+    {
+        x[i] = (float)rng.NextDouble() * (i % 10 == 3 ? -1 : 1);
+    }
+
+    var expected = new float[outLen];
+    Int8FloatInput.Linear(w, scales, bias, x, outLen, groupSize, true, expected, default, 0f, 0, CodeGenChunk.Runtime.KernelPath.Scalar);
+    var expectedCodes = new byte[outLen];
+    var expectedClipped = Int8FloatInput.Linear(w, scales, bias, x, outLen, groupSize, true, default, expectedCodes, 0.004f, 0, CodeGenChunk.Runtime.KernelPath.Scalar);
+    foreach (var path in new[] { CodeGenChunk.Runtime.KernelPath.Vector128, CodeGenChunk.Runtime.KernelPath.Vector256, CodeGenChunk.Runtime.KernelPath.Vector512 })
+    {
+        if (Int8FloatInput.Resolve(path) != path)
+        {
+            continue;
+        }
+
+        if (!floatInPaths.Contains(path))
+        {
+            floatInPaths.Add(path);
+        }
+
+        var y = new float[outLen];
+        Int8FloatInput.Linear(w, scales, bias, x, outLen, groupSize, true, y, default, 0f, 0, path);
+        var codes = new byte[outLen];
+        var clipped = Int8FloatInput.Linear(w, scales, bias, x, outLen, groupSize, true, default, codes, 0.004f, 0, path);
+        for (var o = 0; o < outLen; o++)
+        {
+            if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o]))) || Math.Abs(codes[o] - expectedCodes[o]) > 1)
+            {
+                Console.WriteLine($"FAILED float input {path} in {inLen} out {outLen} group {groupSize} row {o}: {y[o]} vs scalar {expected[o]}, code {codes[o]} vs {expectedCodes[o]}");
+                failures++;
+                break;
+            }
+        }
+
+        if (Math.Abs(clipped - expectedClipped) > 1)
+        {
+            Console.WriteLine($"FAILED float input {path} in {inLen} out {outLen}: {clipped} clips vs scalar {expectedClipped}");
+            failures++;
+        }
+    }
+}
+
+Console.WriteLine($"int8 weights x float input: paths {string.Join(", ", floatInPaths)} checked against the scalar path");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
