@@ -18,6 +18,7 @@ public sealed class BaselineTests
     [DataRow("samples/Mnist/mlp.int8a.predicted.cgc.json", "MnistMlpInt8APredicted")]
     [DataRow("samples/Mnist/mnist8.int8a.predicted.cgc.json", "Mnist8Int8APredicted")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act4.predicted.cgc.json", "Act4Predicted")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/act11.predicted.cgc.json", "Act11Predicted")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

@@ -829,6 +829,12 @@ public static class ModelPlanner
                             ResidualCodes = residual >= 0 && program.CodeOfValue.ContainsKey(residual),
                             ResidualCode = residual >= 0 && program.CodeOfValue.TryGetValue(residual, out var rc) ? rc : -1,
                         };
+                        if (act.Format == "base11")
+                        {
+                            // the digit-major copy of the input codes and the group sums: live only while the step runs
+                            act = act with { ScratchCode = program.NewCode(act.ScratchBytes) };
+                        }
+
                         step.Act = act;
                         if (act.QuantizeOutput)
                         {
@@ -1443,7 +1449,7 @@ public static class ModelPlanner
             mode = "floats";
         }
 
-        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
+        var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
         return new Step(last.Name, l.Op)
         {
             ReportName = l.Name,
@@ -1452,6 +1458,7 @@ public static class ModelPlanner
             Act = act,
             WeightOffset = weightOffset,
             ScaleOffset = scaleOffset,
+            Scale2Offset = scale2Offset,
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
@@ -1607,6 +1614,12 @@ public static class ModelPlanner
     /// <summary>The same for int4 weights (nibbles decode to −8..7): ⌊(2³¹ − 1) / (255 · 8)⌋ (Int4Activations.MaxInt32GroupLength).</summary>
     public const int MaxInt32GroupLengthInt4 = int.MaxValue / (255 * 8);
 
+    /// <summary>
+    /// The same for base11 weights (indices 0..10) with int8 activations, whose group sums Σ d · (q − z) are exact in float
+    /// while below 2²⁴: ⌊2²⁴ / (10 · 255)⌋ (Base11Activations.MaxExactGroupLength).
+    /// </summary>
+    public const int MaxExactGroupLengthBase11 = (1 << 24) / (10 * 255);
+
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -1624,15 +1637,32 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (l.Quant is not { Format: "int8" or "int4" } q)
+            if (l.Quant is not { Format: "int8" or "int4" or "base11" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or int4 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or \"int4\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4 or base11 weights (base11 on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
             if (l.Chunks is not null || q.Policy is not null)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "cannot be combined with chunks or a precision policy", "remove the chunks or use \"f32\" activations"));
+                continue;
+            }
+
+            if (q.Format == "base11" && l.Op == Ops.Conv2d)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (base11 x int8 activations is for linear layers), but its weights are base11", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                continue;
+            }
+
+            if (q.Format == "base11" && q.GroupSize > MaxExactGroupLengthBase11 && l.In > MaxExactGroupLengthBase11)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.ActivationsInvalid,
+                    q.GroupSizeSpan,
+                    l.Name,
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in float, whose sums of index times code difference are exact only below 2^24 ({0} · 10 · 255 > 2^24)", q.GroupSize),
+                    string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxExactGroupLengthBase11)));
                 continue;
             }
 

@@ -62,6 +62,8 @@ public sealed class SchemaTests
         "CGC0044 conv2d group too long for int32 sums",
         "CGC0044 int4 group too long for int32 sums",
         "CGC0044 int8 activations on ternary weights",
+        "CGC0044 conv2d int8 activations on base11 weights",
+        "CGC0044 base11 group too long for exact float sums",
         "CGC0045 static activations not calibrated",
         "CGC0044 layernorm on codes with dynamic params",
         "CGC0044 layernorm on codes as the last layer",
