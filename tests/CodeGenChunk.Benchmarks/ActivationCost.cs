@@ -10,7 +10,9 @@ namespace CodeGenChunk.Benchmarks;
 /// timed by Stopwatch (best of 7 rounds) on every dot-product path of this machine: the kernel writing predicted codes,
 /// the prediction (<see cref="Int8Activations.PredictParams"/>: input moments and the per-row range), and the dynamic
 /// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's, and the
-/// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers).
+/// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers) and with
+/// base11 weights (<see cref="Base11Activations.Linear"/>, group 256) on every <see cref="KernelPath"/>, as a ratio to
+/// the int8 layer on this machine's widest int8 path.
 /// </summary>
 internal static class ActivationCost
 {
@@ -89,6 +91,60 @@ internal static class ActivationCost
             }
 
             Console.WriteLine($"{path,-10} layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s)   prediction {predict,5:F2} us = {100 * predict / layer,5:F2}% of the layer   dynamic quantization {quantize,5:F2} us   int4 layer {layer4,8:F1} us ({inLen * (double)outLen / layer4 / 1e3,5:F1} GMAC/s)");
+        }
+
+        // base11 weights (group 256) x int8 activations, beside the int8 layer on the widest int8 path, per KernelPath
+        const int groupSize11 = 256, groups11 = inLen / groupSize11;
+        var w11 = new byte[outLen * Base11Activations.RowBytes(inLen, groupSize11)];
+        for (var i = 0; i + 4 <= w11.Length; i += 4)
+        {
+            BitConverter.TryWriteBytes(w11.AsSpan(i), (uint)rng.NextInt64(0, 2357947691L));
+        }
+
+        var mins11 = new ushort[outLen * groups11];
+        var ranges11 = new ushort[outLen * groups11];
+        Array.Fill(mins11, BitConverter.HalfToUInt16Bits((Half)(-0.05f)));
+        Array.Fill(ranges11, BitConverter.HalfToUInt16Bits((Half)0.1f));
+        var sums11 = new float[outLen];
+        var norms11 = new float[outLen];
+        Base11Activations.RowStats(w11, mins11, ranges11, inLen, groupSize11, sums11, norms11);
+        var scratch11 = new byte[Base11Activations.ScratchBytes(inLen, groupSize11)];
+        var best = Int8Activations.Resolve(KernelPath.Auto);
+        double int8Layer = double.MaxValue;
+        for (var round = 0; round < 7; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (var k = 0; k < 400; k++)
+            {
+                Int8Activations.Linear(w, scales, bias, sums, x, 0.01f, 3, groupSize, true, default, default, q, 0.05f, 0, best);
+            }
+
+            int8Layer = Math.Min(int8Layer, sw.Elapsed.TotalMicroseconds / 400);
+        }
+
+        Console.WriteLine($"// 1024 x 1024 base11 (group 256) x u8 codes beside int8 (group 64) on {best}: {int8Layer:F1} us");
+        foreach (var path in new[] { KernelPath.Vector512, KernelPath.Vector256, KernelPath.Vector128, KernelPath.Scalar })
+        {
+            if (KernelPaths.Resolve(path) != path)
+            {
+                Console.WriteLine($"{path,-10} not accelerated here");
+                continue;
+            }
+
+            double layer11 = double.MaxValue;
+            var n = path == KernelPath.Scalar ? 10 : 200;
+            for (var round = 0; round < 7; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < n; k++)
+                {
+                    Base11Activations.Linear(w11, mins11, ranges11, bias, sums11, x, 0.01f, 3, groupSize11, true, scratch11, default, default, q, 0.05f, 0, path);
+                }
+
+                layer11 = Math.Min(layer11, sw.Elapsed.TotalMicroseconds / n);
+            }
+
+            Console.WriteLine($"{path,-10} base11 layer {layer11,8:F1} us ({inLen * (double)outLen / layer11 / 1e3,5:F1} GMAC/s) = {layer11 / int8Layer,5:F2}x the int8 layer");
         }
 
         Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");

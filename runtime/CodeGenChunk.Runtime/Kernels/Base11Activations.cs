@@ -165,11 +165,12 @@ public static class Base11Activations
 
         // the zero point is inside the sums already: the epilogue's correction is 0
         var e = new Int8Activations.Epilogue(ref MemoryMarshal.GetReference(bias), !bias.IsEmpty, ref MemoryMarshal.GetReference(sums), ref MemoryMarshal.GetReference(residual), !residual.IsEmpty, relu, xScale, 0, yScale, yZero, yq.IsEmpty);
-        var k = new Shape(inLen, groupSize, groups, rowBytes, w.Length, xZero);
+        var k = new Shape(inLen, groupSize, groups, rowBytes, xZero);
         ref byte wr = ref MemoryMarshal.GetReference(w);
         ref ushort mr = ref MemoryMarshal.GetReference(mins);
         ref ushort rr = ref MemoryMarshal.GetReference(ranges);
-        ref byte xr = ref path == KernelPath.Scalar ? ref MemoryMarshal.GetReference(x) : ref MemoryMarshal.GetReference(digitMajor);
+        ref byte xn = ref MemoryMarshal.GetReference(x);
+        ref byte xd = ref MemoryMarshal.GetReference(digitMajor);
         ref float ts = ref MemoryMarshal.GetReference(groupSums);
         ref float yr = ref MemoryMarshal.GetReference(y);
         ref byte qr = ref MemoryMarshal.GetReference(yq);
@@ -181,21 +182,24 @@ public static class Base11Activations
             ref byte blk = ref Unsafe.Add(ref wr, (nint)o * rowBytes);
             ref ushort mn = ref Unsafe.Add(ref mr, (nint)o * groups);
             ref ushort rg = ref Unsafe.Add(ref rr, (nint)o * groups);
-            long blockOffset = (long)o * rowBytes;
             float d0, d1 = 0f, d2 = 0f, d3 = 0f;
-            switch (path)
+
+            // a vector step reads 16 words (64 bytes) from its start, past the group's words: a row block whose last step
+            // could read past the end of the weights (the last block or row) takes the scalar loops
+            var vector = ((long)(o + rc) * rowBytes) + 64 <= w.Length ? path : KernelPath.Scalar;
+            switch (vector)
             {
                 case KernelPath.Vector512:
-                    V512Rows(in k, ref xr, ref ts, ref blk, blockOffset, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    V512Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 case KernelPath.Vector256:
-                    V256Rows(in k, ref xr, ref ts, ref blk, blockOffset, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    V256Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 case KernelPath.Vector128:
-                    V128Rows(in k, ref xr, ref ts, ref blk, blockOffset, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    V128Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 default:
-                    ScalarRows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    ScalarRows(in k, ref xn, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
             }
 
@@ -258,47 +262,20 @@ public static class Base11Activations
         public readonly int GroupSize;
         public readonly int Groups;
         public readonly int RowBytes;
-        public readonly long WeightBytes;
         public readonly int Zero;
         public readonly int GroupBytes;
         public readonly int FullPadded;
 
-        public Shape(int inLen, int groupSize, int groups, int rowBytes, long weightBytes, int zero)
+        public Shape(int inLen, int groupSize, int groups, int rowBytes, int zero)
         {
             In = inLen;
             GroupSize = groupSize;
             Groups = groups;
             RowBytes = rowBytes;
-            WeightBytes = weightBytes;
             Zero = zero;
             GroupBytes = PackBytes(groupSize);
             FullPadded = PaddedWords(groupSize);
         }
-    }
-
-    /// <summary>
-    /// The 64 bytes of sixteen words at <paramref name="offset"/> of the weights: in place, or, where they would run past
-    /// the end of the weights (the last row's last group), copied into <paramref name="tail"/> with zeros after the end
-    /// (index 0, which meets the padding's zero code differences anyway).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref byte Words(ref byte row, nint at, long offset, long weightBytes, ref Vector512<byte> tail)
-    {
-        if (offset + 64 <= weightBytes)
-        {
-            return ref Unsafe.Add(ref row, at);
-        }
-
-        return ref CopyTail(ref Unsafe.Add(ref row, at), (int)(weightBytes - offset), ref tail);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ref byte CopyTail(ref byte source, int available, ref Vector512<byte> tail)
-    {
-        tail = default;
-        ref byte t = ref Unsafe.As<Vector512<byte>, byte>(ref tail);
-        Unsafe.CopyBlockUnaligned(ref t, ref source, (uint)Math.Max(available, 0));
-        return ref t;
     }
 
     /// <summary>Sixteen codes of the digit-major copy minus z as floats.</summary>
@@ -377,9 +354,8 @@ public static class Base11Activations
     // the group's words: the next group's or row's, which meet z − z = 0) and sixteen codes of each of the nine runs.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V512Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, long blockOffset, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
+    private static void V512Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
     {
-        Vector512<byte> tail = default;
         var z = Vector512.Create(k.Zero);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
@@ -403,12 +379,12 @@ public static class Base11Activations
                 var x7 = Codes512(ref Unsafe.Add(ref xj, 7 * pw), z);
                 var x8 = Codes512(ref Unsafe.Add(ref xj, 8 * pw), z);
                 nint at = wo + (j * 4);
-                p0 = Dot512(ref Words(ref blk, at, blockOffset + at, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
+                p0 = Dot512(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
                 if (rc == 4)
                 {
-                    p1 = Dot512(ref Words(ref blk, at + k.RowBytes, blockOffset + at + k.RowBytes, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot512(ref Words(ref blk, at + (2 * k.RowBytes), blockOffset + at + (2 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot512(ref Words(ref blk, at + (3 * k.RowBytes), blockOffset + at + (3 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
+                    p1 = Dot512(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
+                    p2 = Dot512(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
+                    p3 = Dot512(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
                 }
             }
 
@@ -433,9 +409,8 @@ public static class Base11Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V256Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, long blockOffset, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
+    private static void V256Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
     {
-        Vector512<byte> tail = default;
         var z = Vector256.Create(k.Zero);
         Lanes16W a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
@@ -459,12 +434,12 @@ public static class Base11Activations
                 var x7 = Codes256(ref Unsafe.Add(ref xj, 7 * pw), z);
                 var x8 = Codes256(ref Unsafe.Add(ref xj, 8 * pw), z);
                 nint at = wo + (j * 4);
-                p0 = Dot256(ref Words(ref blk, at, blockOffset + at, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
+                p0 = Dot256(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
                 if (rc == 4)
                 {
-                    p1 = Dot256(ref Words(ref blk, at + k.RowBytes, blockOffset + at + k.RowBytes, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot256(ref Words(ref blk, at + (2 * k.RowBytes), blockOffset + at + (2 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot256(ref Words(ref blk, at + (3 * k.RowBytes), blockOffset + at + (3 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
+                    p1 = Dot256(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
+                    p2 = Dot256(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
+                    p3 = Dot256(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
                 }
             }
 
@@ -489,9 +464,8 @@ public static class Base11Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V128Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, long blockOffset, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
+    private static void V128Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
     {
-        Vector512<byte> tail = default;
         var z = Vector128.Create(k.Zero);
         Lanes16 a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
@@ -515,12 +489,12 @@ public static class Base11Activations
                 var x7 = Codes128(ref Unsafe.Add(ref xj, 7 * pw), z);
                 var x8 = Codes128(ref Unsafe.Add(ref xj, 8 * pw), z);
                 nint at = wo + (j * 4);
-                p0 = Dot128(ref Words(ref blk, at, blockOffset + at, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
+                p0 = Dot128(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
                 if (rc == 4)
                 {
-                    p1 = Dot128(ref Words(ref blk, at + k.RowBytes, blockOffset + at + k.RowBytes, k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot128(ref Words(ref blk, at + (2 * k.RowBytes), blockOffset + at + (2 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot128(ref Words(ref blk, at + (3 * k.RowBytes), blockOffset + at + (3 * k.RowBytes), k.WeightBytes, ref tail), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
+                    p1 = Dot128(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
+                    p2 = Dot128(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
+                    p3 = Dot128(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
                 }
             }
 
