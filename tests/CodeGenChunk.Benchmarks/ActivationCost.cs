@@ -151,3 +151,69 @@ internal static class ActivationCost
         return 0;
     }
 }
+
+/// <summary>
+/// <c>--activation-layers</c>: BenchmarkDotNet rows of one 1024 × 1024 layer with int8 activations (codes in, codes out,
+/// ReLU), int8 weights in groups of 64 (the baseline, on this machine's widest int8 path) beside base11 weights in groups
+/// of 256 (<see cref="Base11Activations"/> on the widest <see cref="KernelPath"/>): the ratio column is base11's cost
+/// relative to int8's. In process, as <c>--routing</c>.
+/// </summary>
+[BenchmarkDotNet.Attributes.MemoryDiagnoser]
+public class ActivationLayerBenchmarks
+{
+    private const int InLen = 1024, OutLen = 1024, GroupSize = 64, GroupSize11 = 256;
+    private sbyte[] _w = Array.Empty<sbyte>();
+    private float[] _scales = Array.Empty<float>();
+    private float[] _bias = Array.Empty<float>();
+    private float[] _sums = Array.Empty<float>();
+    private byte[] _x = Array.Empty<byte>();
+    private byte[] _q = Array.Empty<byte>();
+    private byte[] _w11 = Array.Empty<byte>();
+    private ushort[] _mins11 = Array.Empty<ushort>();
+    private ushort[] _ranges11 = Array.Empty<ushort>();
+    private float[] _sums11 = Array.Empty<float>();
+    private byte[] _scratch11 = Array.Empty<byte>();
+    private Int8DotPath _int8Path;
+    private KernelPath _path;
+
+    [BenchmarkDotNet.Attributes.GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        _w = new sbyte[InLen * OutLen];
+        for (var i = 0; i < _w.Length; i++)
+        {
+            _w[i] = (sbyte)rng.Next(-127, 128);
+        }
+
+        _scales = new float[OutLen * (InLen / GroupSize)];
+        Array.Fill(_scales, 0.01f);
+        _bias = new float[OutLen];
+        _sums = new float[OutLen];
+        Int8Activations.RowStats(_w, _scales, InLen, GroupSize, _sums, new float[OutLen]);
+        _x = new byte[InLen];
+        rng.NextBytes(_x);
+        _q = new byte[OutLen];
+        _w11 = new byte[OutLen * Base11Activations.RowBytes(InLen, GroupSize11)];
+        for (var i = 0; i + 4 <= _w11.Length; i += 4)
+        {
+            BitConverter.TryWriteBytes(_w11.AsSpan(i), (uint)rng.NextInt64(0, 2357947691L));
+        }
+
+        _mins11 = new ushort[OutLen * (InLen / GroupSize11)];
+        _ranges11 = new ushort[_mins11.Length];
+        Array.Fill(_mins11, BitConverter.HalfToUInt16Bits((Half)(-0.05f)));
+        Array.Fill(_ranges11, BitConverter.HalfToUInt16Bits((Half)0.1f));
+        _sums11 = new float[OutLen];
+        Base11Activations.RowStats(_w11, _mins11, _ranges11, InLen, GroupSize11, _sums11, new float[OutLen]);
+        _scratch11 = new byte[Base11Activations.ScratchBytes(InLen, GroupSize11)];
+        _int8Path = Int8Activations.Resolve(KernelPath.Auto);
+        _path = KernelPaths.Resolve(KernelPath.Auto);
+    }
+
+    [BenchmarkDotNet.Attributes.Benchmark(Baseline = true)]
+    public int Int8Weights_Int8A() => Int8Activations.Linear(_w, _scales, _bias, _sums, _x, 0.01f, 3, GroupSize, true, default, default, _q, 0.05f, 0, _int8Path);
+
+    [BenchmarkDotNet.Attributes.Benchmark]
+    public int Base11Weights_Int8A() => Base11Activations.Linear(_w11, _mins11, _ranges11, _bias, _sums11, _x, 0.01f, 3, GroupSize11, true, _scratch11, default, default, _q, 0.05f, 0, _path);
+}
