@@ -12,7 +12,8 @@ namespace CodeGenChunk.Benchmarks;
 /// quantization of a float input (range, then codes). Prints the prediction's cost as a share of the layer's, and the
 /// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers) and with
 /// int16 activations (<see cref="Int16Activations.Linear"/>, the same int8 weights) on every int16 path, as a ratio to
-/// the fastest int8 path.
+/// the fastest int8 path, and with base11 weights (<see cref="Base11Activations.Linear"/>, group 256) on every
+/// <see cref="KernelPath"/>, as a ratio to the int8 layer on this machine's widest int8 path.
 /// </summary>
 internal static class ActivationCost
 {
@@ -157,7 +158,127 @@ internal static class ActivationCost
             Console.WriteLine($"{path,-10} int16 layer {layer,8:F1} us ({inLen * (double)outLen / layer / 1e3,5:F1} GMAC/s) = {layer / int8Best,5:F2}x the best int8 layer above, median per-round ratio to {int8Path} int8 {ratios[3],5:F2}x   prediction {predict,5:F2} us   dynamic quantization {quantize,5:F2} us");
         }
 
+        // base11 weights (group 256) x int8 activations, beside the int8 layer on the widest int8 path, per KernelPath
+        const int groupSize11 = 256, groups11 = inLen / groupSize11;
+        var w11 = new byte[outLen * Base11Activations.RowBytes(inLen, groupSize11)];
+        for (var i = 0; i + 4 <= w11.Length; i += 4)
+        {
+            BitConverter.TryWriteBytes(w11.AsSpan(i), (uint)rng.NextInt64(0, 2357947691L));
+        }
+
+        var mins11 = new ushort[outLen * groups11];
+        var ranges11 = new ushort[outLen * groups11];
+        Array.Fill(mins11, BitConverter.HalfToUInt16Bits((Half)(-0.05f)));
+        Array.Fill(ranges11, BitConverter.HalfToUInt16Bits((Half)0.1f));
+        var sums11 = new float[outLen];
+        var norms11 = new float[outLen];
+        Base11Activations.RowStats(w11, mins11, ranges11, inLen, groupSize11, sums11, norms11);
+        var scratch11 = new byte[Base11Activations.ScratchBytes(inLen, groupSize11)];
+        var best = Int8Activations.Resolve(KernelPath.Auto);
+        double int8Layer = double.MaxValue;
+        for (var round = 0; round < 7; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (var k = 0; k < 400; k++)
+            {
+                Int8Activations.Linear(w, scales, bias, sums, x, 0.01f, 3, groupSize, true, default, default, q, 0.05f, 0, best);
+            }
+
+            int8Layer = Math.Min(int8Layer, sw.Elapsed.TotalMicroseconds / 400);
+        }
+
+        Console.WriteLine($"// 1024 x 1024 base11 (group 256) x u8 codes beside int8 (group 64) on {best}: {int8Layer:F1} us");
+        foreach (var path in new[] { KernelPath.Vector512, KernelPath.Vector256, KernelPath.Vector128, KernelPath.Scalar })
+        {
+            if (KernelPaths.Resolve(path) != path)
+            {
+                Console.WriteLine($"{path,-10} not accelerated here");
+                continue;
+            }
+
+            double layer11 = double.MaxValue;
+            var n = path == KernelPath.Scalar ? 10 : 200;
+            for (var round = 0; round < 7; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < n; k++)
+                {
+                    Base11Activations.Linear(w11, mins11, ranges11, bias, sums11, x, 0.01f, 3, groupSize11, true, scratch11, default, default, q, 0.05f, 0, path);
+                }
+
+                layer11 = Math.Min(layer11, sw.Elapsed.TotalMicroseconds / n);
+            }
+
+            Console.WriteLine($"{path,-10} base11 layer {layer11,8:F1} us ({inLen * (double)outLen / layer11 / 1e3,5:F1} GMAC/s) = {layer11 / int8Layer,5:F2}x the int8 layer");
+        }
+
         Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");
         return 0;
     }
+}
+
+/// <summary>
+/// <c>--activation-layers</c>: BenchmarkDotNet rows of one 1024 × 1024 layer with int8 activations (codes in, codes out,
+/// ReLU), int8 weights in groups of 64 (the baseline, on this machine's widest int8 path) beside base11 weights in groups
+/// of 256 (<see cref="Base11Activations"/> on the widest <see cref="KernelPath"/>): the ratio column is base11's cost
+/// relative to int8's. In process, as <c>--routing</c>.
+/// </summary>
+[BenchmarkDotNet.Attributes.MemoryDiagnoser]
+public class ActivationLayerBenchmarks
+{
+    private const int InLen = 1024, OutLen = 1024, GroupSize = 64, GroupSize11 = 256;
+    private sbyte[] _w = Array.Empty<sbyte>();
+    private float[] _scales = Array.Empty<float>();
+    private float[] _bias = Array.Empty<float>();
+    private float[] _sums = Array.Empty<float>();
+    private byte[] _x = Array.Empty<byte>();
+    private byte[] _q = Array.Empty<byte>();
+    private byte[] _w11 = Array.Empty<byte>();
+    private ushort[] _mins11 = Array.Empty<ushort>();
+    private ushort[] _ranges11 = Array.Empty<ushort>();
+    private float[] _sums11 = Array.Empty<float>();
+    private byte[] _scratch11 = Array.Empty<byte>();
+    private Int8DotPath _int8Path;
+    private KernelPath _path;
+
+    [BenchmarkDotNet.Attributes.GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        _w = new sbyte[InLen * OutLen];
+        for (var i = 0; i < _w.Length; i++)
+        {
+            _w[i] = (sbyte)rng.Next(-127, 128);
+        }
+
+        _scales = new float[OutLen * (InLen / GroupSize)];
+        Array.Fill(_scales, 0.01f);
+        _bias = new float[OutLen];
+        _sums = new float[OutLen];
+        Int8Activations.RowStats(_w, _scales, InLen, GroupSize, _sums, new float[OutLen]);
+        _x = new byte[InLen];
+        rng.NextBytes(_x);
+        _q = new byte[OutLen];
+        _w11 = new byte[OutLen * Base11Activations.RowBytes(InLen, GroupSize11)];
+        for (var i = 0; i + 4 <= _w11.Length; i += 4)
+        {
+            BitConverter.TryWriteBytes(_w11.AsSpan(i), (uint)rng.NextInt64(0, 2357947691L));
+        }
+
+        _mins11 = new ushort[OutLen * (InLen / GroupSize11)];
+        _ranges11 = new ushort[_mins11.Length];
+        Array.Fill(_mins11, BitConverter.HalfToUInt16Bits((Half)(-0.05f)));
+        Array.Fill(_ranges11, BitConverter.HalfToUInt16Bits((Half)0.1f));
+        _sums11 = new float[OutLen];
+        Base11Activations.RowStats(_w11, _mins11, _ranges11, InLen, GroupSize11, _sums11, new float[OutLen]);
+        _scratch11 = new byte[Base11Activations.ScratchBytes(InLen, GroupSize11)];
+        _int8Path = Int8Activations.Resolve(KernelPath.Auto);
+        _path = KernelPaths.Resolve(KernelPath.Auto);
+    }
+
+    [BenchmarkDotNet.Attributes.Benchmark(Baseline = true)]
+    public int Int8Weights_Int8A() => Int8Activations.Linear(_w, _scales, _bias, _sums, _x, 0.01f, 3, GroupSize, true, default, default, _q, 0.05f, 0, _int8Path);
+
+    [BenchmarkDotNet.Attributes.Benchmark]
+    public int Base11Weights_Int8A() => Base11Activations.Linear(_w11, _mins11, _ranges11, _bias, _sums11, _x, 0.01f, 3, GroupSize11, true, _scratch11, default, default, _q, 0.05f, 0, _path);
 }

@@ -25,6 +25,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
 /// <item><c>--floatin-cost [rounds]</c>: no BenchmarkDotNet; the MNIST MLP's first layer with the input quantized to codes against the float input read in place, interleaved (FloatInputCost.cs).</item>
+/// <item><c>--activation-layers [BenchmarkDotNet arguments]</c>: <see cref="ActivationLayerBenchmarks"/> only (a 1024 × 1024 layer with int8 activations, int8 against base11 weights; docs/activations.md).</item>
 /// <item><c>--activation-error [N]</c>: no BenchmarkDotNet; BigNet int8a and int8chain (residual stream in codes) against the f32 forward pass on N seeded inputs (default 100; docs/activations.md).</item>
 /// <item><c>--in-process</c>: run the benchmarks in this process (no separate build; for a busy machine).</item>
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
@@ -75,6 +76,13 @@ internal static class Program
                     return FloatInputCost.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var floatRounds) ? floatRounds : 60);
                 case "--int4a-ab":
                     return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
+                case "--activation-layers":
+                    // In process, as --routing: ActivationLayerBenchmarks (a 1024 x 1024 layer, int8 against base11 weights, int8 activations)
+                    var layers = BenchmarkRunner.Run<ActivationLayerBenchmarks>(DefaultConfig.Instance
+                        .AddJob(Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+                            .WithWarmupCount(5).WithIterationCount(20).WithId("layers").AsDefault())
+                        .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared)), args[(i + 1)..]);
+                    return layers.Reports.Any(r => !r.Success) ? 1 : 0;
                 case "--routing":
                     // In process: the benchmark binary is already built, and a rebuild on a busy machine can outlast BenchmarkDotNet's build timeout.
                     var routing = BenchmarkRunner.Run<RoutingBenchmarks>(DefaultConfig.Instance

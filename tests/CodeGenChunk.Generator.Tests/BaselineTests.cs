@@ -20,6 +20,7 @@ public sealed class BaselineTests
     [DataRow("samples/Mnist/mnist8.int8a.predicted.cgc.json", "Mnist8Int8APredicted")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act4.predicted.cgc.json", "Act4Predicted")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act16.predicted.cgc.json", "Act16Predicted")]
+    [DataRow("tests/CodeGenChunk.Models.Tests/Models/act11.predicted.cgc.json", "Act11Predicted")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

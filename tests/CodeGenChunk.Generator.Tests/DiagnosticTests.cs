@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -798,6 +800,8 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 int8 activations on ternary weights")]
+    [DataRow("CGC0044", 7, 137, Base11ConvActivations, DisplayName = "CGC0044 conv2d int8 activations on base11 weights")]
+    [DataRow("CGC0044", 5, 47, Base11GroupTooLong, DisplayName = "CGC0044 base11 group too long for exact float sums")]
     [DataRow("CGC0045", 8, 100, """
         {
           "model": "M",
@@ -1143,5 +1147,57 @@ public sealed class DiagnosticTests
         Assert.AreEqual(DiagnosticSeverity.Error, d.Severity, d.ToString());
         GeneratorAssert.At(d, line, column);
         GeneratorAssert.WellFormedMessage(d);
+    }
+
+    /// <summary>base11 weights with int8 activations on a conv2d layer (linear layers only).</summary>
+    private const string Base11ConvActivations = """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "base11" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """;
+
+    /// <summary>A base11 group of 6,580 inputs with int8 activations: one more than float sums hold exactly.</summary>
+    private const string Base11GroupTooLong = """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "base11", "groupSize": 6580 },
+          "input": { "shape": [6580] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 6580, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """;
+
+    [TestMethod]
+    [DataRow(Base11ConvActivations, "base11 x int8 activations is for linear layers", "quant.format to \"int8\"")]
+    [DataRow(Base11GroupTooLong, "6580 · 10 · 255 > 2^24", "at most 6579")]
+    public void Base11Activations_RefusedWithAClearMessage(string manifest, string problem, string fix)
+    {
+        var outcome = GeneratorHarness.Run(manifest);
+
+        GeneratorAssert.DidNotCrash(outcome);
+        var d = GeneratorAssert.Single(outcome);
+        Assert.AreEqual("CGC0044", d.Id, d.ToString());
+        var message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(problem, message);
+        Assert.Contains(fix, message);
+    }
+
+    [TestMethod]
+    public void Base11Activations_LongestExactGroup_Accepted()
+    {
+        // 6,579 inputs in one base11 group: the longest whose float sums are exact, so no CGC0044
+        var outcome = GeneratorHarness.Run(Base11GroupTooLong.Replace("6580", "6579", StringComparison.Ordinal));
+
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsFalse(outcome.Diagnostics.Any(d => d.Id == "CGC0044"), string.Join("; ", outcome.Diagnostics));
     }
 }

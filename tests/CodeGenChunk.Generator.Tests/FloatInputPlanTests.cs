@@ -94,6 +94,16 @@ public sealed class FloatInputPlanTests
         Assert.DoesNotContain("public const int ScratchFloats = 0;", model);
     }
 
+    [TestMethod]
+    public void Int16_consumer_quantizes_the_floats_itself()
+    {
+        // the float-input kernel writes u8 codes: before a layer with int16 activations a writes floats, which b
+        // quantizes into its int16 codes at its calibrated range
+        var model = Model("""{ "format": "int16", "params": "static", "range": [0, 2] }""");
+        Assert.DoesNotContain("Int8FloatInput", model);
+        StringAssert.Contains(model, "Int16Activations.Quantize(");
+    }
+
     /// <summary>A model where a residual add reads a's output (after its ReLU).</summary>
     private static string ModelWithResidual(string b)
     {

@@ -9,14 +9,14 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace CodeGenChunk.Models.Tests;
 
 /// <summary>
-/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*) and int4 weights (act4.*), against the reference interpreter, which implements the
+/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*), int4 weights (act4.*) and base11 weights (act11.*), against the reference interpreter, which implements the
 /// same quantization from the documentation: on every kernel path, with clip counts, without allocations.
 /// </summary>
 [TestClass]
 public sealed class ActivationTests
 {
-    /// <summary>int8 weights (act.*) and int4 weights (act4.*) with int8 activations.</summary>
-    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "convact.dynamic", "convact.static", "convact.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
+    /// <summary>int8 weights (act.*), int4 weights (act4.*) and base11 weights (act11.*) with int8 activations; int16 activations (act16.*).</summary>
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "act11.dynamic", "act11.static", "act11.predicted", "convact.dynamic", "convact.static", "convact.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
 
     public static IEnumerable<object[]> ModelsAndPaths =>
         from m in AllModels
@@ -75,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "convact.static", "convact.predicted", "act16.static", "act16.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "act11.static", "act11.predicted", "convact.static", "convact.predicted", "act16.static", "act16.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -143,6 +143,19 @@ public sealed class ActivationTests
         Assert.AreEqual(4 * 64, Runtime(Act16Mixed.ScratchBytes));
         Assert.AreEqual(320 + 160, Runtime(Act16Mixed.QuantizedActivationBytes));
         CollectionAssert.AreEqual(new[] { "a", "b", "c", "d", "e" }, Act16Mixed.ActivationLayerNames);
+    }
+
+    [TestMethod]
+    public void Activation_Base11_DigitMajorScratchCounted()
+    {
+        // act11.predicted: each base11 step's digit-major copy of its input codes (9 runs of the group's words rounded up
+        // to 16, per group) and its group sums (4 bytes per group) are a code tensor live only while the step runs, after
+        // its input's codes in their slot. Slot 0: the 200 input codes (256 aligned) + 'a''s scratch 2 · 144 + 8 = 296,
+        // later the 37 codes of 'c' (64) + 'c''s scratch 3 · 144 + 12 = 444; slot 1 at 576: the 66 codes of 'b' (128)
+        // + 'b''s scratch 144 + 4 = 148
+        Assert.AreEqual(576 + 128 + 148, Runtime(Act11Predicted.QuantizedActivationBytes));
+        Assert.AreEqual(0, Runtime(Act11Predicted.ScratchFloats));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, Act11Predicted.ActivationLayerNames);
     }
 
     [TestMethod]
@@ -258,6 +271,9 @@ public sealed class ActivationTests
             "act16.static" => Of(new Act16Static(), Act16Static.InputLength, Act16Static.OutputLength, Act16Static.ActivationLayerNames),
             "act16.predicted" => Of(new Act16Predicted(), Act16Predicted.InputLength, Act16Predicted.OutputLength, Act16Predicted.ActivationLayerNames),
             "act16.mixed" => Of(new Act16Mixed(), Act16Mixed.InputLength, Act16Mixed.OutputLength, Act16Mixed.ActivationLayerNames),
+            "act11.dynamic" => Of(new Act11Dynamic(), Act11Dynamic.InputLength, Act11Dynamic.OutputLength, Act11Dynamic.ActivationLayerNames),
+            "act11.static" => Of(new Act11Static(), Act11Static.InputLength, Act11Static.OutputLength, Act11Static.ActivationLayerNames),
+            "act11.predicted" => Of(new Act11Predicted(), Act11Predicted.InputLength, Act11Predicted.OutputLength, Act11Predicted.ActivationLayerNames),
             _ => throw new ArgumentException(name),
         };
 
@@ -293,6 +309,12 @@ public sealed class ActivationTests
         private static ActModel Of(Act16Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(Act16Mixed m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act11Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act11Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act11Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
     }

@@ -129,6 +129,50 @@ public sealed class ActivationCalibrationTests
     }
 
     [TestMethod]
+    public void Activation_Calibrate_Base11Weights_SameChoicesAsInt8_AndTheManifestPlans()
+    {
+        // base11 linear layers with int8 activations: calibration runs the float model over the source weights, so the
+        // ranges and z are those of the same manifest with int8 weights; the written manifest plans base11 steps
+        var dir = RepoPaths.NewTempDirectory();
+        const string body = """
+            { "model": "Act11", "namespace": "T", "weights": { "source": "act.safetensors" }, "input": { "shape": [40] },
+              "quant": { "format": "FORMAT", "groupSize": 18 },
+              "activations": { "format": "int8", "params": "predicted", "percentile": 100 },
+              "layers": [
+                { "op": "linear", "name": "h1", "in": 40, "out": 32, "activations": { "format": "int8", "params": "static", "percentile": 100 } },
+                { "op": "relu" },
+                { "op": "linear", "name": "h2", "in": 32, "out": 27 },
+                { "op": "relu" },
+                { "op": "linear", "name": "head", "in": 27, "out": 4 } ] }
+            """;
+        var manifest = Path.Combine(dir, "act11.cgc.json");
+        File.WriteAllText(manifest, body.Replace("FORMAT", "base11", StringComparison.Ordinal));
+        var spec = ManifestParser.Parse(manifest, File.ReadAllText(manifest)).Spec!;
+        var int8Spec = ManifestParser.Parse(manifest, body.Replace("FORMAT", "int8", StringComparison.Ordinal)).Spec!;
+        var weightsPath = Path.Combine(dir, "act.safetensors");
+        SafeTensorsWriter.Write(weightsPath, SyntheticWeights.Create(spec, 5));
+        var weights = SafeTensorsFile.Read(weightsPath);
+        var inputs = ChunkCalibrator.RandomInputs(40, 50, 3);
+        Assert.IsTrue(ModelPlanner.Plan(spec).Diagnostics.Any(d => d.Info.Id == "CGC0045"));
+
+        var choices = ActivationCalibrator.Calibrate(spec, weights, inputs);
+        var int8Choices = ActivationCalibrator.Calibrate(int8Spec, weights, inputs);
+        CollectionAssert.AreEqual(new[] { "h1", "h2", "head" }, choices.Select(c => c.Layer.Name).ToArray());
+        CollectionAssert.AreEqual(int8Choices[0].Range, choices[0].Range);
+        Assert.AreEqual(int8Choices[1].Z, choices[1].Z);
+        Assert.AreEqual(int8Choices[2].Z, choices[2].Z);
+        Assert.IsTrue(choices[1].Z > 0 && choices[2].Z > 0);
+
+        var text = ActivationCalibrator.Apply(File.ReadAllText(manifest), choices);
+        var again = ManifestParser.Parse(manifest, text);
+        Assert.IsNotNull(again.Spec, string.Join("; ", again.Diagnostics.Select(d => d.ToCanonicalString())));
+        var plan = ModelPlanner.Plan(again.Spec);
+        Assert.IsNotNull(plan.Plan, string.Join("; ", plan.Diagnostics.Select(d => d.ToCanonicalString())));
+        Assert.AreEqual(3, plan.Plan.ActivationLayers);
+        Assert.IsTrue(plan.Plan.Steps.Where(st => st.Act is not null).All(st => st.Act!.Format == "base11" && st.Act.KernelClass == "Base11Activations"));
+    }
+
+    [TestMethod]
     public void Activation_Calibrate_CodeLayerNorm_RecordsZOfTheOutputBeforeTheResidual()
     {
         // the residual stream in codes: the layernorm's z covers the last linear layer's output (before the residual add)

@@ -1,14 +1,14 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear layer with int8 or int4 weights, or a conv2d layer with int8 weights, and integer activations (docs/activations.md): the generated Run calls
+/// A linear layer with int8, int4 or base11 weights, or a conv2d layer with int8 weights, and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
 /// </summary>
 public sealed record ActivationStep(int Index, string Layer, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual, string Params)
 {
-    /// <summary>The weights' format: "int8" (Int8Activations) or "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs).</summary>
+    /// <summary>The weights' format: "int8" (Int8Activations), "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs) or "base11" (Base11Activations, nine indices per word, binary16 min and range).</summary>
     public string Format { get; init; } = "int8";
 
     /// <summary>
@@ -21,10 +21,21 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     public int CodeBytes => ActFormat == "int16" ? 2 : 1;
 
     /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
-    public string KernelClass => Format == "int4" ? "Int4Activations" : "Int8Activations";
+    public string KernelClass => Format switch { "int4" => "Int4Activations", "base11" => "Base11Activations", _ => "Int8Activations" };
 
-    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row.</summary>
-    public long WeightBytes => Format == "int4" ? (long)Out * ((In + 31) / 32) * 16 : (long)In * Out;
+    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row; base11 ceil(len / 9) · 4 per group.</summary>
+    public long WeightBytes => Format switch
+    {
+        "int4" => (long)Out * ((In + 31) / 32) * 16,
+        "base11" => (long)Out * (((In / GroupSize) * Base11PackBytes(GroupSize)) + Base11PackBytes(In % GroupSize)),
+        _ => (long)In * Out,
+    };
+
+    /// <summary>base11: bytes of a group of <paramref name="length"/> inputs (nine indices per uint32).</summary>
+    private static int Base11PackBytes(int length) => ((length + 8) / 9) * 4;
+
+    /// <summary>base11: a group's words rounded up to a multiple of 16 (one run of the kernel's digit-major copy).</summary>
+    private static int Base11PaddedWords(int length) => ((((length + 8) / 9) + 15) / 16) * 16;
 
     /// <summary>
     /// The step reads its float input in place (int8 weights, <c>Int8FloatInput.Linear</c>) and writes the next layer's
@@ -87,9 +98,14 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Byte offset of a conv2d step's scratch (tap offsets and the zero-point-bordered input) in the code buffer.</summary>
     public int ScratchOffset { get; init; }
 
-    /// <summary>Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes).</summary>
+    /// <summary>
+    /// Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes), or of a base11 linear step's
+    /// (Base11Activations.ScratchBytes: the input codes digit-major, nine runs of PaddedWords bytes per group, then one
+    /// float per group).
+    /// </summary>
     public int ScratchBytes => Conv is { } c
         ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64
+        : Format == "base11" ? ((In / GroupSize) * 9 * Base11PaddedWords(GroupSize)) + (In % GroupSize > 0 ? 9 * Base11PaddedWords(In % GroupSize) : 0) + (4 * Groups)
         : 0;
 
     /// <summary>Weights per row: the input length, or a conv2d filter's taps.</summary>

@@ -770,13 +770,13 @@ public static class ModelPlanner
     /// The linear layer just before layer <paramref name="i"/> (a ReLU between allowed; no residual; nothing else
     /// reading its output) that reads a float input and writes layer <paramref name="i"/>'s u8 codes (docs/activations.md,
     /// "A float input writing the next layer's codes"), or -1: its own <c>"activations": { "format": "f32" }</c>, int8
-    /// weights, no chunks or precision policy; layer <paramref name="i"/> a linear layer with int8 activations and
+    /// weights, no chunks or precision policy; layer <paramref name="i"/> a linear layer with int8 (u8 code) activations and
     /// <c>static</c> params, or <c>predicted</c> with a calibrated <c>z</c> (<paramref name="requireCalibrated"/>; without
     /// one the layer quantizes the floats at their own range, as before, and <c>cgc calibrate</c> asks with false).
     /// </summary>
     public static int FloatInputProducerOf(IReadOnlyList<LayerSpec> layers, int i, HashSet<string> referenced, bool requireCalibrated)
     {
-        if (i < 1 || i >= layers.Count || layers[i].Op != Ops.Linear || layers[i].Activations is not { Params: "static" or "predicted" } a
+        if (i < 1 || i >= layers.Count || layers[i].Op != Ops.Linear || layers[i].Activations is not { Format: "int8", Params: "static" or "predicted" } a
             || (requireCalibrated && a.Params == "predicted" && a.Z is null))
         {
             return -1;
@@ -880,6 +880,12 @@ public static class ModelPlanner
                             ResidualCodes = residual >= 0 && program.CodeOfValue.ContainsKey(residual),
                             ResidualCode = residual >= 0 && program.CodeOfValue.TryGetValue(residual, out var rc) ? rc : -1,
                         };
+                        if (act.Format == "base11")
+                        {
+                            // the digit-major copy of the input codes and the group sums: live only while the step runs
+                            act = act with { ScratchCode = program.NewCode(act.ScratchBytes) };
+                        }
+
                         step.Act = act;
                         if (act.QuantizeOutput)
                         {
@@ -1495,7 +1501,7 @@ public static class ModelPlanner
             mode = "floats";
         }
 
-        var (weightOffset, scaleOffset, _) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
+        var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, l.Quant.Format);
         return new Step(last.Name, l.Op)
         {
             ReportName = l.Name,
@@ -1504,6 +1510,7 @@ public static class ModelPlanner
             Act = act,
             WeightOffset = weightOffset,
             ScaleOffset = scaleOffset,
+            Scale2Offset = scale2Offset,
             BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
             Comment = string.Format(
                 CultureInfo.InvariantCulture,
@@ -1596,7 +1603,8 @@ public static class ModelPlanner
     /// residual stream in codes uses three (block input and residual, the inner ping-pong, the residual sum in the
     /// slot of the dead inner tensor). A conv2d's output tensor holds every output plane (its max pools shrink them in
     /// place, and the consumer reads the same tensor); its scratch is a tensor live only during the step, placed in its
-    /// input's slot after the input's codes (never over the input or the output). Slots start 64-byte aligned. Returns
+    /// input's slot after the input's codes (never over the input or the output), as is a base11 linear step's scratch
+    /// (the digit-major copy of its input codes and its group sums). Slots start 64-byte aligned. Returns
     /// the buffer's bytes.
     /// </summary>
     private static int AssignActivationBuffers(Program program)
@@ -1719,6 +1727,12 @@ public static class ModelPlanner
     /// </summary>
     public const int MaxInt32GroupLengthInt16 = int.MaxValue / (32767 * 128);
 
+    /// <summary>
+    /// The same for base11 weights (indices 0..10) with int8 activations, whose group sums Σ d · (q − z) are exact in float
+    /// while below 2²⁴: ⌊2²⁴ / (10 · 255)⌋ (Base11Activations.MaxExactGroupLength).
+    /// </summary>
+    public const int MaxExactGroupLengthBase11 = (1 << 24) / (10 * 255);
+
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
@@ -1748,15 +1762,32 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (l.Quant is not { Format: "int8" or "int4" } q)
+            if (l.Quant is not { Format: "int8" or "int4" or "base11" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or int4 weights, but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\" or \"int4\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4 or base11 weights (base11 on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
             if (l.Chunks is not null || q.Policy is not null)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "cannot be combined with chunks or a precision policy", "remove the chunks or use \"f32\" activations"));
+                continue;
+            }
+
+            if (q.Format == "base11" && l.Op == Ops.Conv2d)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (base11 x int8 activations is for linear layers), but its weights are base11", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                continue;
+            }
+
+            if (q.Format == "base11" && q.GroupSize > MaxExactGroupLengthBase11 && l.In > MaxExactGroupLengthBase11)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(
+                    DiagnosticCatalog.ActivationsInvalid,
+                    q.GroupSizeSpan,
+                    l.Name,
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in float, whose sums of index times code difference are exact only below 2^24 ({0} · 10 · 255 > 2^24)", q.GroupSize),
+                    string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxExactGroupLengthBase11)));
                 continue;
             }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using CodeGenChunk.Runtime;
 using CodeGenChunk.Runtime.Kernels;
 
 // Usage: KernelCheck [--require PATH]. Exit 0 when every supported path agrees with the scalar path (and the
@@ -583,12 +584,154 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 64), (100, 13, 32),
 
 Console.WriteLine($"int8 weights x float input: paths {string.Join(", ", floatInPaths)} checked against the scalar path");
 
+// base11 weights (Base11Activations): random words (nine indices 0..10 each, the row-major layout), the Vector128 path
+// (the arm64 one) and the wider paths this machine accelerates against scalar, and the extremes at the longest group.
+foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 256), (512, 37, 256), (100, 13, 9), (1024, 64, 144), (37, 6, 256), (130, 5, 100) })
+{
+    var rng = new Random((inLen * 13) + outLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var rowBytes = Base11Activations.RowBytes(inLen, groupSize);
+    var w = new byte[outLen * rowBytes];
+    for (var i = 0; i + 4 <= w.Length; i += 4)
+    {
+        uint word = 0;
+        for (var d = 0; d < 9; d++)
+        {
+            word = (word * 11) + (uint)rng.Next(0, 11);
+        }
+
+        BitConverter.TryWriteBytes(w.AsSpan(i), word);
+    }
+
+    var mins = new ushort[outLen * groups];
+    var ranges = new ushort[outLen * groups];
+    for (var i = 0; i < mins.Length; i++)
+    {
+        var range = 0.1 + (rng.NextDouble() * 0.5);
+        ranges[i] = BitConverter.HalfToUInt16Bits((Half)range);
+        mins[i] = BitConverter.HalfToUInt16Bits((Half)(-range / 2));
+    }
+
+    var bias = new float[outLen];
+    var residual = new float[outLen];
+    for (var i = 0; i < outLen; i++)
+    {
+        bias[i] = (float)(rng.NextDouble() - 0.5);
+        residual[i] = (float)rng.NextDouble();
+    }
+
+    var x = new byte[inLen];
+    rng.NextBytes(x);
+    var sums = new float[outLen];
+    var norms = new float[outLen];
+    Base11Activations.RowStats(w, mins, ranges, inLen, groupSize, sums, norms);
+    var scratch = new byte[Base11Activations.ScratchBytes(inLen, groupSize)];
+    foreach (var zero in new[] { 0, 37, 255 })
+    {
+        foreach (var relu in new[] { false, true })
+        {
+            var expected = new float[outLen];
+            Base11Activations.Linear(w, mins, ranges, bias, sums, x, 0.02f, zero, groupSize, relu, scratch, residual, expected, default, 0f, 0, KernelPath.Scalar);
+            var expectedCodes = new byte[outLen];
+            var expectedClipped = Base11Activations.Linear(w, mins, ranges, bias, sums, x, 0.02f, zero, groupSize, relu, scratch, default, default, expectedCodes, 0.05f, 3, KernelPath.Scalar);
+            foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 })
+            {
+                if (path != KernelPath.Vector128 && KernelPaths.Resolve(path) != path)
+                {
+                    continue;
+                }
+
+                var y = new float[outLen];
+                Base11Activations.Linear(w, mins, ranges, bias, sums, x, 0.02f, zero, groupSize, relu, scratch, residual, y, default, 0f, 0, path);
+                for (var o = 0; o < outLen; o++)
+                {
+                    if (!(Math.Abs(y[o] - expected[o]) <= 1e-4 * (1 + Math.Abs(expected[o])) + (1e-6 * inLen)))
+                    {
+                        Console.WriteLine($"FAILED base11 {path} in {inLen} out {outLen} group {groupSize} zero {zero} relu {relu} row {o}: {y[o]} vs scalar {expected[o]}");
+                        failures++;
+                        break;
+                    }
+                }
+
+                var codes = new byte[outLen];
+                var clipped = Base11Activations.Linear(w, mins, ranges, bias, sums, x, 0.02f, zero, groupSize, relu, scratch, default, default, codes, 0.05f, 3, path);
+                var codeDiff = 0;
+                for (var o = 0; o < outLen; o++)
+                {
+                    codeDiff = Math.Max(codeDiff, Math.Abs(codes[o] - expectedCodes[o]));
+                }
+
+                if (codeDiff > 1 || Math.Abs(clipped - expectedClipped) > outLen / 8 + 1)
+                {
+                    Console.WriteLine($"FAILED base11 {path} codes in {inLen} out {outLen} zero {zero} relu {relu}: codes differ by {codeDiff}, clipped {clipped} vs {expectedClipped}");
+                    failures++;
+                }
+            }
+        }
+    }
+}
+
+// base11 extremes: the longest group whose float sums are exact (6,579 inputs) and a short one, indices 10, codes 0/255;
+// range 10 (0.1 · range = 1) and min 0, so every path must give Σ d · (q − z) exactly.
+{
+    var groupSize = Base11Activations.MaxExactGroupLength;
+    var inLen = groupSize + 50;
+    const int outLen = 5;
+    var w = new byte[outLen * Base11Activations.RowBytes(inLen, groupSize)];
+    for (var r = 0; r < outLen; r++)
+    {
+        for (var g = 0; g < 2; g++)
+        {
+            var len = Math.Min(groupSize, inLen - (g * groupSize));
+            var at = (r * Base11Activations.RowBytes(inLen, groupSize)) + (g * Base11Activations.PackBytes(groupSize));
+            for (var j = 0; j * 9 < len; j++)
+            {
+                uint word = 0;
+                for (var d = Math.Min(9, len - (j * 9)) - 1; d >= 0; d--)
+                {
+                    word = (word * 11) + 10;
+                }
+
+                BitConverter.TryWriteBytes(w.AsSpan(at + (j * 4)), word);
+            }
+        }
+    }
+
+    var mins = new ushort[outLen * 2];
+    var ranges = new ushort[outLen * 2];
+    ranges.AsSpan().Fill(BitConverter.HalfToUInt16Bits((Half)10f));
+    var sums = new float[outLen];
+    var norms = new float[outLen];
+    Base11Activations.RowStats(w, mins, ranges, inLen, groupSize, sums, norms);
+    var scratch = new byte[Base11Activations.ScratchBytes(inLen, groupSize)];
+    foreach (var (code, zero) in new[] { (255, 0), (0, 255), (255, 255) })
+    {
+        var x = new byte[inLen];
+        x.AsSpan().Fill((byte)code);
+        var exact = (double)(code - zero) * 10 * inLen;
+        foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 })
+        {
+            var y = new float[outLen];
+            Base11Activations.Linear(w, mins, ranges, default, sums, x, 1f, zero, groupSize, false, scratch, default, y, default, 0f, 0, path);
+            for (var o = 0; o < outLen; o++)
+            {
+                if (y[o] != exact)
+                {
+                    Console.WriteLine($"FAILED base11 {path} extremes code {code} zero {zero} row {o}: {y[o]} vs exact {exact}");
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8 and int4 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8, int4 and base11 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
