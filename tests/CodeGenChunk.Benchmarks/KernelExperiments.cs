@@ -30,7 +30,7 @@ internal static unsafe class KernelExperiments
 
     private sealed record Experiment(string Name, bool Int8, Layout Layout, string Change);
 
-    public static int Run()
+    public static int Run(string? prefix = null)
     {
         if (!Avx512F.IsSupported || !Avx512BW.IsSupported)
         {
@@ -50,10 +50,17 @@ internal static unsafe class KernelExperiments
             new("F32Generated", false, Layout.RowMajor, "as generated today: 4 rows at a time, 2 accumulators per row"),
             new("F32OneRow", false, Layout.RowMajor, "1 row at a time, 4 accumulators (what TensorPrimitives.Dot row by row does)"),
             new("F32Interleaved", false, Layout.Interleaved, "arithmetic as generated, weights packed [row/4][input/32][row%4][32]"),
+            new("F32Prefetch2K", false, Layout.Interleaved, "F32Interleaved + prefetcht0 of every line 2 KiB ahead (x86 only)"),
+            new("F32Prefetch8K", false, Layout.Interleaved, "F32Interleaved + prefetcht0 of every line 8 KiB ahead (x86 only)"),
         };
         if (AvxVnni.IsSupported)
         {
             experiments.Insert(3, new("Int8Vnni", true, Layout.RowMajor, "u8 activations x s8 weights, AVX-VNNI vpdpbusd (changes numerics)"));
+        }
+
+        if (prefix is not null)
+        {
+            experiments.RemoveAll(e => !e.Name.StartsWith(prefix, StringComparison.Ordinal));
         }
 
         var x = (float*)NativeMemory.AlignedAlloc(N * sizeof(float), 64);
@@ -192,6 +199,12 @@ internal static unsafe class KernelExperiments
                 break;
             case "F32Interleaved":
                 F32Interleaved(w, x, y);
+                break;
+            case "F32Prefetch2K":
+                F32InterleavedPrefetch(w, x, y, 2048);
+                break;
+            case "F32Prefetch8K":
+                F32InterleavedPrefetch(w, x, y, 8192);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, null);

@@ -31,7 +31,7 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--sweep</c>: no BenchmarkDotNet; prints read bandwidth against buffer size (1 MiB .. 2 GiB) to see where the caches end.</item>
 /// <item><c>--ort-check</c>: no BenchmarkDotNet; builds the ONNX Runtime graphs, checks them against the plain forward pass and times them roughly (Stopwatch).</item>
 /// <item><c>--routing [BenchmarkDotNet arguments]</c>: <see cref="RoutingBenchmarks"/> only (top-k chunk routing against dense, docs/routing.md); e.g. <c>--routing --anyCategories int8</c>.</item>
-/// <item><c>--experiments</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments).</item>
+/// <item><c>--experiments [prefix]</c>: no BenchmarkDotNet; times hand-written variants of the generated kernels (see KernelExperiments); with a prefix (e.g. <c>F32</c>) only the variants whose names start with it.</item>
 /// <item><c>--cnn</c>: runs <see cref="CnnBenchmarks"/> (the generated mnist-8-shaped CNN against ONNX Runtime) instead of BigNet; prints only.</item>
 /// </list>
 /// </remarks>
@@ -46,6 +46,7 @@ internal static class Program
         var quick = false;
         var sweep = false;
         var experiments = false;
+        string? experimentPrefix = null;
         var cnn = false;
         var noDocs = false;
         var inProcess = false;
@@ -62,6 +63,11 @@ internal static class Program
                     break;
                 case "--experiments":
                     experiments = true;
+                    if (i + 1 < args.Length && !args[i + 1].StartsWith('-'))
+                    {
+                        experimentPrefix = args[++i];
+                    }
+
                     break;
                 case "--cnn":
                     cnn = true;
@@ -113,7 +119,7 @@ internal static class Program
 
         if (experiments)
         {
-            return KernelExperiments.Run();
+            return KernelExperiments.Run(experimentPrefix);
         }
 
         if (rest.Count == 0)
