@@ -1789,7 +1789,7 @@ public static class ModelPlanner
             var int4 = q.Format == "int4";
             if (int4 && l.Op == Ops.Conv2d)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or base11 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
