@@ -26,7 +26,7 @@ public static partial class Base11Activations
 {
     /// <summary>
     /// Bytes of scratch <see cref="Conv2d"/> needs: <see cref="Int8Activations.ConvScratchBytes"/>, then one filter's
-    /// digits (one byte per tap, rounded to 64), then 16 bytes per group (0.1 · range, min, z · Σ d, z · |g|).
+    /// digits (one byte per tap, rounded to 64), then 16 bytes per group (the floats 0.1 · range and min, then the ints z · Σ d and z · |g|).
     /// </summary>
     public static int ConvScratchBytes(int inC, int h, int w, int kh, int kw, int padTop, int padLeft, int padBottom, int padRight, int groupSize)
     {
@@ -97,19 +97,21 @@ public static partial class Base11Activations
         Int8Activations.ConvLayout(x, xZero, false, inC, h, wd, kh, kw, padTop, padLeft, padBottom, padRight, scratch, out Span<int> offs, out Span<byte> padded);
         int digitBytes = (f + 63) & ~63;
         Span<byte> digits = scratch.Slice(layoutBytes, f);
-        Span<float> groupConst = MemoryMarshal.Cast<byte, float>(scratch.Slice(layoutBytes + digitBytes, 16 * groups));
+        Span<float> groupConst = MemoryMarshal.Cast<byte, float>(scratch.Slice(layoutBytes + digitBytes, 8 * groups));
+        Span<int> groupZero = MemoryMarshal.Cast<byte, int>(scratch.Slice(layoutBytes + digitBytes + (8 * groups), 8 * groups));
 
         ref int off = ref MemoryMarshal.GetReference(offs);
         ref byte p = ref MemoryMarshal.GetReference(padded);
         ref byte dr = ref MemoryMarshal.GetReference(digits);
         ref float gc = ref MemoryMarshal.GetReference(groupConst);
+        ref int gz = ref MemoryMarshal.GetReference(groupZero);
         float inv = yq.IsEmpty ? 0f : 1f / yScale;
         Span<float> d = stackalloc float[Int8Activations.ConvColumns];
         Span<byte> tail = stackalloc byte[Int8Activations.ConvColumns];
         int clipped = 0;
         for (int o = 0; o < outC; o++)
         {
-            // the filter's digits, and per group 0.1 · range, min, z · Σ d and z · |g| (the last two as int bits)
+            // the filter's digits, and per group 0.1 · range and min (floats), z · Σ d and z · |g| (ints)
             var row = w.Slice(o * rowBytes, rowBytes);
             for (int g = 0; g < groups; g++)
             {
@@ -131,10 +133,10 @@ public static partial class Base11Activations
                     }
                 }
 
-                groupConst[4 * g] = Step * PackedDecode.HalfToSingle(ranges[(o * groups) + g]);
-                groupConst[(4 * g) + 1] = PackedDecode.HalfToSingle(mins[(o * groups) + g]);
-                groupConst[(4 * g) + 2] = BitConverter.Int32BitsToSingle(xZero * ds);
-                groupConst[(4 * g) + 3] = BitConverter.Int32BitsToSingle(xZero * len);
+                groupConst[2 * g] = Step * PackedDecode.HalfToSingle(ranges[(o * groups) + g]);
+                groupConst[(2 * g) + 1] = PackedDecode.HalfToSingle(mins[(o * groups) + g]);
+                groupZero[2 * g] = xZero * ds;
+                groupZero[(2 * g) + 1] = xZero * len;
             }
 
             float bo = bias.IsEmpty ? 0f : bias[o];
@@ -146,11 +148,11 @@ public static partial class Base11Activations
                     int origin = (i * sh * pw) + (j * sw);
                     if (vector)
                     {
-                        V128Columns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, f, groupSize, d);
+                        V128Columns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, ref gz, f, groupSize, d);
                     }
                     else
                     {
-                        ScalarColumns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, f, groupSize, sw, n, d);
+                        ScalarColumns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, ref gz, f, groupSize, sw, n, d);
                     }
 
                     int at = (o * outPlane) + (i * ow) + j;
@@ -164,7 +166,7 @@ public static partial class Base11Activations
 
     /// <summary>Plain loops: per column and group, A = Σ d · q − z · Σ d and B = Σ q − z · |g| in int32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScalarColumns(ref byte p, ref int off, ref byte digits, ref float gc, int f, int groupSize, int sw, int n, Span<float> d)
+    private static void ScalarColumns(ref byte p, ref int off, ref byte digits, ref float gc, ref int gz, int f, int groupSize, int sw, int n, Span<float> d)
     {
         for (int k = 0; k < n; k++)
         {
@@ -180,9 +182,9 @@ public static partial class Base11Activations
                     b += q;
                 }
 
-                ref float c = ref Unsafe.Add(ref gc, 4 * g);
-                a -= BitConverter.SingleToInt32Bits(Unsafe.Add(ref c, 2));
-                b -= BitConverter.SingleToInt32Bits(Unsafe.Add(ref c, 3));
+                ref float c = ref Unsafe.Add(ref gc, 2 * g);
+                a -= Unsafe.Add(ref gz, 2 * g);
+                b -= Unsafe.Add(ref gz, (2 * g) + 1);
                 float term = (a * c) + (b * Unsafe.Add(ref c, 1));
                 acc += term;
             }
@@ -196,7 +198,7 @@ public static partial class Base11Activations
     /// widened into int32 sums of d · q, and the codes themselves widened into int32 sums of q.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V128Columns(ref byte p, ref int off, ref byte digits, ref float gc, int f, int groupSize, Span<float> d)
+    private static void V128Columns(ref byte p, ref int off, ref byte digits, ref float gc, ref int gz, int f, int groupSize, Span<float> d)
     {
         Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int g = 0, start = 0; start < f; g++, start += groupSize)
@@ -222,11 +224,10 @@ public static partial class Base11Activations
                 b3 += Vector128.WidenUpper(hi);
             }
 
-            ref float c = ref Unsafe.Add(ref gc, 4 * g);
-            var vc = Vector128.Create(c);
-            var vm = Vector128.Create(Unsafe.Add(ref c, 1));
-            var zd = Vector128.Create(BitConverter.SingleToInt32Bits(Unsafe.Add(ref c, 2)));
-            var zl = Vector128.Create(BitConverter.SingleToInt32Bits(Unsafe.Add(ref c, 3)));
+            var vc = Vector128.Create(Unsafe.Add(ref gc, 2 * g));
+            var vm = Vector128.Create(Unsafe.Add(ref gc, (2 * g) + 1));
+            var zd = Vector128.Create(Unsafe.Add(ref gz, 2 * g));
+            var zl = Vector128.Create(Unsafe.Add(ref gz, (2 * g) + 1));
             f0 += (Vector128.ConvertToSingle(a0 - zd) * vc) + (Vector128.ConvertToSingle(b0 - zl) * vm);
             f1 += (Vector128.ConvertToSingle(a1 - zd) * vc) + (Vector128.ConvertToSingle(b1 - zl) * vm);
             f2 += (Vector128.ConvertToSingle(a2 - zd) * vc) + (Vector128.ConvertToSingle(b2 - zl) * vm);
