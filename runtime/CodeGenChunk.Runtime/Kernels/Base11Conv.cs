@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CodeGenChunk.Runtime.Kernels;
 
@@ -18,8 +19,8 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// away z · Σ d and z · |g|: |Σ d · (q − z)| ≤ 10 · 255 · |g| and |Σ (q − z)| ≤ 255 · |g| are integers below 2²⁴ for
 /// |g| ≤ <see cref="MaxExactGroupLength"/> = 6,579, exact in float (and Σ d · q ≤ 2,550 · 6,579 is far inside int32).
 /// Every path then adds <c>(0.1 · range_g) · A + min_g · B</c> to a float per column in the same order (multiplies and
-/// adds, never fused): the Vector128 path (also arm64's; Vector256 and Vector512 requests run it) and the scalar path
-/// agree bit for bit.
+/// adds, never fused): the Vector128 path (also arm64's), the AVX-VNNI path (Vector256 and Vector512 requests where
+/// the machine has AVX-VNNI; else they run Vector128) and the scalar path agree bit for bit.
 /// </para>
 /// </summary>
 public static partial class Base11Activations
@@ -41,7 +42,7 @@ public static partial class Base11Activations
     /// <paramref name="ranges"/> per filter and group. Writes floats [OutC, OH, OW] to <paramref name="y"/>, or, when
     /// <paramref name="yq"/> is not empty, u8 codes of scale <paramref name="yScale"/> and zero point <paramref name="yZero"/>;
     /// returns the number of clipped codes. <paramref name="sums"/> (<see cref="RowStats"/>) gives the output channels.
-    /// The Vector128 path needs a horizontal stride of 1 (others run the scalar path).
+    /// The vector paths need a horizontal stride of 1 (others run the scalar path).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Conv2d(
@@ -92,6 +93,7 @@ public static partial class Base11Activations
 
         path = KernelPaths.Resolve(path);
         bool vector = path != KernelPath.Scalar && sw == 1;
+        bool vnni = vector && path is KernelPath.Vector256 or KernelPath.Vector512 && AvxVnni.IsSupported;
 
         int layoutBytes = Int8Activations.ConvScratchBytes(inC, h, wd, kh, kw, padTop, padLeft, padBottom, padRight);
         Int8Activations.ConvLayout(x, xZero, false, inC, h, wd, kh, kw, padTop, padLeft, padBottom, padRight, scratch, out Span<int> offs, out Span<byte> padded);
@@ -146,7 +148,11 @@ public static partial class Base11Activations
                 {
                     int n = Math.Min(Int8Activations.ConvColumns, ow - j);
                     int origin = (i * sh * pw) + (j * sw);
-                    if (vector)
+                    if (vnni)
+                    {
+                        VnniColumns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, ref gz, f, groupSize, d);
+                    }
+                    else if (vector)
                     {
                         V128Columns(ref Unsafe.Add(ref p, origin), ref off, ref dr, ref gc, ref gz, f, groupSize, d);
                     }
@@ -207,6 +213,84 @@ public static partial class Base11Activations
             Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector128<int> b0 = default, b1 = default, b2 = default, b3 = default;
             for (int t = start; t < end; t++)
+            {
+                var xb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
+                var lo = Vector128.WidenLower(xb).AsInt16();
+                var hi = Vector128.WidenUpper(xb).AsInt16();
+                var dv = Vector128.Create((short)Unsafe.Add(ref digits, t));
+                var pl = lo * dv;
+                var ph = hi * dv;
+                a0 += Vector128.WidenLower(pl);
+                a1 += Vector128.WidenUpper(pl);
+                a2 += Vector128.WidenLower(ph);
+                a3 += Vector128.WidenUpper(ph);
+                b0 += Vector128.WidenLower(lo);
+                b1 += Vector128.WidenUpper(lo);
+                b2 += Vector128.WidenLower(hi);
+                b3 += Vector128.WidenUpper(hi);
+            }
+
+            var vc = Vector128.Create(Unsafe.Add(ref gc, 2 * g));
+            var vm = Vector128.Create(Unsafe.Add(ref gc, (2 * g) + 1));
+            var zd = Vector128.Create(Unsafe.Add(ref gz, 2 * g));
+            var zl = Vector128.Create(Unsafe.Add(ref gz, (2 * g) + 1));
+            f0 += (Vector128.ConvertToSingle(a0 - zd) * vc) + (Vector128.ConvertToSingle(b0 - zl) * vm);
+            f1 += (Vector128.ConvertToSingle(a1 - zd) * vc) + (Vector128.ConvertToSingle(b1 - zl) * vm);
+            f2 += (Vector128.ConvertToSingle(a2 - zd) * vc) + (Vector128.ConvertToSingle(b2 - zl) * vm);
+            f3 += (Vector128.ConvertToSingle(a3 - zd) * vc) + (Vector128.ConvertToSingle(b3 - zl) * vm);
+        }
+
+        Int8Activations.StoreColumns(d, f0, f1, f2, f3);
+    }
+
+    /// <summary>
+    /// x64 <c>vpdpbusd</c> (128-bit), for Vector256 and Vector512 requests: four taps at a time, interleaved as in
+    /// <c>Int8Activations</c>' AVX-VNNI conv (each int32 lane one column's four codes), times the four digits (0..10, a
+    /// valid s8 operand) for Σ d · q and times four ones for Σ q; taps left over as <see cref="V128Columns"/>. The same
+    /// int32 sums and float steps as the other paths: bit for bit equal.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VnniColumns(ref byte p, ref int off, ref byte digits, ref float gc, ref int gz, int f, int groupSize, Span<float> d)
+    {
+        if (!AvxVnni.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        var ones = Vector128.Create((sbyte)1);
+        Vector128<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int g = 0, start = 0; start < f; g++, start += groupSize)
+        {
+            int end = Math.Min(f, start + groupSize);
+            Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector128<int> b0 = default, b1 = default, b2 = default, b3 = default;
+            int t = start;
+            for (; t + 4 <= end; t += 4)
+            {
+                var ta = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
+                var tb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 1));
+                var tc = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 2));
+                var td = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t + 3));
+                var abLo = Sse2.UnpackLow(ta, tb).AsUInt16();
+                var abHi = Sse2.UnpackHigh(ta, tb).AsUInt16();
+                var cdLo = Sse2.UnpackLow(tc, td).AsUInt16();
+                var cdHi = Sse2.UnpackHigh(tc, td).AsUInt16();
+                var q0 = Sse2.UnpackLow(abLo, cdLo).AsByte();
+                var q1 = Sse2.UnpackHigh(abLo, cdLo).AsByte();
+                var q2 = Sse2.UnpackLow(abHi, cdHi).AsByte();
+                var q3 = Sse2.UnpackHigh(abHi, cdHi).AsByte();
+                var dq = Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref digits, t))).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, dq);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, dq);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, dq);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, dq);
+                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, ones);
+                b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, ones);
+                b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, ones);
+                b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, ones);
+            }
+
+            for (; t < end; t++)
             {
                 var xb = Vector128.LoadUnsafe(ref p, (nuint)Unsafe.Add(ref off, t));
                 var lo = Vector128.WidenLower(xb).AsInt16();

@@ -726,7 +726,7 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 256), (512, 37, 256
     }
 }
 
-// base11 conv2d (Base11Activations.Conv2d): random filters, the Vector128 path (the arm64 one) against scalar bit for bit
+// base11 conv2d (Base11Activations.Conv2d): random filters, the Vector128 path (the arm64 one) and Vector256 (AVX-VNNI on x64) against scalar bit for bit
 // (floats, codes and clips; mnist-8's two convs and an odd shape), and the longest exact group (6,579 taps) at the extremes.
 foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 2, 256), (8, 14, 14, 16, 5, 2, 64), (3, 9, 21, 5, 3, 1, 7) })
 {
@@ -774,14 +774,17 @@ foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 
         var expectedCodes = new byte[expected.Length];
         Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, expected, default, 0f, 0, KernelPath.Scalar);
         var expectedClipped = Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, default, expectedCodes, 0.004f, 60, KernelPath.Scalar);
-        var y = new float[expected.Length];
-        var codes = new byte[expected.Length];
-        Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, y, default, 0f, 0, KernelPath.Vector128);
-        var clipped = Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, default, codes, 0.004f, 60, KernelPath.Vector128);
-        if (!y.AsSpan().SequenceEqual(expected) || !codes.AsSpan().SequenceEqual(expectedCodes) || clipped != expectedClipped)
+        foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256 })
         {
-            Console.WriteLine($"FAILED base11 conv Vector128 {inC}x{h}x{wd} -> {outC} k{k} group {groupSize} zero {zero}: differs from scalar (clips {clipped} vs {expectedClipped})");
-            failures++;
+            var y = new float[expected.Length];
+            var codes = new byte[expected.Length];
+            Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, y, default, 0f, 0, path);
+            var clipped = Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, default, codes, 0.004f, 60, path);
+            if (!y.AsSpan().SequenceEqual(expected) || !codes.AsSpan().SequenceEqual(expectedCodes) || clipped != expectedClipped)
+            {
+                Console.WriteLine($"FAILED base11 conv {path} {inC}x{h}x{wd} -> {outC} k{k} group {groupSize} zero {zero}: differs from scalar (clips {clipped} vs {expectedClipped})");
+                failures++;
+            }
         }
     }
 }
@@ -815,7 +818,7 @@ foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 
         var x = new byte[f];
         x.AsSpan().Fill((byte)code);
         float exact = 10f * (code - zero) * groupSize;
-        foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128 })
+        foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256 })
         {
             var y = new float[1];
             Base11Activations.Conv2d(w, mins, ranges, default, sums, x, 1f, zero, inC, k, k, k, k, 1, 1, 0, 0, 0, 0, groupSize, false, scratch, y, default, 0f, 0, path);
@@ -828,7 +831,7 @@ foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 
     }
 }
 
-Console.WriteLine("base11 conv2d: Vector128 agrees with the scalar path bit for bit; extremes at the longest group exact");
+Console.WriteLine("base11 conv2d: Vector128 and Vector256 (AVX-VNNI where the machine has it) agree with the scalar path bit for bit; extremes at the longest group exact");
 
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
