@@ -800,7 +800,7 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 int8 activations on ternary weights")]
-    [DataRow("CGC0044", 7, 137, Base11ConvActivations, DisplayName = "CGC0044 conv2d int8 activations on base11 weights")]
+    [DataRow("CGC0044", 7, 135, Base11ConvGroupTooLong, DisplayName = "CGC0044 base11 conv2d group too long for exact float sums")]
     [DataRow("CGC0044", 5, 47, Base11GroupTooLong, DisplayName = "CGC0044 base11 group too long for exact float sums")]
     [DataRow("CGC0045", 8, 100, """
         {
@@ -1150,14 +1150,33 @@ public sealed class DiagnosticTests
     }
 
     /// <summary>base11 weights with int8 activations on a conv2d layer (linear layers only).</summary>
+    /// <summary>A base11 conv2d group of 6,580 filter taps (732 channels x 3 x 3 = 6,588) with int8 activations: one more than float sums hold exactly.</summary>
+    private const string Base11ConvGroupTooLong = """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [732, 3, 3] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 732, "outChannels": 2, "kernel": [3, 3], "quant": { "format": "base11", "groupSize": 6580 }, "activations": { "format": "int8" } }
+          ]
+        }
+        """;
+
+    /// <summary>A base11 conv2d with int8 activations (the model-level default reaches it) and a head: accepted.</summary>
     private const string Base11ConvActivations = """
         {
           "model": "M",
           "namespace": "N",
           "weights": { "source": "w.safetensors" },
           "input": { "shape": [1, 8, 8] },
+          "quant": { "format": "base11", "groupSize": 9 },
+          "activations": { "format": "int8", "params": "dynamic" },
           "layers": [
-            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "base11" }, "activations": { "format": "int8" } }
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3] },
+            { "op": "relu" },
+            { "op": "flatten" },
+            { "op": "linear", "name": "h", "in": 144, "out": 3 }
           ]
         }
         """;
@@ -1177,7 +1196,7 @@ public sealed class DiagnosticTests
         """;
 
     [TestMethod]
-    [DataRow(Base11ConvActivations, "base11 x int8 activations is for linear layers", "quant.format to \"int8\"")]
+    [DataRow(Base11ConvGroupTooLong, "6580 filter taps in float", "at most 6579")]
     [DataRow(Base11GroupTooLong, "6580 · 10 · 255 > 2^24", "at most 6579")]
     public void Base11Activations_RefusedWithAClearMessage(string manifest, string problem, string fix)
     {
@@ -1189,6 +1208,19 @@ public sealed class DiagnosticTests
         var message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains(problem, message);
         Assert.Contains(fix, message);
+    }
+
+    [TestMethod]
+    public void Base11ConvActivations_Accepted()
+    {
+        // base11 conv2d layers take int8 activations as int8 ones do (Base11Activations.Conv2d), the model-level default too
+        var outcome = GeneratorHarness.Run(Base11ConvActivations);
+
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsEmpty(outcome.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList(), string.Join("; ", outcome.Diagnostics));
+        var model = outcome.SourceTexts.Single(s => s.HintName.EndsWith("Model.g.cs", StringComparison.Ordinal)).Text;
+        Assert.Contains("Base11Activations.Conv2d(", model);
+        Assert.Contains("Base11Activations.RowStats(", model);
     }
 
     [TestMethod]

@@ -16,7 +16,7 @@ namespace CodeGenChunk.Models.Tests;
 public sealed class ActivationTests
 {
     /// <summary>int8 weights (act.*), int4 weights (act4.*) and base11 weights (act11.*) with int8 activations; int16 activations (act16.*).</summary>
-    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "act11.dynamic", "act11.static", "act11.predicted", "convact.dynamic", "convact.static", "convact.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "act11.dynamic", "act11.static", "act11.predicted", "convact.dynamic", "convact.static", "convact.predicted", "convact11.dynamic", "convact11.static", "convact11.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
 
     public static IEnumerable<object[]> ModelsAndPaths =>
         from m in AllModels
@@ -75,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "act11.static", "act11.predicted", "convact.static", "convact.predicted", "act16.static", "act16.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "act11.static", "act11.predicted", "convact.static", "convact.predicted", "convact11.static", "convact11.predicted", "act16.static", "act16.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -200,6 +200,22 @@ public sealed class ActivationTests
         Assert.IsGreaterThan(0, Runtime(ConvActDynamic.ScratchFloats));
     }
 
+    [TestMethod]
+    public void Activation_Base11Conv_ScratchCounted()
+    {
+        // convact11.predicted: convact.predicted's slots, each base11 conv's scratch 64 bytes of digits per 64 taps and
+        // 16 bytes per group longer. Slot 0: the 494 input codes (512) + conv a's scratch 128 + 630 + 64 + 64 (18 digits)
+        // + 48 (3 groups) = 934, then 1,446 bytes; later conv b's 240 output codes and the head's codes and digit-major
+        // scratch. Slot 1 at 1,472: conv a's 1,235 output codes, pooled in place to 270, after them at 320 conv b's
+        // scratch 320 + 420 + 64 + 128 (75 digits) + 32 (2 groups) = 964: 1,284 bytes
+        Assert.AreEqual(1472 + 1284, Runtime(ConvAct11Predicted.QuantizedActivationBytes));
+        Assert.AreEqual(0, Runtime(ConvAct11Predicted.ScratchFloats));
+        Assert.AreEqual(Runtime(ConvAct11Predicted.QuantizedActivationBytes), Runtime(ConvAct11Predicted.IntermediateBytes));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, ConvAct11Predicted.ActivationLayerNames);
+        Assert.IsGreaterThan(4 * 1235, Runtime(ConvAct11Predicted.FloatIntermediateBytes));
+        Assert.IsGreaterThan(0, Runtime(ConvAct11Dynamic.ScratchFloats));
+    }
+
     /// <summary>A generated constant, read as a value (the assertions compare what the generator computed).</summary>
     private static T Runtime<T>(T value) => value;
 
@@ -264,6 +280,9 @@ public sealed class ActivationTests
             "convact.dynamic" => Of(new ConvActDynamic(), ConvActDynamic.InputLength, ConvActDynamic.OutputLength, ConvActDynamic.ActivationLayerNames),
             "convact.static" => Of(new ConvActStatic(), ConvActStatic.InputLength, ConvActStatic.OutputLength, ConvActStatic.ActivationLayerNames),
             "convact.predicted" => Of(new ConvActPredicted(), ConvActPredicted.InputLength, ConvActPredicted.OutputLength, ConvActPredicted.ActivationLayerNames),
+            "convact11.dynamic" => Of(new ConvAct11Dynamic(), ConvAct11Dynamic.InputLength, ConvAct11Dynamic.OutputLength, ConvAct11Dynamic.ActivationLayerNames),
+            "convact11.static" => Of(new ConvAct11Static(), ConvAct11Static.InputLength, ConvAct11Static.OutputLength, ConvAct11Static.ActivationLayerNames),
+            "convact11.predicted" => Of(new ConvAct11Predicted(), ConvAct11Predicted.InputLength, ConvAct11Predicted.OutputLength, ConvAct11Predicted.ActivationLayerNames),
             "act4.dynamic" => Of(new Act4Dynamic(), Act4Dynamic.InputLength, Act4Dynamic.OutputLength, Act4Dynamic.ActivationLayerNames),
             "act4.static" => Of(new Act4Static(), Act4Static.InputLength, Act4Static.OutputLength, Act4Static.ActivationLayerNames),
             "act4.predicted" => Of(new Act4Predicted(), Act4Predicted.InputLength, Act4Predicted.OutputLength, Act4Predicted.ActivationLayerNames),
@@ -294,6 +313,12 @@ public sealed class ActivationTests
         private static ActModel Of(ConvActDynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ConvActStatic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvAct11Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvAct11Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(ConvAct11Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(ConvActPredicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
         private static ActModel Of(Act4Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);

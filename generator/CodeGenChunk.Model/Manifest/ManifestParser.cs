@@ -468,10 +468,10 @@ public static class ManifestParser
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
                 var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
 
-                // as for linear: the model-level default applies to int8 weights without chunks; a layer's own is checked by the planner (CGC0044)
+                // as for linear: the model-level default applies to int8 or base11 weights without chunks; a layer's own is checked by the planner (CGC0044)
                 var activations = r.Object("activations", required: false) is { } a
                     ? ReadActivations(a)
-                    : defaultActivations is not null && !defaultActivations.IsInt16 && quant?.Format == "int8" && quant.Policy is null && chunks is null ? defaultActivations : null;
+                    : defaultActivations is not null && !defaultActivations.IsInt16 && quant?.Format is "int8" or "base11" && quant.Policy is null && chunks is null ? defaultActivations : null;
                 return layer with
                 {
                     Chunks = chunks,

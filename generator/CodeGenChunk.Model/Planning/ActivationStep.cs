@@ -1,7 +1,7 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear layer with int8, int4 or base11 weights, or a conv2d layer with int8 weights, and integer activations (docs/activations.md): the generated Run calls
+/// A linear layer with int8, int4 or base11 weights, or a conv2d layer with int8 or base11 weights, and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
@@ -27,7 +27,7 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     public long WeightBytes => Format switch
     {
         "int4" => (long)Out * ((In + 31) / 32) * 16,
-        "base11" => (long)Out * (((In / GroupSize) * Base11PackBytes(GroupSize)) + Base11PackBytes(In % GroupSize)),
+        "base11" => (long)Out * (((Cols / GroupSize) * Base11PackBytes(GroupSize)) + Base11PackBytes(Cols % GroupSize)),
         _ => (long)In * Out,
     };
 
@@ -92,19 +92,20 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>Planner bookkeeping: a conv2d step's scratch as a code tensor live only while the step runs, or -1.</summary>
     public int ScratchCode { get; init; } = -1;
 
-    /// <summary>conv2d: the layer's geometry (the step calls <c>Int8Activations.Conv2d</c>; <see cref="Out"/> is its output channels, <see cref="In"/> its input codes).</summary>
+    /// <summary>conv2d: the layer's geometry (the step calls <c>Int8Activations.Conv2d</c> or <c>Base11Activations.Conv2d</c>; <see cref="Out"/> is its output channels, <see cref="In"/> its input codes).</summary>
     public ConvKernelSpec? Conv { get; init; }
 
     /// <summary>Byte offset of a conv2d step's scratch (tap offsets and the zero-point-bordered input) in the code buffer.</summary>
     public int ScratchOffset { get; init; }
 
     /// <summary>
-    /// Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes), or of a base11 linear step's
+    /// Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes; base11 filters: Base11Activations.ConvScratchBytes,
+    /// one filter's digits rounded to 64 bytes and 16 bytes per group more), or of a base11 linear step's
     /// (Base11Activations.ScratchBytes: the input codes digit-major, nine runs of PaddedWords bytes per group, then one
     /// float per group).
     /// </summary>
     public int ScratchBytes => Conv is { } c
-        ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64
+        ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64 + (Format == "base11" ? ((c.Filter + 63) & ~63) + (16 * Groups) : 0)
         : Format == "base11" ? ((In / GroupSize) * 9 * Base11PaddedWords(GroupSize)) + (In % GroupSize > 0 ? 9 * Base11PaddedWords(In % GroupSize) : 0) + (4 * Groups)
         : 0;
 

@@ -1435,12 +1435,12 @@ public static class ModelPlanner
 
     private static Step ActivationConv(LayerSpec l, LayerSpec last, ActivationsSpec a, Chw inShape, bool relu, int source, Dictionary<string, long> offsets, IReadOnlyList<LayerSpec> layers, Dictionary<int, int> consumerOf, HashSet<string> referenced, HashSet<int> codeNorms)
     {
-        var conv = ConvSpec(l, inShape, "int8", l.Quant!.GroupSize, l.OutChannels, l.Bias, relu);
+        var conv = ConvSpec(l, inShape, l.Quant!.Format, l.Quant.GroupSize, l.OutChannels, l.Bias, relu);
         var linearLike = ActivationLinear(l with { In = (int)inShape.Length, Out = l.OutChannels }, last, a, relu, -1, source, offsets, layers, l.Index, consumerOf, referenced, codeNorms);
         var act = linearLike.Act! with { Conv = conv };
         var comment = string.Format(
             CultureInfo.InvariantCulture,
-            "layer {0} '{1}': conv2d {2} -> {3}, int8 (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
+            "layer {0} '{1}': conv2d {2} -> {3}, {9} (group {4}) x int8 activations ({5}: {6}), epilogue: {7}, writes {8}",
             l.Index,
             l.Name,
             inShape.Describe(),
@@ -1451,7 +1451,8 @@ public static class ModelPlanner
             conv.Epilogue,
             act.QuantizeOutput
                 ? (act.OutMode == "predicted" ? "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at a range predicted from this input" : "u8 codes of '" + layers[consumerOf[l.Index]].Name + "' at its calibrated range")
-                : "floats");
+                : "floats",
+            l.Quant.Format);
         linearLike.Act = act;
         linearLike.Comment = comment;
         return linearLike;
@@ -1764,7 +1765,7 @@ public static class ModelPlanner
 
             if (l.Quant is not { Format: "int8" or "int4" or "base11" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4 or base11 weights (base11 on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\" or \"base11\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4 or base11 weights (int4 on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
@@ -1774,19 +1775,13 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (q.Format == "base11" && l.Op == Ops.Conv2d)
-            {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (base11 x int8 activations is for linear layers), but its weights are base11", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
-                continue;
-            }
-
-            if (q.Format == "base11" && q.GroupSize > MaxExactGroupLengthBase11 && l.In > MaxExactGroupLengthBase11)
+            if (q.Format == "base11" && q.GroupSize > MaxExactGroupLengthBase11 && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > MaxExactGroupLengthBase11)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
                     DiagnosticCatalog.ActivationsInvalid,
                     q.GroupSizeSpan,
                     l.Name,
-                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in float, whose sums of index times code difference are exact only below 2^24 ({0} · 10 · 255 > 2^24)", q.GroupSize),
+                    string.Format(CultureInfo.InvariantCulture, "sum groups of {0} {1} in float, whose sums of index times code difference are exact only below 2^24 ({0} · 10 · 255 > 2^24)", q.GroupSize, l.Op == Ops.Conv2d ? "filter taps" : "inputs"),
                     string.Format(CultureInfo.InvariantCulture, "use a group size of at most {0}", MaxExactGroupLengthBase11)));
                 continue;
             }
@@ -1794,7 +1789,7 @@ public static class ModelPlanner
             var int4 = q.Format == "int4";
             if (int4 && l.Op == Ops.Conv2d)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or base11 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 

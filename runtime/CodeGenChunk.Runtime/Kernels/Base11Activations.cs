@@ -30,7 +30,7 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// The planner refuses longer base11 groups with int8 activations (CGC0044).
 /// </para>
 /// </summary>
-public static class Base11Activations
+public static partial class Base11Activations
 {
     /// <summary>Longest group whose sums Σ d · (q − z) (|d · (q − z)| ≤ 10 · 255) stay below 2²⁴, exact in float: ⌊2²⁴ / (10 · 255)⌋ = 6,579.</summary>
     public const int MaxExactGroupLength = (1 << 24) / (10 * Int8Activations.MaxCode);

@@ -190,36 +190,7 @@ public static partial class Int8Activations
         }
 
         // tap offsets, then the zero-point-bordered input (arm64 sdot: codes − 128, stored as s8)
-        int offBytes = ((4 * f) + 63) & ~63;
-        Span<int> offs = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 4 * f));
-        for (int c = 0, t = 0; c < inC; c++)
-        {
-            for (int ky = 0; ky < kh; ky++)
-            {
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    offs[t++] = (c * ph * pw) + (ky * pw) + kx;
-                }
-            }
-        }
-
-        Span<byte> padded = scratch.Slice(offBytes, (inC * ph * pw) + 64);
-        byte flip = path == Int8DotPath.ArmDp ? (byte)0x80 : (byte)0;
-        padded.Fill((byte)(xZero ^ flip));
-        for (int c = 0; c < inC; c++)
-        {
-            for (int r = 0; r < h; r++)
-            {
-                var src = x.Slice((c * h * wd) + (r * wd), wd);
-                var dst = padded.Slice((c * ph * pw) + ((r + padTop) * pw) + padLeft, wd);
-                src.CopyTo(dst);
-                if (flip != 0)
-                {
-                    Flip(dst);
-                }
-            }
-        }
-
+        ConvLayout(x, xZero, path == Int8DotPath.ArmDp, inC, h, wd, kh, kw, padTop, padLeft, padBottom, padRight, scratch, out Span<int> offs, out Span<byte> padded);
         ref int off = ref MemoryMarshal.GetReference(offs);
         ref byte p = ref MemoryMarshal.GetReference(padded);
         ref sbyte wr = ref MemoryMarshal.GetReference(w);
@@ -282,11 +253,52 @@ public static partial class Int8Activations
     }
 
     /// <summary>
+    /// The layout every conv2d kernel on u8 codes shares (at the start of <paramref name="scratch"/>, <see cref="ConvScratchBytes"/>
+    /// bytes): the offset of each filter tap [c][ky][kx] in the padded input, then the input codes [InC, H + padTop + padBottom,
+    /// W + padLeft + padRight] bordered with the zero point's code (padding 0.0 is code z, so (q − z) is 0 there) and 64 bytes
+    /// more of z that a vector of the last row may read. <paramref name="flip"/>: codes stored minus 128 as s8 (arm64 sdot).
+    /// </summary>
+    internal static void ConvLayout(ReadOnlySpan<byte> x, int xZero, bool flip, int inC, int h, int wd, int kh, int kw, int padTop, int padLeft, int padBottom, int padRight, Span<byte> scratch, out Span<int> offs, out Span<byte> padded)
+    {
+        int f = inC * kh * kw;
+        int ph = h + padTop + padBottom;
+        int pw = wd + padLeft + padRight;
+        int offBytes = ((4 * f) + 63) & ~63;
+        offs = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 4 * f));
+        for (int c = 0, t = 0; c < inC; c++)
+        {
+            for (int ky = 0; ky < kh; ky++)
+            {
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    offs[t++] = (c * ph * pw) + (ky * pw) + kx;
+                }
+            }
+        }
+
+        padded = scratch.Slice(offBytes, (inC * ph * pw) + 64);
+        padded.Fill((byte)(xZero ^ (flip ? 0x80 : 0)));
+        for (int c = 0; c < inC; c++)
+        {
+            for (int r = 0; r < h; r++)
+            {
+                var src = x.Slice((c * h * wd) + (r * wd), wd);
+                var dst = padded.Slice((c * ph * pw) + ((r + padTop) * pw) + padLeft, wd);
+                src.CopyTo(dst);
+                if (flip)
+                {
+                    Flip(dst);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The epilogue of 16 columns on Vector128 (the first <paramref name="n"/> stored and counted): y = xScale · (d + adj) + b,
     /// ReLU, then floats or u8 codes (<c>clamp(round(y · inv) + zero, 0, 255)</c>, as <see cref="CodeOf"/>); returns the clips.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StoreColumns(Span<float> d, int n, float xScale, float adj, float bias, bool relu, float inv, int zero, Span<float> y, Span<byte> q, Span<byte> tmp)
+    internal static int StoreColumns(Span<float> d, int n, float xScale, float adj, float bias, bool relu, float inv, int zero, Span<float> y, Span<byte> q, Span<byte> tmp)
     {
         ref float dr = ref MemoryMarshal.GetReference(d);
         var vs = Vector128.Create(xScale);
@@ -410,7 +422,7 @@ public static partial class Int8Activations
 
     /// <summary>Taps [start, end) over 16 columns of u8 codes: widened to int16, exact products with the broadcast weight, widened into int32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WidenTaps(ref byte p, ref int off, ref sbyte wo, int start, int end, ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3)
+    internal static void WidenTaps(ref byte p, ref int off, ref sbyte wo, int start, int end, ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3)
     {
         for (int t = start; t < end; t++)
         {
@@ -426,7 +438,7 @@ public static partial class Int8Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreColumns(Span<float> d, Vector128<float> f0, Vector128<float> f1, Vector128<float> f2, Vector128<float> f3)
+    internal static void StoreColumns(Span<float> d, Vector128<float> f0, Vector128<float> f1, Vector128<float> f2, Vector128<float> f3)
     {
         ref float dr = ref MemoryMarshal.GetReference(d);
         f0.StoreUnsafe(ref dr);

@@ -726,12 +726,119 @@ foreach (var (inLen, outLen, groupSize) in new[] { (784, 10, 256), (512, 37, 256
     }
 }
 
+// base11 conv2d (Base11Activations.Conv2d): random filters, the Vector128 path (the arm64 one) and Vector256 (AVX-VNNI on x64) against scalar bit for bit
+// (floats, codes and clips; mnist-8's two convs and an odd shape), and the longest exact group (6,579 taps) at the extremes.
+foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 2, 256), (8, 14, 14, 16, 5, 2, 64), (3, 9, 21, 5, 3, 1, 7) })
+{
+    var rng = new Random((inC * 131) + outC);
+    var f = inC * k * k;
+    var groups = (f + groupSize - 1) / groupSize;
+    var rowBytes = Base11Activations.RowBytes(f, groupSize);
+    var w = new byte[outC * rowBytes];
+    for (var r = 0; r < outC; r++)
+    {
+        for (var g = 0; g < groups; g++)
+        {
+            var len = Math.Min(groupSize, f - (g * groupSize));
+            for (var j = 0; j * 9 < len; j++)
+            {
+                uint word = 0;
+                for (var d = Math.Min(9, len - (j * 9)) - 1; d >= 0; d--)
+                {
+                    word = (word * 11) + (uint)rng.Next(0, 11);
+                }
+
+                BitConverter.TryWriteBytes(w.AsSpan((r * rowBytes) + (g * Base11Activations.PackBytes(groupSize)) + (j * 4)), word);
+            }
+        }
+    }
+
+    var mins = new ushort[outC * groups];
+    var ranges = new ushort[outC * groups];
+    for (var i = 0; i < mins.Length; i++)
+    {
+        ranges[i] = BitConverter.HalfToUInt16Bits((Half)(0.1 + (rng.NextDouble() * 0.5)));
+        mins[i] = BitConverter.HalfToUInt16Bits((Half)(-0.2 + (rng.NextDouble() * 0.1)));
+    }
+
+    var bias = new float[outC];
+    var x = new byte[inC * h * wd];
+    rng.NextBytes(x);
+    var sums = new float[outC];
+    var norms = new float[outC];
+    Base11Activations.RowStats(w, mins, ranges, f, groupSize, sums, norms);
+    var scratch = new byte[Base11Activations.ConvScratchBytes(inC, h, wd, k, k, pad, pad, pad, pad, groupSize)];
+    foreach (var zero in new[] { 0, 37, 128, 255 })
+    {
+        var expected = new float[outC * h * wd];
+        var expectedCodes = new byte[expected.Length];
+        Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, expected, default, 0f, 0, KernelPath.Scalar);
+        var expectedClipped = Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, default, expectedCodes, 0.004f, 60, KernelPath.Scalar);
+        foreach (var path in new[] { KernelPath.Vector128, KernelPath.Vector256 })
+        {
+            var y = new float[expected.Length];
+            var codes = new byte[expected.Length];
+            Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, y, default, 0f, 0, path);
+            var clipped = Base11Activations.Conv2d(w, mins, ranges, bias, sums, x, 0.02f, zero, inC, h, wd, k, k, 1, 1, pad, pad, pad, pad, groupSize, true, scratch, default, codes, 0.004f, 60, path);
+            if (!y.AsSpan().SequenceEqual(expected) || !codes.AsSpan().SequenceEqual(expectedCodes) || clipped != expectedClipped)
+            {
+                Console.WriteLine($"FAILED base11 conv {path} {inC}x{h}x{wd} -> {outC} k{k} group {groupSize} zero {zero}: differs from scalar (clips {clipped} vs {expectedClipped})");
+                failures++;
+            }
+        }
+    }
+}
+
+{
+    // 264 channels x 5 x 5 = 6,600 taps: a group of 6,579 (0.1 · range = 1, min 0) and one of 21 (range and min 0)
+    const int inC = 264, k = 5;
+    var f = inC * k * k;
+    var groupSize = Base11Activations.MaxExactGroupLength;
+    var rowBytes = Base11Activations.RowBytes(f, groupSize);
+    var w = new byte[rowBytes];
+    var tens = 0u;
+    for (var d = 0; d < 9; d++)
+    {
+        tens = (tens * 11) + 10;
+    }
+
+    for (var i = 0; i + 4 <= w.Length; i += 4)
+    {
+        BitConverter.TryWriteBytes(w.AsSpan(i), tens);
+    }
+
+    var ranges = new[] { BitConverter.HalfToUInt16Bits((Half)10), (ushort)0 };
+    var mins = new ushort[2];
+    var sums = new float[1];
+    var norms = new float[1];
+    Base11Activations.RowStats(w, mins, ranges, f, groupSize, sums, norms);
+    var scratch = new byte[Base11Activations.ConvScratchBytes(inC, k, k, k, k, 0, 0, 0, 0, groupSize)];
+    foreach (var (code, zero) in new[] { (255, 0), (0, 255) })
+    {
+        var x = new byte[f];
+        x.AsSpan().Fill((byte)code);
+        float exact = 10f * (code - zero) * groupSize;
+        foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256 })
+        {
+            var y = new float[1];
+            Base11Activations.Conv2d(w, mins, ranges, default, sums, x, 1f, zero, inC, k, k, k, k, 1, 1, 0, 0, 0, 0, groupSize, false, scratch, y, default, 0f, 0, path);
+            if (y[0] != exact)
+            {
+                Console.WriteLine($"FAILED base11 conv {path} extremes code {code} zero {zero}: {y[0]} vs exact {exact}");
+                failures++;
+            }
+        }
+    }
+}
+
+Console.WriteLine("base11 conv2d: Vector128 and Vector256 (AVX-VNNI where the machine has it) agree with the scalar path bit for bit; extremes at the longest group exact");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8, int4 and base11 weights, conv2d): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8, int4 and base11 weights, conv2d with int8 and base11 weights): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
