@@ -320,4 +320,43 @@ internal static unsafe class ExperimentKernels
             y[o + 3] = Vector512.Sum(a3 + b3);
         }
     }
+    /// <summary><see cref="Int8Interleaved"/> with a <c>prefetcht0</c> of the 4 lines of each group's block 8 KiB ahead (x86 only).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Int8InterleavedPrefetch(sbyte* q, float* sc, float* x, float* y)
+    {
+        for (nint o = 0; o < N; o += 4)
+        {
+            sbyte* qb = q + (o * N);
+            float* c0 = sc + (o * NG), c1 = c0 + NG, c2 = c1 + NG, c3 = c2 + NG;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (nint g = 0; g < NG; g++)
+            {
+                sbyte* qg = qb + (g * 256);
+                Sse.Prefetch0(qg + 8192);
+                Sse.Prefetch0(qg + 8192 + 64);
+                Sse.Prefetch0(qg + 8192 + 128);
+                Sse.Prefetch0(qg + 8192 + 192);
+                nint gi = g * G;
+                Vector512<float> p0 = default, p1 = default, p2 = default, p3 = default;
+                for (nint i = 0; i < G; i += 16)
+                {
+                    var xv = Vector512.Load(x + gi + i);
+                    p0 = Vector512.FusedMultiplyAdd(L(qg + i), xv, p0);
+                    p1 = Vector512.FusedMultiplyAdd(L(qg + 64 + i), xv, p1);
+                    p2 = Vector512.FusedMultiplyAdd(L(qg + 128 + i), xv, p2);
+                    p3 = Vector512.FusedMultiplyAdd(L(qg + 192 + i), xv, p3);
+                }
+
+                a0 = Vector512.FusedMultiplyAdd(p0, Vector512.Create(c0[g]), a0);
+                a1 = Vector512.FusedMultiplyAdd(p1, Vector512.Create(c1[g]), a1);
+                a2 = Vector512.FusedMultiplyAdd(p2, Vector512.Create(c2[g]), a2);
+                a3 = Vector512.FusedMultiplyAdd(p3, Vector512.Create(c3[g]), a3);
+            }
+
+            y[o] = Vector512.Sum(a0);
+            y[o + 1] = Vector512.Sum(a1);
+            y[o + 2] = Vector512.Sum(a2);
+            y[o + 3] = Vector512.Sum(a3);
+        }
+    }
 }

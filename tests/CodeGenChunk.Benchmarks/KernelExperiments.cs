@@ -47,6 +47,7 @@ internal static unsafe class KernelExperiments
             new("Int8Prefetch8K", true, Layout.RowMajor, "as generated + Sse.Prefetch0 8 KiB ahead in each row (x86 only)"),
             new("Int8OneRow", true, Layout.RowMajor, "1 row at a time (sequential read), 4 groups in flight — template-only change"),
             new("Int8Interleaved", true, Layout.Interleaved, "arithmetic as generated, weights packed [row/4][group][row%4][64] — layout change"),
+            new("Int8InterleavedPrefetch", true, Layout.Interleaved, "Int8Interleaved + prefetcht0 of each group's 4 lines 8 KiB ahead (x86 only)"),
             new("F32Generated", false, Layout.RowMajor, "as generated today: 4 rows at a time, 2 accumulators per row"),
             new("F32OneRow", false, Layout.RowMajor, "1 row at a time, 4 accumulators (what TensorPrimitives.Dot row by row does)"),
             new("F32Interleaved", false, Layout.Interleaved, "arithmetic as generated, weights packed [row/4][input/32][row%4][32]"),
@@ -190,6 +191,9 @@ internal static unsafe class KernelExperiments
                 break;
             case "Int8Interleaved":
                 Int8Interleaved(q, sc, x, y);
+                break;
+            case "Int8InterleavedPrefetch":
+                Int8InterleavedPrefetch(q, sc, x, y);
                 break;
             case "F32Generated":
                 F32Generated(w, x, y);

@@ -863,29 +863,14 @@ public static partial class Int8Activations
     /// test machine: none 108–114 µs per layer, L1 at 1–4 KiB 88–114 µs, L1 at 2 KiB plus the far hint at 18 KiB
     /// 85–86 µs (docs/activations.md).
     /// </summary>
-    public const int PrefetchDistance = 2048;
+    public const int PrefetchDistance = KernelPrefetch.Distance;
 
     /// <summary>The distance of the outer-cache hint (<c>prefetcht2</c>).</summary>
-    public const int FarPrefetchDistance = 18432;
+    public const int FarPrefetchDistance = KernelPrefetch.FarDistance;
 
     /// <summary>Hints to fetch the four cache lines of a group ahead (x86; elsewhere nothing: the hardware prefetchers alone).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Prefetch(ref byte p)
-    {
-        if (Sse.IsSupported)
-        {
-            // a prefetch never faults, so reading past the end of the weights is harmless
-            byte* a = (byte*)Unsafe.AsPointer(ref p);
-            Sse.Prefetch0(a + PrefetchDistance);
-            Sse.Prefetch0(a + PrefetchDistance + 64);
-            Sse.Prefetch0(a + PrefetchDistance + 128);
-            Sse.Prefetch0(a + PrefetchDistance + 192);
-            Sse.Prefetch2(a + FarPrefetchDistance);
-            Sse.Prefetch2(a + FarPrefetchDistance + 64);
-            Sse.Prefetch2(a + FarPrefetchDistance + 128);
-            Sse.Prefetch2(a + FarPrefetchDistance + 192);
-        }
-    }
+    private static void Prefetch(ref byte p) => KernelPrefetch.Lines256(ref p);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Vnni1(ref byte x, ref sbyte row, ref float sc, int inLen, int groupSize)
