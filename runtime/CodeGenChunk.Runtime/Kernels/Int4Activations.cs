@@ -446,7 +446,7 @@ public static class Int4Activations
             {
                 ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
                 ref byte xb = ref Unsafe.Add(ref x, b * BlockElements);
-                Prefetch(ref wb);
+                KernelPrefetch.Line(ref wb);
                 var xl = Vector128.LoadUnsafe(ref xb);
                 var xh = Vector128.LoadUnsafe(ref xb, 16);
                 var xlo = Vector256.Create(xl, xl);
@@ -481,23 +481,6 @@ public static class Int4Activations
         d1 = Vector128.Sum(f01.GetUpper());
         d2 = Vector128.Sum(f23.GetLower());
         d3 = Vector128.Sum(f23.GetUpper());
-    }
-
-    /// <summary>
-    /// Hints the cache line <see cref="Int8Activations.PrefetchDistance"/> bytes ahead into L1 and the one
-    /// <see cref="Int8Activations.FarPrefetchDistance"/> ahead into the outer caches: the int8 kernel's distances, one
-    /// line per block of four rows (64 bytes) instead of four per group (x86; elsewhere nothing).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Prefetch(ref byte p)
-    {
-        if (Sse.IsSupported)
-        {
-            // a prefetch never faults, so reading past the end of the weights is harmless
-            byte* a = (byte*)Unsafe.AsPointer(ref p);
-            Sse.Prefetch0(a + Int8Activations.PrefetchDistance);
-            Sse.Prefetch2(a + Int8Activations.FarPrefetchDistance);
-        }
     }
 
     /// <summary>
@@ -538,8 +521,8 @@ public static class Int4Activations
                 {
                     // group 64 (the int4 default): two whole blocks, straight-line, two cache lines of weights
                     ref byte wb = ref Unsafe.Add(ref blk, (nint)first * 4 * BlockBytes);
-                    Prefetch(ref wb);
-                    Prefetch(ref Unsafe.Add(ref wb, 64));
+                    KernelPrefetch.Line(ref wb);
+                    KernelPrefetch.Line(ref Unsafe.Add(ref wb, 64));
                     byte* xg = xp + (first * BlockElements);
                     var xlo0 = Avx2.BroadcastVector128ToVector256(xg);
                     var xhi0 = Avx2.BroadcastVector128ToVector256(xg + 16);
@@ -563,7 +546,7 @@ public static class Int4Activations
                 for (int b = first; b < loopEnd; b++)
                 {
                     ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
-                    Prefetch(ref wb);
+                    KernelPrefetch.Line(ref wb);
                     var xlo = Avx2.BroadcastVector128ToVector256(xp + (b * BlockElements));
                     var xhi = Avx2.BroadcastVector128ToVector256(xp + (b * BlockElements) + 16);
                     var w01 = Vector256.LoadUnsafe(ref wb);

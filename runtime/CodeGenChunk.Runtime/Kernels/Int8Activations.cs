@@ -792,7 +792,7 @@ public static partial class Int8Activations
             {
                 ref byte qg = ref Unsafe.Add(ref q, g * 256);
                 ref byte xg = ref Unsafe.Add(ref x, g * 64);
-                Prefetch(ref qg);
+                KernelPrefetch.Lines256(ref qg);
                 var x0 = Vector256.LoadUnsafe(ref xg);
                 var x1 = Vector256.LoadUnsafe(ref xg, 32);
                 var a0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 32).AsSByte());
@@ -857,7 +857,7 @@ public static partial class Int8Activations
     }
 
     /// <summary>
-    /// Bytes ahead of the kernel's read position that <see cref="Prefetch"/> requests into L1, and, with a hint for
+    /// Bytes ahead of the kernel's read position that <see cref="KernelPrefetch.Lines256"/> requests into L1, and, with a hint for
     /// the outer caches, <see cref="FarPrefetchDistance"/> bytes ahead. The weights are one ascending stream (row blocks
     /// group by group). In interleaved A/B runs over 1,100 copies of a 1024 × 1024 layer streamed from DRAM on the x64
     /// test machine: none 108–114 µs per layer, L1 at 1–4 KiB 88–114 µs, L1 at 2 KiB plus the far hint at 18 KiB
@@ -867,10 +867,6 @@ public static partial class Int8Activations
 
     /// <summary>The distance of the outer-cache hint (<c>prefetcht2</c>).</summary>
     public const int FarPrefetchDistance = KernelPrefetch.FarDistance;
-
-    /// <summary>Hints to fetch the four cache lines of a group ahead (x86; elsewhere nothing: the hardware prefetchers alone).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(ref byte p) => KernelPrefetch.Lines256(ref p);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Vnni1(ref byte x, ref sbyte row, ref float sc, int inLen, int groupSize)

@@ -38,6 +38,21 @@ public static class KernelPrefetch
     }
 
     /// <summary>
+    /// Hints the one cache line <see cref="Distance"/> bytes after <paramref name="p"/> into L1 and the one
+    /// <see cref="FarDistance"/> after it into the outer caches: for kernels that read 64 bytes per block step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Line(ref byte p)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* a = (byte*)Unsafe.AsPointer(ref p);
+            Sse.Prefetch0(a + Distance);
+            Sse.Prefetch2(a + FarDistance);
+        }
+    }
+
+    /// <summary>
     /// <see cref="Lines256"/> over every 256 bytes of a block of <paramref name="bytes"/> (a constant in generated code)
     /// that starts at <paramref name="p"/> and is read next.
     /// </summary>
