@@ -50,6 +50,13 @@ public class BigNetBenchmarks
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
     private BigNetTernary? _ternary;
+    private BigNetF16? _f16;
+    private BigNetInt1? _int1;
+    private BigNetF16[] _f16Copies = Array.Empty<BigNetF16>();
+    private BigNetInt1[] _int1Copies = Array.Empty<BigNetInt1>();
+    private BigNetInt4[] _int4Copies = Array.Empty<BigNetInt4>();
+    private BigNetBase11[] _base11Copies = Array.Empty<BigNetBase11>();
+    private BigNetTernary[] _ternaryCopies = Array.Empty<BigNetTernary>();
     private OrtBigNet? _ort;
     private readonly float[] _ortOutput = new float[PlainBigNet.Dim];
     private PlainBigNet[] _plainCopies = Array.Empty<PlainBigNet>();
@@ -79,9 +86,11 @@ public class BigNetBenchmarks
         nameof(Int8ARow_Generated) or nameof(Int8ARow_Generated_Cold) => BigNetInt8ARow.WeightBytes,
         nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
-        nameof(Int4_Generated) => BigNetInt4.WeightBytes,
-        nameof(Base11_Generated) => BigNetBase11.WeightBytes,
-        nameof(Ternary_Generated) => BigNetTernary.WeightBytes,
+        nameof(Int4_Generated) or nameof(Int4_Generated_Cold) => BigNetInt4.WeightBytes,
+        nameof(Base11_Generated) or nameof(Base11_Generated_Cold) => BigNetBase11.WeightBytes,
+        nameof(Ternary_Generated) or nameof(Ternary_Generated_Cold) => BigNetTernary.WeightBytes,
+        nameof(F16_Generated) or nameof(F16_Generated_Cold) => BigNetF16.WeightBytes,
+        nameof(Int1_Generated) or nameof(Int1_Generated_Cold) => BigNetInt1.WeightBytes,
         nameof(Ort_F32) or nameof(Ort_F32_Cold) => OrtBigNet.WeightBytes(OrtFormat.F32),
         nameof(Ort_DynamicInt8) or nameof(Ort_DynamicInt8_Cold) => OrtBigNet.WeightBytes(OrtFormat.DynamicInt8),
         nameof(Ort_MatMulNBits4) or nameof(Ort_MatMulNBits4_Cold) => OrtBigNet.WeightBytes(OrtFormat.MatMulNBits4),
@@ -151,6 +160,20 @@ public class BigNetBenchmarks
     {
         _ternary = new BigNetTernary();
         ReportDifference("BigNetTernary", _ternary.Run);
+    }
+
+    [GlobalSetup(Target = nameof(F16_Generated))]
+    public void SetupF16()
+    {
+        _f16 = BigNetF16.Open();
+        ReportDifference("BigNetF16", _f16.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Int1_Generated))]
+    public void SetupInt1()
+    {
+        _int1 = BigNetInt1.Open();
+        ReportDifference("BigNetInt1", _int1.Run);
     }
 
     [GlobalSetup(Target = nameof(Ort_F32))]
@@ -261,6 +284,24 @@ public class BigNetBenchmarks
         return _output[0];
     }
 
+    /// <summary>The generated f16 model (binary16 weights, float activations) over its weights file.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float F16_Generated()
+    {
+        _f16!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>The generated int1 model (sign x group mean |w|, group 128, float activations) over its weights file.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Int1_Generated()
+    {
+        _int1!.Run(_input, _output);
+        return _output[0];
+    }
+
     /// <summary>ONNX Runtime, f32 graph (Gemm transB=1), one thread, input/output pre-bound.</summary>
     [Benchmark]
     [BenchmarkCategory(Warm)]
@@ -347,6 +388,61 @@ public class BigNetBenchmarks
     [GlobalSetup(Target = nameof(Int4A_Generated_Cold))]
     public void SetupInt4ACold() =>
         _int4aCopies = LoadColdCopies(BigNetInt4A.WeightsFileName, BigNetInt4A.WeightBytes, (b, n) => BigNetInt4A.FromBytes(b, n), m => m.Run, "int4a", 1e-1f); // int4 weights and int8 activations vs f32 reference
+
+    [GlobalSetup(Target = nameof(F16_Generated_Cold))]
+    public void SetupF16Cold() =>
+        _f16Copies = LoadColdCopiesOfOne(System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetF16.WeightsFileName)), BigNetF16.WeightBytes, (b, n) => BigNetF16.FromBytes(b, n), m => m.Run, "f16");
+
+    [GlobalSetup(Target = nameof(Int1_Generated_Cold))]
+    public void SetupInt1Cold() =>
+        _int1Copies = LoadColdCopiesOfOne(System.IO.File.ReadAllBytes(System.IO.Path.Combine(AppContext.BaseDirectory, BigNetInt1.WeightsFileName)), BigNetInt1.WeightBytes, (b, n) => BigNetInt1.FromBytes(b, n), m => m.Run, "int1");
+
+    [GlobalSetup(Target = nameof(Int4_Generated_Cold))]
+    public void SetupInt4Cold() =>
+        _int4Copies = LoadColdCopiesOfOne(BigNetInt4.EmbeddedWeights.Bytes.ToArray(), BigNetInt4.WeightBytes, (b, n) => BigNetInt4.FromBytes(b, n), m => m.Run, "int4");
+
+    [GlobalSetup(Target = nameof(Base11_Generated_Cold))]
+    public void SetupBase11Cold() =>
+        _base11Copies = LoadColdCopiesOfOne(BigNetBase11.EmbeddedWeights.Bytes.ToArray(), BigNetBase11.WeightBytes, (b, n) => BigNetBase11.FromBytes(b, n), m => m.Run, "base11");
+
+    [GlobalSetup(Target = nameof(Ternary_Generated_Cold))]
+    public void SetupTernaryCold() =>
+        _ternaryCopies = LoadColdCopiesOfOne(BigNetTernary.EmbeddedWeights.Bytes.ToArray(), BigNetTernary.WeightBytes, (b, n) => BigNetTernary.FromBytes(b, n), m => m.Run, "ternary");
+
+    /// <summary>Generated f16, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float F16_Generated_Cold() => RunNext(_f16Copies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated int1, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int1_Generated_Cold() => RunNext(_int1Copies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated int4 (float activations), each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Int4_Generated_Cold() => RunNext(_int4Copies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated base11 (float activations), each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Base11_Generated_Cold() => RunNext(_base11Copies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated ternary (float activations), each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Ternary_Generated_Cold() => RunNext(_ternaryCopies, static (m, x, y) => m.Run(x, y));
+
+    private delegate void RunOn<T>(T model, ReadOnlySpan<float> input, Span<float> output);
+
+    private float RunNext<T>(T[] copies, RunOn<T> run)
+    {
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        run(copies[k], _input, _output);
+        return _output[0];
+    }
 
     /// <summary>TensorPrimitives forward pass, each invocation on the next copy of the weights.</summary>
     [Benchmark]
@@ -494,6 +590,17 @@ public class BigNetBenchmarks
     [BenchmarkCategory(Probe)]
     public uint Dram_ReadBandwidth() => _probe!.Sum();
 
+    private static void DisposeAll<T>(ref T[] copies)
+        where T : IDisposable
+    {
+        foreach (var c in copies)
+        {
+            c.Dispose();
+        }
+
+        copies = Array.Empty<T>();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -503,6 +610,13 @@ public class BigNetBenchmarks
         _int4?.Dispose();
         _base11?.Dispose();
         _ternary?.Dispose();
+        _f16?.Dispose();
+        _int1?.Dispose();
+        DisposeAll(ref _f16Copies);
+        DisposeAll(ref _int1Copies);
+        DisposeAll(ref _int4Copies);
+        DisposeAll(ref _base11Copies);
+        DisposeAll(ref _ternaryCopies);
         _ort?.Dispose();
         _int8a?.Dispose();
         _int8arow?.Dispose();
@@ -588,6 +702,36 @@ public class BigNetBenchmarks
         {
             copies[k] = fromBytes(bytes, $"copy {k}");
             Verify($"{label} copy {k}", run(copies[k]), tolerance);
+        }
+
+        Report(copies.Length, weightBytes);
+        return copies;
+    }
+
+    /// <summary>
+    /// <see cref="ColdCopies"/> independent copies of one model's weights (for formats whose error against the f32 model
+    /// is large): copy 0 is reported against the plain f32 pass, every other copy must give copy 0's output exactly.
+    /// </summary>
+    private T[] LoadColdCopiesOfOne<T>(byte[] bytes, long weightBytes, Func<byte[], string, T> fromBytes, Func<T, Forward> run, string label)
+    {
+        var copies = new T[ColdCopies(weightBytes)];
+        var first = new float[PlainBigNet.Dim];
+        var other = new float[PlainBigNet.Dim];
+        for (var k = 0; k < copies.Length; k++)
+        {
+            copies[k] = fromBytes(bytes, $"copy {k}");
+            if (k == 0)
+            {
+                ReportDifference($"{label} copy 0", run(copies[0]));
+                run(copies[0])(_input, first);
+                continue;
+            }
+
+            run(copies[k])(_input, other);
+            if (!first.AsSpan().SequenceEqual(other))
+            {
+                throw new InvalidOperationException($"{label} copy {k}: output differs from copy 0");
+            }
         }
 
         Report(copies.Length, weightBytes);

@@ -75,6 +75,8 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated),
             nameof(BigNetBenchmarks.Ternary_Generated),
+            nameof(BigNetBenchmarks.F16_Generated),
+            nameof(BigNetBenchmarks.Int1_Generated),
             nameof(BigNetBenchmarks.Ort_F32),
             nameof(BigNetBenchmarks.Ort_DynamicInt8),
             nameof(BigNetBenchmarks.Ort_MatMulNBits4),
@@ -85,6 +87,11 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int8ARow_Generated_Cold),
             nameof(BigNetBenchmarks.Int8Chain_Generated_Cold),
             nameof(BigNetBenchmarks.Int4A_Generated_Cold),
+            nameof(BigNetBenchmarks.Int4_Generated_Cold),
+            nameof(BigNetBenchmarks.Base11_Generated_Cold),
+            nameof(BigNetBenchmarks.Ternary_Generated_Cold),
+            nameof(BigNetBenchmarks.F16_Generated_Cold),
+            nameof(BigNetBenchmarks.Int1_Generated_Cold),
             nameof(BigNetBenchmarks.Ort_DynamicInt8_Cold),
             nameof(BigNetBenchmarks.Ort_F32_Cold),
             nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold),
@@ -133,9 +140,22 @@ internal sealed class ResultsReport
         {
             nameof(BigNetBenchmarks.F32_Generated), nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated), nameof(BigNetBenchmarks.Ternary_Generated),
+            nameof(BigNetBenchmarks.F16_Generated), nameof(BigNetBenchmarks.Int1_Generated),
         })
         {
             AddOrtRow(ort, name, nameof(BigNetBenchmarks.Ort_F32), Median(name), ortF32);
+        }
+
+        var ortF32Cold = Median(nameof(BigNetBenchmarks.Ort_F32_Cold));
+        foreach (var name in new[]
+        {
+            nameof(BigNetBenchmarks.F32_Generated_Cold), nameof(BigNetBenchmarks.F16_Generated_Cold),
+            nameof(BigNetBenchmarks.Int8_Generated_Cold), nameof(BigNetBenchmarks.Int4_Generated_Cold),
+            nameof(BigNetBenchmarks.Base11_Generated_Cold), nameof(BigNetBenchmarks.Ternary_Generated_Cold),
+            nameof(BigNetBenchmarks.Int1_Generated_Cold),
+        })
+        {
+            AddOrtRow(ort, name, nameof(BigNetBenchmarks.Ort_F32_Cold), Median(name), ortF32Cold);
         }
 
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Ort_DynamicInt8),

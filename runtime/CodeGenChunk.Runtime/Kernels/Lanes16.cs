@@ -48,6 +48,9 @@ public struct Lanes16
         Vector128.MultiplyAddEstimate(a.D, b.D, c.D));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16 Multiply(Lanes16 a, Lanes16 b) => new(a.A * b.A, a.B * b.B, a.C * b.C, a.D * b.D);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Add(Lanes16 a, Lanes16 b) => new(a.A + b.A, a.B + b.B, a.C + b.C, a.D + b.D);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,5 +37,11 @@ public struct Lanes16W
         Vector256.MultiplyAddEstimate(a.B, b.B, c.B));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16W Multiply(Lanes16W a, Lanes16W b) => new(a.A * b.A, a.B * b.B);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16W Add(Lanes16W a, Lanes16W b) => new(a.A + b.A, a.B + b.B);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Lanes16W a) => Vector256.Sum(a.A + a.B);
 }

@@ -131,6 +131,104 @@ public static class PackedDecode
             HalfBits(Vector128.WidenUpper(b)));
     }
 
+    // ---- f16, rebias folded into the input: w · 2^-112 by moving bits only ----
+    //
+    // A binary16 value's bits moved into a binary32's places (sign to bit 31, exponent and mantissa 13 places up, the
+    // exponent not rebiased) read as the float w · 2^-112 exactly, subnormals included (they become binary32
+    // subnormals): a sign-extending widening, a shift and a mask instead of the six operations of an exact widening. The kernel multiplies the input by 2^112
+    // instead (HalfInputScale), so every product (w · 2^-112)(x · 2^112) is the real product w · x and the sums are
+    // those of the exact widening.
+
+    /// <summary>Sixteen binary16 weights (32 bytes) as w · 2^-112.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> HalfScaledV512(ref byte p)
+    {
+        var halves = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref p));
+        var h = Avx512F.IsSupported
+            ? Avx512F.ConvertToVector512Int32(halves)
+            : Vector512.Create(Vector256.WidenLower(halves), Vector256.WidenUpper(halves));
+        return HalfMoved(h);
+    }
+
+    /// <summary>Sixteen binary16 weights (32 bytes) as w · 2^-112, two Vector256.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16W HalfScaledW256(ref byte p)
+    {
+        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref p));
+        return new Lanes16W(HalfMoved(Vector256.WidenLower(h)), HalfMoved(Vector256.WidenUpper(h)));
+    }
+
+    /// <summary>Sixteen binary16 weights (32 bytes) as w · 2^-112, four Vector128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16 HalfScaledL16(ref byte p)
+    {
+        ref var u = ref Unsafe.As<byte, short>(ref p);
+        var a = Vector128.LoadUnsafe(ref u);
+        var b = Vector128.LoadUnsafe(ref u, 8);
+        return new Lanes16(
+            HalfMoved(Vector128.WidenLower(a)),
+            HalfMoved(Vector128.WidenUpper(a)),
+            HalfMoved(Vector128.WidenLower(b)),
+            HalfMoved(Vector128.WidenUpper(b)));
+    }
+
+    /// <summary>
+    /// The factor an f16 kernel multiplies its input by (2^112 / 2^e) and the factor its row sums are multiplied by
+    /// afterwards (2^e): e = 0 while max |x| &lt; 2^15, so that x · 2^112 stays finite and every product is exact;
+    /// a larger input lowers the first factor by the power of two it needs (e ≤ 112, so the input is never scaled
+    /// down and no input underflows).
+    /// </summary>
+    public static float HalfInputScale(ref float x, int length, out float post)
+    {
+        float max = 0f;
+        nint i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256<float>.Zero;
+            for (; i + 8 <= length; i += 8)
+            {
+                m = Vector256.Max(m, Vector256.Abs(Vector256.LoadUnsafe(ref x, (nuint)i)));
+            }
+
+            var m4 = Vector128.Max(m.GetLower(), m.GetUpper());
+            max = MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3]));
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var m = Vector128<float>.Zero;
+            for (; i + 4 <= length; i += 4)
+            {
+                m = Vector128.Max(m, Vector128.Abs(Vector128.LoadUnsafe(ref x, (nuint)i)));
+            }
+
+            max = MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+        }
+
+        for (; i < length; i++)
+        {
+            max = MathF.Max(max, MathF.Abs(Unsafe.Add(ref x, i)));
+        }
+
+        // max < 2^15 (or NaN, which poisons the sums whatever the factor): e = 0.
+        int e = max < 32768f ? 0 : Math.Min(112, Math.ILogB(max) - 14);
+        post = BitConverter.Int32BitsToSingle((127 + e) << 23);
+        return BitConverter.Int32BitsToSingle((127 + 112 - e) << 23);
+    }
+
+    // The halves are sign-extended to 32 bits, so a negative one has ones in bits 31..15; shifted 13 places up, the
+    // sign lands in bit 31 and its copies in bits 30..28, which the mask clears (two operations after the widening).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HalfMoved(Vector512<int> h) =>
+        (Vector512.ShiftLeft(h, 13) & Vector512.Create(unchecked((int)0x8FFFFFFFu))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HalfMoved(Vector256<int> h) =>
+        (Vector256.ShiftLeft(h, 13) & Vector256.Create(unchecked((int)0x8FFFFFFFu))).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> HalfMoved(Vector128<int> h) =>
+        (Vector128.ShiftLeft(h, 13) & Vector128.Create(unchecked((int)0x8FFFFFFFu))).AsSingle();
+
     /// <summary>A binary16 value as float, exact for finite values (the packer rejects Inf/NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HalfAt(ref byte row, nint element) => HalfToSingle(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), element));
