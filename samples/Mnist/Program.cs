@@ -179,6 +179,11 @@ AddCnn("exact k=3/12", new Mnist8Exact3(), (m, x, y) => m.Run(x, y), m => m.Last
 AddCnn("lowrank k=6/12", new Mnist8LowRank6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank6.WeightBytes);
 AddCnn("lowrank k=4/12", new Mnist8LowRank4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank4.WeightBytes);
 AddCnn("lowrank k=3/12", new Mnist8LowRank3(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8LowRank3.WeightBytes);
+// pool routing (docs/routing.md#pool-routing-top-k-positions-per-max-pool-window): conv2, its ReLU and max pool in one step
+// that computes, per 3x3 window and channel, only the k positions a proxy of m filter taps ranks highest.
+AddCnn("pool k=2/9 taps 16", new Mnist8Pool2T16(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Pool2T16.WeightBytes);
+AddCnn("pool k=1/9 taps 25", new Mnist8Pool1T25(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Pool1T25.WeightBytes);
+AddCnn("pool k=2/9 taps 25", new Mnist8Pool2T25(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, Mnist8Pool2T25.WeightBytes);
 Console.WriteLine();
 Console.WriteLine($"mnist-8 CNN (ONNX model zoo) over all {labels.Length} digits, pixels / 255");
 Console.WriteLine($"{"model",-23} {"top-1",8} {"drop pp",8} {"agree f32",10} {"MACs/digit",11} {"MAC cut",8} {"weight bytes",13} {"size cut",9}");

@@ -13,6 +13,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/small.int8.cgc.json", "SmallInt8")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/cnn.f32.cgc.json", "Cnn")]
     [DataRow("samples/Mnist/mnist8.lowrank6.cgc.json", "Mnist8LowRank6")]
+    [DataRow("samples/Mnist/mnist8.pool2t16.cgc.json", "Mnist8Pool2T16")]
     [DataRow("tests/CodeGenChunk.Generator.Tests/Manifests/stream.int8.cgc.json", "StreamInt8")]
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/planes.cgc.json", "Planes")]
     [DataRow("samples/Mnist/mlp.int8a.predicted.cgc.json", "MnistMlpInt8APredicted")]

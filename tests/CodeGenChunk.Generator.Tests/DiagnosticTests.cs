@@ -15,6 +15,230 @@ namespace CodeGenChunk.Generator.Tests;
 public sealed class DiagnosticTests
 {
     [TestMethod]
+    [DataRow("CGC0046", 8, 72, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "count": 2, "axis": "output", "topK": 1, "activity": "taps" } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 taps estimator on output chunks")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [4] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 4, "out": 8,
+              "chunks": { "axis": "pool", "topK": 1, "proxyTaps": 2 } }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing of a linear layer")]
+    [DataRow("CGC0046", 8, 58, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "activity": "exact", "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing ranked by exact")]
+    [DataRow("CGC0046", 8, 70, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4, "maxK": 3 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing with maxK")]
+    [DataRow("CGC0046", 7, 131, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1], "quant": { "format": "int8" },
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing of int8 weights")]
+    [DataRow("CGC0046", 9, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "target": { "weights": "stream" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing under stream placement")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "flatten" }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing without a max pool after")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [2, 2] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing over overlapping windows")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "maxpool", "kernel": [2, 2], "stride": [2, 2], "pad": [1, 1, 1, 1] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing over padded windows")]
+    [DataRow("CGC0046", 8, 44, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "count": 4, "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing count not the window")]
+    [DataRow("CGC0046", 8, 43, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 10, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing topK above the window")]
+    [DataRow("CGC0046", 8, 59, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 19 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing proxyTaps above the filter")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 9, 9] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 2, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "maxpool", "kernel": [9, 9], "stride": [9, 9] }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing window above 64 positions")]
+    [DataRow("CGC0046", 8, 27, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu", "name": "r" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] },
+            { "op": "flatten" },
+            { "op": "linear", "name": "l", "in": 16, "out": 144 },
+            { "op": "residual", "from": "r" }
+          ]
+        }
+        """, DisplayName = "CGC0046 pool routing of a conv a residual reads")]
+    [DataRow("CGC0002", 8, 17, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1],
+              "chunks": { "axis": "pool", "topK": 2 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0002 pool routing without proxyTaps")]
+    [DataRow("CGC0044", 7, 156, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [2, 6, 6] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 2, "outChannels": 4, "kernel": [3, 3], "pad": [1, 1, 1, 1], "quant": { "format": "int8" }, "activations": { "format": "int8" },
+              "chunks": { "axis": "pool", "topK": 2, "proxyTaps": 4 } },
+            { "op": "relu" },
+            { "op": "maxpool", "kernel": [3, 3], "stride": [3, 3] }
+          ]
+        }
+        """, DisplayName = "CGC0044 pool routing with int8 activations")]
     [DataRow("CGC0001", 3, 3, """
         {
           "model": "M"

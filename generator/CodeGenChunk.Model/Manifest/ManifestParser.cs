@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
+using System.Linq;
 using CodeGenChunk.Model.Diagnostics;
 using CodeGenChunk.Model.Json;
 
@@ -293,17 +294,35 @@ public static class ManifestParser
 
     private static ChunksSpec? ReadChunks(ObjectReader c)
     {
-        c.CheckAllowed("count", "axis", "topK", "minActivity", "maxK", "activity", "proxyFormat", "proxyRank");
-        var count = c.Integer("count", required: true, min: 1, max: 65536);
-        var axis = c.Enum("axis", new[] { "output", "input" }, "output");
+        c.CheckAllowed("count", "axis", "topK", "minActivity", "maxK", "activity", "proxyFormat", "proxyRank", "proxyTaps");
+        var axis = c.Enum("axis", new[] { "output", "input", "pool" }, "output");
+
+        // axis "pool" (a conv2d's positions in each window of the max pool after it): the count is the window size, which
+        // the planner knows; given, it must match (CGC0046)
+        var count = c.Integer("count", required: axis != "pool", min: 1, max: 65536);
         var topK = c.Integer("topK", required: false, min: 1, max: 65536);
         var minActivity = c.Number("minActivity", exclusiveMin: double.NegativeInfinity);
         var maxK = c.Integer("maxK", required: false, min: 1, max: 65536);
-        var activity = c.Enum("activity", new[] { "input", "proxy", "lowrank", "exact" }, axis == "input" ? "input" : "proxy");
+        var activity = c.Enum("activity", new[] { "input", "proxy", "lowrank", "exact", "taps" }, axis == "input" ? "input" : axis == "pool" ? "taps" : "proxy");
+        var proxyTaps = c.Integer("proxyTaps", required: axis == "pool" && activity == "taps", min: 1, max: 1 << 24);
         // proxy: an int1 sketch of rank 2 ranks as well as ternary at rank 4 on the MNIST MLP, at a third of the cost
         // (docs/routing.md); lowrank keeps ternary factors of rank 16.
         var proxyFormat = c.Enum("proxyFormat", new[] { "ternary", "int1", "int8" }, activity == "proxy" ? "int1" : "ternary");
         var proxyRank = c.Integer("proxyRank", required: false, min: 1, max: 64);
+        if (axis == "pool")
+        {
+            return new ChunksSpec((int)(count ?? 0), axis, (int?)topK, minActivity, (int?)maxK, activity, c.Span)
+            {
+                ProxyTaps = (int)(proxyTaps ?? 0),
+                ProxyTapsSpan = c.SpanOf("proxyTaps"),
+                TopKSpan = c.SpanOf("topK"),
+                ActivitySpan = c.SpanOf("activity"),
+                CountSpan = c.SpanOf("count"),
+                AxisSpan = c.SpanOf("axis"),
+                ExtraSpan = new[] { "minActivity", "maxK", "proxyFormat", "proxyRank" }.Where(c.Has).Select(n => (TextSpanInfo?)c.SpanOf(n)).FirstOrDefault(),
+            };
+        }
+
         if (count is null)
         {
             return null;
@@ -321,6 +340,8 @@ public static class ManifestParser
             ActivitySpan = c.SpanOf("activity"),
             CountSpan = c.SpanOf("count"),
             AxisSpan = c.SpanOf("axis"),
+            ProxyTaps = (int)(proxyTaps ?? 0),
+            ProxyTapsSpan = c.SpanOf("proxyTaps"),
         };
     }
 

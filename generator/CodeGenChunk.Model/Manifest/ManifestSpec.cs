@@ -115,6 +115,19 @@ public sealed record ChunksSpec(int Count, string Axis, int? TopK, double? MinAc
 
     public TextSpanInfo? AxisSpan { get; init; }
 
+    /// <summary>Axis "pool": taps of each channel's filter in its proxy (activity "taps"); 0 when not given.</summary>
+    public int ProxyTaps { get; init; }
+
+    public TextSpanInfo? ProxyTapsSpan { get; init; }
+
+    public TextSpanInfo? TopKSpan { get; init; }
+
+    /// <summary>Axis "pool": the first of minActivity, maxK, proxyFormat, proxyRank given (none applies to pool routing), or null.</summary>
+    public TextSpanInfo? ExtraSpan { get; init; }
+
+    /// <summary>Axis "pool": a conv2d layer computes only the top-k positions of each window of the max pool after it (docs/routing.md).</summary>
+    public bool IsPool => Axis == "pool";
+
     /// <summary>Whether some inputs skip chunks (top-k or a threshold), rather than every chunk always running.</summary>
     public bool Routed => (TopK is { } k && k < Count) || MinActivity is not null || (MaxK is { } m && m < Count);
 }

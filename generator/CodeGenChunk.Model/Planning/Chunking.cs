@@ -13,7 +13,13 @@ namespace CodeGenChunk.Model.Planning;
 public static class Chunking
 {
     /// <summary>A layer runs chunk by chunk when its manifest splits it into two or more chunks.</summary>
-    public static bool IsChunked(LayerSpec l) => (l.Op is Ops.Linear or Ops.Conv2d) && l.Chunks is { Count: > 1 };
+    public static bool IsChunked(LayerSpec l) => (l.Op is Ops.Linear or Ops.Conv2d) && l.Chunks is { Count: > 1, IsPool: false };
+
+    /// <summary>
+    /// A conv2d layer routed by pool windows (<c>axis: "pool"</c>, docs/routing.md): it runs fused with the ReLU and max
+    /// pool after it, computing only the top-k positions of each window; its filter bank stays one entry.
+    /// </summary>
+    public static bool IsPoolRouted(LayerSpec l) => l.Op == Ops.Conv2d && l.Chunks is { IsPool: true };
 
     /// <summary>
     /// Whether the layer estimates its chunks' activity for every input: when it routes (top-k or a threshold), and

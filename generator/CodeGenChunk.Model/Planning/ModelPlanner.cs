@@ -24,6 +24,7 @@ public static class ModelPlanner
         var sizes = CheckSizes(spec, diagnostics, out var shapes);
         CheckFormats(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         CheckActivations(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
+        CheckPoolRoutes(spec, shapes, diagnostics);
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
             return new PlanResult(null, diagnostics.ToEquatableArray());
@@ -155,7 +156,7 @@ public static class ModelPlanner
         }
 
         var macs = layers.Where(l => l.Op == Ops.Linear).Sum(l => (long)l.In * l.Out) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs)
-            + steps.SelectMany(s => s.ConvChunks).Sum(c => c.Macs);
+            + steps.SelectMany(s => s.ConvChunks).Sum(c => c.Macs) + steps.Where(s => s.PoolRoute is not null).Sum(s => s.PoolRoute!.DenseMacs);
         var plan = new ModelPlan(
             spec.Namespace,
             spec.Model,
@@ -173,8 +174,10 @@ public static class ModelPlanner
             kernels.ToEquatableArray())
         {
             ChunkCounters = program.ChunkHits,
-            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => s.Act!.Macs) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs),
-            FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name)),
+            FixedMacs = steps.Where(s => s.Kernel is not null).Sum(s => (long)s.Kernel!.In * s.Kernel.Out) + steps.Where(s => s.Act is not null).Sum(s => s.Act!.Macs) + steps.Where(s => s.Conv is not null).Sum(s => s.Conv!.Macs)
+                + steps.Where(s => s.PoolRoute is not null).Sum(s => s.PoolRoute!.Macs),
+            FixedBytesRead = layers.Where(l => (l.Op == Ops.Linear || l.Op == Ops.Conv2d) && !Chunking.IsChunked(l)).Sum(l => MatrixBytes(entryLengths, l.Name))
+                + layers.Where(Chunking.IsPoolRouted).Sum(l => entryLengths[l.Name + ".pooltaps"]),
             HasPlanes = steps.Any(s => s.Route is { Planes: true }),
             ActivationLayers = steps.Count(s => s.Act is not null || s.Norm is not null),
             HasCodeNorm = steps.Any(s => s.Norm is not null),
@@ -262,6 +265,19 @@ public static class ModelPlanner
                     else
                     {
                         MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, rows, cols, 0, 0, string.Empty, rows, cols, conv);
+                        if (Chunking.IsPoolRouted(l))
+                        {
+                            // the proxy of pool routing: per channel its largest-|w| taps, then their indices (PoolTapsFormat)
+                            var taps = l.Chunks!.ProxyTaps;
+                            entries.Add(new LayoutEntry(l.Name + ".pooltaps", l.WeightsPrefix + ".weight", EntryKind.F32, rows, PoolTapsFormat.RowFloats(taps), 0, 4L * rows * PoolTapsFormat.RowFloats(taps))
+                            {
+                                Layer = l.Name,
+                                SourceRows = rows,
+                                SourceCols = cols,
+                                Derived = "pooltaps:" + taps.ToString(CultureInfo.InvariantCulture),
+                                RowMajor = true,
+                            });
+                        }
                     }
 
                     if (l.Bias)
@@ -568,10 +584,139 @@ public static class ModelPlanner
         }
     }
 
+    /// <summary>
+    /// Pool routing (<c>chunks.axis: "pool"</c>, docs/routing.md): an f32 conv2d layer, followed by an optional ReLU and
+    /// a max pool with stride = window and no padding (nothing else reading the conv's or the ReLU's output), ranked by
+    /// its "taps" proxy; count (when given) the window size, topK within the window, proxyTaps within the filter.
+    /// One diagnostic per layer, the first problem found.
+    /// </summary>
+    private static void CheckPoolRoutes(ManifestSpec spec, Chw?[] shapes, List<ManifestDiagnostic> diagnostics)
+    {
+        string Text(int v) => v.ToString(CultureInfo.InvariantCulture);
+        var layers = spec.Layers;
+        var referenced = new HashSet<string>(layers.Where(l => l.Op == Ops.Residual && l.From is not null).Select(l => l.From!), StringComparer.Ordinal);
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            if (l.Chunks is not { } c || !(c.IsPool || c.Activity == "taps"))
+            {
+                continue;
+            }
+
+            void Fail(TextSpanInfo? span, string what, string fix) =>
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PoolRouteInvalid, span ?? c.Span, l.Name, what, fix));
+
+            if (!c.IsPool)
+            {
+                Fail(c.ActivitySpan, "ranks chunks by 'taps', the proxy of pool routing, but its chunks are not pool windows", "use axis 'pool' on a conv2d layer followed by a max pool, or another activity");
+                continue;
+            }
+
+            if (l.Op != Ops.Conv2d)
+            {
+                Fail(c.AxisSpan, "splits a " + l.Op + " layer by pool windows, which only a conv2d layer followed by a max pool has", "use axis 'output' or 'input'");
+                continue;
+            }
+
+            if (c.Activity != "taps")
+            {
+                Fail(c.ActivitySpan, "ranks the positions of a window by '" + c.Activity + "', but pool windows are ranked by their 'taps' proxy", "use activity 'taps' (or leave it out)");
+                continue;
+            }
+
+            if (c.ExtraSpan is { } extra)
+            {
+                Fail(extra, "gives minActivity, maxK, proxyFormat or proxyRank, which pool routing does not use (it keeps exactly topK positions per window, its proxy is f32 taps of the layer's own filters)", "remove it; use topK and proxyTaps");
+                continue;
+            }
+
+            if (l.Activations is { IsInteger: true })
+            {
+                // CheckActivations reports integer activations with chunks (CGC0044)
+                continue;
+            }
+
+            if (l.Quant is { } q && (q.Format != "f32" || q.Policy is not null))
+            {
+                Fail(q.Policy is not null ? q.Policy.Span : q.FormatSpan, q.Policy is not null ? "has a precision policy per chunk, but its chunks are pool windows, not stored apart" : "needs f32 weights, but they are " + q.Format, q.Policy is not null ? "remove the policy" : "set the layer's quant.format to \"f32\" (pool routing reads the f32 filter bank)");
+                continue;
+            }
+
+            if (spec.Target.Placement == "stream")
+            {
+                Fail(c.AxisSpan, "reads its filters at every selected position, from resident weights, which \"stream\" placement does not keep", "use \"file\" or \"embedded\" placement, or remove the chunks");
+                continue;
+            }
+
+            if (referenced.Contains(l.Name))
+            {
+                Fail(c.AxisSpan, "needs the conv's output to go only to its max pool, but a residual add reads it", "remove the residual add of '" + l.Name + "', or the chunks");
+                continue;
+            }
+
+            var j = i + 1;
+            if (j < layers.Count && layers[j].Op == Ops.Relu)
+            {
+                if (referenced.Contains(layers[j].Name))
+                {
+                    Fail(c.AxisSpan, "needs the ReLU's output to go only to its max pool, but a residual add reads it", "remove the residual add of '" + layers[j].Name + "', or the chunks");
+                    continue;
+                }
+
+                j++;
+            }
+
+            if (j >= layers.Count || layers[j].Op != Ops.MaxPool)
+            {
+                Fail(c.AxisSpan, "needs a max pool right after the layer (a relu between allowed), but " + (j < layers.Count ? "layer " + Text(j) + " is a " + layers[j].Op : "the model ends"), "add the max pool, or use axis 'output'");
+                continue;
+            }
+
+            var pool = layers[j];
+            if (pool.StrideH != pool.KernelH || pool.StrideW != pool.KernelW || pool.PadTop + pool.PadLeft + pool.PadBottom + pool.PadRight != 0)
+            {
+                Fail(c.AxisSpan, "needs windows that do not overlap and hold no padding, but max pool '" + pool.Name + "' has window " + Text(pool.KernelH) + "x" + Text(pool.KernelW) + ", stride " + Text(pool.StrideH) + "x" + Text(pool.StrideW) + (pool.PadTop + pool.PadLeft + pool.PadBottom + pool.PadRight != 0 ? " and padding" : string.Empty), "give the max pool a stride equal to its window and no padding, or use axis 'output'");
+                continue;
+            }
+
+            var window = pool.KernelH * pool.KernelW;
+            if (window > 64)
+            {
+                Fail(c.AxisSpan, "ranks windows of " + Text(window) + " positions (max pool '" + pool.Name + "'), more than the 64 the kernel ranks", "use a smaller max pool window, or axis 'output'");
+                continue;
+            }
+
+            if (c.Count != 0 && c.Count != window)
+            {
+                Fail(c.CountSpan, "has count " + Text(c.Count) + ", but max pool '" + pool.Name + "' has windows of " + Text(window) + " positions", "set count to " + Text(window) + " or leave it out");
+                continue;
+            }
+
+            if (c.TopK is { } k && k > window)
+            {
+                Fail(c.TopKSpan, "keeps topK " + Text(k) + " positions of windows of " + Text(window), "use a topK of 1 to " + Text(window));
+                continue;
+            }
+
+            if (c.ProxyTaps > l.FilterLength)
+            {
+                Fail(c.ProxyTapsSpan, "ranks by " + Text(c.ProxyTaps) + " taps of filters of " + Text(l.FilterLength) + " (inChannels x kH x kW)", "use proxyTaps of 1 to " + Text(l.FilterLength));
+                continue;
+            }
+
+        }
+    }
+
     private static void CheckChunks(LayerSpec l, List<ManifestDiagnostic> diagnostics, string manifest)
     {
         var q = l.Quant!;
         var c = l.Chunks;
+        if (c is not null && (c.IsPool || c.Activity == "taps"))
+        {
+            // pool routing is checked with the layers after it (CheckPoolRoutes), its policy and format too
+            return;
+        }
+
         if (c is not null && l.Op == Ops.Conv2d)
         {
             CheckConvChunks(l, c, diagnostics);
@@ -942,6 +1087,68 @@ public static class ModelPlanner
                     if (Chunking.IsChunked(l))
                     {
                         step = ConvChunkedStep(program, l, last, inShape, relu, current, offsets, ref hitOffset);
+                        break;
+                    }
+
+                    if (Chunking.IsPoolRouted(l))
+                    {
+                        // conv2d, its ReLU and the max pool after it as one step (CheckPoolRoutes admitted the max pool)
+                        var maxPool = layers[++i];
+                        var route = new PoolRouteSpec(
+                            inShape.C,
+                            inShape.H,
+                            inShape.W,
+                            l.OutChannels,
+                            l.KernelH,
+                            l.KernelW,
+                            l.StrideH,
+                            l.StrideW,
+                            l.PadTop,
+                            l.PadLeft,
+                            l.PadBottom,
+                            l.PadRight,
+                            maxPool.KernelH,
+                            maxPool.KernelW,
+                            l.Chunks!.TopK ?? (maxPool.KernelH * maxPool.KernelW),
+                            l.Chunks.ProxyTaps,
+                            l.Bias,
+                            relu)
+                        {
+                            WeightOffset = offsets[l.Name + ".weight"],
+                            BiasOffset = l.Bias ? offsets[l.Name + ".bias"] : 0,
+                            ProxyOffset = offsets[l.Name + ".pooltaps"],
+                        };
+                        step = new Step(maxPool.Name, l.Op)
+                        {
+                            ReportName = l.Name,
+                            Source = current,
+                            PoolRoute = route,
+                            Temp = program.NewValue(route.TempFloats, BufferKind.None),
+                            Comment = string.Format(
+                                CultureInfo.InvariantCulture,
+                                "layers {0}-{1} '{2}'{3} and '{4}': conv2d {5} -> [{6}, {7}, {8}], f32, {9}, then max pool {10}x{11} -> [{6}, {12}, {13}], one step: {14} ({15} multiply-adds, the dense layer {16}; the pool reads conv rows 0..{17} and columns 0..{18} of {19}x{20})",
+                                l.Index,
+                                maxPool.Index,
+                                l.Name,
+                                relu ? ", '" + last.Name + "'" : string.Empty,
+                                maxPool.Name,
+                                inShape.Describe(),
+                                l.OutChannels,
+                                route.ConvH,
+                                route.ConvW,
+                                relu ? "relu" : "no relu",
+                                route.PoolH,
+                                route.PoolW,
+                                route.OutH,
+                                route.OutW,
+                                route.Describe(),
+                                route.Macs,
+                                route.DenseMacs,
+                                (route.OutH * route.PoolH) - 1,
+                                (route.OutW * route.PoolW) - 1,
+                                route.ConvH,
+                                route.ConvW),
+                        };
                         break;
                     }
 
@@ -2047,6 +2254,9 @@ public static class ModelPlanner
 
         public PoolKernelSpec? Pool { get; set; }
 
+        /// <summary>A pool-routed conv2d with its ReLU and max pool (docs/routing.md), or null.</summary>
+        public PoolRouteSpec? PoolRoute { get; set; }
+
         /// <summary>The value of the step's own scratch (conv2d), or -1.</summary>
         public int Temp { get; set; } = -1;
 
@@ -2107,6 +2317,7 @@ public static class ModelPlanner
                 EpsLiteral = FloatLiteral.Format(Eps),
                 Conv = Conv,
                 Pool = Pool,
+                PoolRoute = PoolRoute,
                 Temp = Temp >= 0 ? values[Temp].Buffer : BufferRef.None,
                 Layer = ReportName ?? LayerName,
                 Act = Act,

@@ -40,6 +40,9 @@ public sealed record PlanStep(
 
     public int CodeOffset { get; init; }
 
+    /// <summary>conv2d with pool routing: the conv, its ReLU and the max pool after it, computed by <c>PoolRouting.Conv2dMaxPool</c>.</summary>
+    public PoolRouteSpec? PoolRoute { get; init; }
+
     /// <summary>maxpool: the generated pooling kernel this step calls.</summary>
     public PoolKernelSpec? Pool { get; init; }
 

@@ -184,6 +184,13 @@ public static class WeightPacker
             return entry.Derived.StartsWith("lowrank-v:", StringComparison.Ordinal) ? factors.V : factors.U;
         }
 
+        if (entry.Derived.StartsWith("pooltaps:", StringComparison.Ordinal))
+        {
+            // pool routing's proxy: per output channel its largest-|w| taps and their indices (docs/routing.md)
+            var taps = int.Parse(entry.Derived.Substring("pooltaps:".Length), System.Globalization.CultureInfo.InvariantCulture);
+            return PoolTapsFormat.Build(tensor, entry.TensorRows, entry.TensorCols, taps);
+        }
+
         if (entry.Derived.StartsWith("sketch:", StringComparison.Ordinal))
         {
             var parts = entry.Derived.Split(':');

@@ -22,6 +22,22 @@ public sealed class SchemaTests
     /// </summary>
     private static readonly HashSet<string> GeneratorOnly = new(StringComparer.Ordinal)
     {
+        // pool routing: the layers around the conv, its shapes, format and placement (CGC0046, CGC0044)
+        "CGC0046 taps estimator on output chunks",
+        "CGC0046 pool routing of a linear layer",
+        "CGC0046 pool routing ranked by exact",
+        "CGC0046 pool routing with maxK",
+        "CGC0046 pool routing of int8 weights",
+        "CGC0046 pool routing under stream placement",
+        "CGC0046 pool routing without a max pool after",
+        "CGC0046 pool routing over overlapping windows",
+        "CGC0046 pool routing over padded windows",
+        "CGC0046 pool routing count not the window",
+        "CGC0046 pool routing topK above the window",
+        "CGC0046 pool routing proxyTaps above the filter",
+        "CGC0046 pool routing window above 64 positions",
+        "CGC0046 pool routing of a conv a residual reads",
+        "CGC0044 pool routing with int8 activations",
         "CGC0005 topK larger than count",
         "CGC0007 linear in does not match",
         "CGC0007 layernorm dim does not match",
