@@ -141,6 +141,10 @@ public static class DiagnosticCatalog
         "CGC0045", "Activation quantization not calibrated",
         "Layer '{0}' quantizes its input with {1} parameters, but {2}; run 'cgc calibrate {3}' to record them", Severity.Error);
 
+    public static readonly DiagnosticInfo PairsLayoutInvalid = new(
+        "CGC0046", "base11 pairs layout not possible as written",
+        "Layer '{0}' asks for quant.layout \"pairs\", but {1}; {2}", Severity.Error);
+
     public static readonly DiagnosticInfo StreamUnitOverBudget = new(
         "CGC0050", "Layer cannot be streamed within the RAM budget",
         "Layer '{0}' reads {1} bytes of weights at once ({2}); with {3} bytes of activations that is {4} bytes over target.ramBudgetBytes = {5}; {6}", Severity.Error);
@@ -155,6 +159,6 @@ public static class DiagnosticCatalog
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
         WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
-        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, ActivationsInvalid, ActivationsNotCalibrated, StreamUnitOverBudget, Internal,
+        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, ActivationsInvalid, ActivationsNotCalibrated, PairsLayoutInvalid, StreamUnitOverBudget, Internal,
     };
 }
