@@ -20,7 +20,8 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// Paths, all with the same int32 <c>S_dq</c>: Vector512 with AVX-512 VBMI (one <c>vpermb</c> puts each 7-byte run of codes
 /// into its own qword, <c>vpmultishiftqb</c> moves code j of a run to byte j, two <c>vpermi2b</c> look the 64 codes up in
 /// 128-entry tables of the low and the high index — no mask: the lookup reads index bits 6..0 — and <c>vpmaddubsw</c> /
-/// <c>vpmaddwd</c> multiply them with the 128 u8 codes); Vector128 (portable, the arm64 path: a byte shuffle gathers each
+/// <c>vpmaddwd</c> multiply them with the 128 u8 codes; one 64-byte load per block, 8 bytes past it, so the last row block of
+/// the weights takes the Vector128 path); Vector128 (portable, the arm64 path: a byte shuffle gathers each
 /// code's two bytes into a 16-bit lane, a multiply by 2^(9 − shift) and a shift by 9 isolate it, the index pair is
 /// <c>hi = (c · 187) &gt;&gt; 11</c>, <c>lo = c − 11 · hi</c>, exact for c ≤ 127, products summed in 16-bit lanes per block
 /// (at most 16 · 10 · 255 = 40,800) and widened per block); and scalar. Four rows share each block of activation codes.
@@ -194,7 +195,11 @@ public static class Base11PairsActivations
             ref ushort rg = ref Unsafe.Add(ref rr, (nint)o * groups);
             KernelPrefetch.Block(ref Unsafe.As<byte, sbyte>(ref blk), rc * rowBytes);
             float d0, d1 = 0f, d2 = 0f, d3 = 0f;
-            switch (path)
+
+            // a Vector512 step loads 64 bytes from a 56-byte block: the row block whose last block ends within 8 bytes of the
+            // end of the weights takes the Vector128 path (which reads only its blocks)
+            var vector = path == KernelPath.Vector512 && ((long)(o + rc) * rowBytes) + 8 > w.Length ? KernelPath.Vector128 : path;
+            switch (vector)
             {
                 case KernelPath.Vector512:
                     V512Rows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rowBytes, rc, out d0, out d1, out d2, out d3);
@@ -254,8 +259,8 @@ public static class Base11PairsActivations
                     ref byte xb = ref Unsafe.Add(ref xg, b * BlockWeights);
                     s += path switch
                     {
-                        KernelPath.Vector512 => Vector512.Sum(Avx512BW.MultiplyAddAdjacent(Dot512(ref wb, Vector512.LoadUnsafe(ref xb), Vector512.LoadUnsafe(ref xb, 64), new Tables512(0)), Vector512<short>.One)),
-                        KernelPath.Vector128 => (int)Vector128.Sum(Widen(Dot128(ref wb, ref xb, new Tables128(0)))),
+                        KernelPath.Vector512 when ((long)o * rowBytes) + (g * k.GroupBytes) + ((b + 1) * BlockBytes) + 8 <= w.Length => Vector512.Sum(Avx512BW.MultiplyAddAdjacent(Dot512(ref wb, Vector512.LoadUnsafe(ref xb), Vector512.LoadUnsafe(ref xb, 64), Vector512.Create((ReadOnlySpan<byte>)RunBytes), Vector512.Create((ReadOnlySpan<byte>)ShiftBytes), Vector512.Create((ReadOnlySpan<byte>)LowTable), Vector512.Create((ReadOnlySpan<byte>)LowTable.AsSpan(64)), Vector512.Create((ReadOnlySpan<byte>)HighTable), Vector512.Create((ReadOnlySpan<byte>)HighTable.AsSpan(64))), Vector512<short>.One)),
+                        KernelPath.Vector512 or KernelPath.Vector128 => (int)Vector128.Sum(Widen(Dot128(ref wb, ref xb, Vector128.Create((ReadOnlySpan<ushort>)Lift8), Vector128.Create((ReadOnlySpan<byte>)Gather), Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(16)), Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(32)), Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(48))))),
                         _ => ScalarBlock(ref wb, ref xb),
                     };
                 }
@@ -381,7 +386,7 @@ public static class Base11PairsActivations
 
     // ---------------------------------------------------------------- Vector512 (AVX-512 VBMI)
 
-    // vpermb: qword r of the result holds bytes 7r..7r+7 of the block, loaded as bytes 0..31 and 24..55 (no read past the block)
+    // vpermb: qword r of the result holds bytes 7r..7r+6 of the block (byte 7 of a qword repeats byte 7r+6: unused)
     private static readonly byte[] RunBytes = RunIndex();
 
     // vpmultishiftqb: byte j of each qword starts at bit 7j
@@ -394,45 +399,23 @@ public static class Base11PairsActivations
         {
             for (int i = 0; i < 8; i++)
             {
-                int b = Math.Min((7 * r) + i, BlockBytes - 1);
-                t[(8 * r) + i] = (byte)(b < 32 ? b : b + 8);
+                t[(8 * r) + i] = (byte)((7 * r) + Math.Min(i, 6));
             }
         }
 
         return t;
     }
 
-    /// <summary>The five constant vectors of the Vector512 block step.</summary>
-    private readonly struct Tables512
-    {
-        public readonly Vector512<byte> Runs;
-        public readonly Vector512<byte> Shifts;
-        public readonly Vector512<byte> Low0;
-        public readonly Vector512<byte> Low1;
-        public readonly Vector512<byte> High0;
-        public readonly Vector512<byte> High1;
-
-        public Tables512(int unused)
-        {
-            _ = unused;
-            Runs = Vector512.Create((ReadOnlySpan<byte>)RunBytes);
-            Shifts = Vector512.Create((ReadOnlySpan<byte>)ShiftBytes);
-            Low0 = Vector512.Create((ReadOnlySpan<byte>)LowTable);
-            Low1 = Vector512.Create((ReadOnlySpan<byte>)LowTable.AsSpan(64));
-            High0 = Vector512.Create((ReadOnlySpan<byte>)HighTable);
-            High1 = Vector512.Create((ReadOnlySpan<byte>)HighTable.AsSpan(64));
-        }
-    }
-
     /// <summary>Σ d·q of one block in 32 int16 lanes (each ≤ 4 · 10 · 255): the low indices times codes 0..63, the high ones times 64..127.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Dot512(ref byte w, Vector512<byte> xLo, Vector512<byte> xHi, in Tables512 t)
+    private static Vector512<short> Dot512(ref byte w, Vector512<byte> xLo, Vector512<byte> xHi, Vector512<byte> runIndex, Vector512<byte> shifts, Vector512<byte> low0, Vector512<byte> low1, Vector512<byte> high0, Vector512<byte> high1)
     {
-        var raw = Vector512.Create(Vector256.LoadUnsafe(ref w), Vector256.LoadUnsafe(ref w, 24));
-        var runs = Avx512Vbmi.PermuteVar64x8(raw, t.Runs);
-        var codes = Avx512Vbmi.MultiShift(t.Shifts, runs.AsUInt64());
-        var lo = Avx512Vbmi.PermuteVar64x8x2(t.Low0, codes, t.Low1);
-        var hi = Avx512Vbmi.PermuteVar64x8x2(t.High0, codes, t.High1);
+        // 64 bytes from the block's start: 8 past its end (the next block's or row's; the caller keeps the last row block
+        // of the weights off this path), which the run index never selects
+        var runs = Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref w), runIndex);
+        var codes = Avx512Vbmi.MultiShift(shifts, runs.AsUInt64());
+        var lo = Avx512Vbmi.PermuteVar64x8x2(low0, codes, low1);
+        var hi = Avx512Vbmi.PermuteVar64x8x2(high0, codes, high1);
         return Avx512BW.MultiplyAddAdjacent(xLo, lo.AsSByte()) + Avx512BW.MultiplyAddAdjacent(xHi, hi.AsSByte());
     }
 
@@ -440,7 +423,12 @@ public static class Base11PairsActivations
     private static void V512Rows(in Shape k, ref byte xr, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rowBytes, int rc, out float d0, out float d1, out float d2, out float d3)
     {
         var ones = Vector512<short>.One;
-        var t = new Tables512(0);
+        var runIndex = Vector512.Create((ReadOnlySpan<byte>)RunBytes);
+        var shifts = Vector512.Create((ReadOnlySpan<byte>)ShiftBytes);
+        var low0 = Vector512.Create((ReadOnlySpan<byte>)LowTable);
+        var low1 = Vector512.Create((ReadOnlySpan<byte>)LowTable.AsSpan(64));
+        var high0 = Vector512.Create((ReadOnlySpan<byte>)HighTable);
+        var high1 = Vector512.Create((ReadOnlySpan<byte>)HighTable.AsSpan(64));
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
         for (int g = 0; g < k.Groups; g++)
@@ -455,12 +443,12 @@ public static class Base11PairsActivations
                 var xLo = Vector512.LoadUnsafe(ref xb);
                 var xHi = Vector512.LoadUnsafe(ref xb, 64);
                 ref byte wb = ref Unsafe.Add(ref wg, b * BlockBytes);
-                p0 += Avx512BW.MultiplyAddAdjacent(Dot512(ref wb, xLo, xHi, in t), ones);
+                p0 += Avx512BW.MultiplyAddAdjacent(Dot512(ref wb, xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
                 if (rc == 4)
                 {
-                    p1 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, rowBytes), xLo, xHi, in t), ones);
-                    p2 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 2 * rowBytes), xLo, xHi, in t), ones);
-                    p3 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 3 * rowBytes), xLo, xHi, in t), ones);
+                    p1 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
+                    p2 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 2 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
+                    p3 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 3 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
                 }
             }
 
@@ -523,35 +511,15 @@ public static class Base11PairsActivations
         return acc + (lo * xLo) + (hi * xHi);
     }
 
-    /// <summary>The constant vectors of the Vector128 block step.</summary>
-    private readonly struct Tables128
-    {
-        public readonly Vector128<ushort> Lift;
-        public readonly Vector128<byte> G0;
-        public readonly Vector128<byte> G1;
-        public readonly Vector128<byte> G2;
-        public readonly Vector128<byte> G3;
-
-        public Tables128(int unused)
-        {
-            _ = unused;
-            Lift = Vector128.Create((ReadOnlySpan<ushort>)Lift8);
-            G0 = Vector128.Create((ReadOnlySpan<byte>)Gather);
-            G1 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(16));
-            G2 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(32));
-            G3 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(48));
-        }
-    }
-
     /// <summary>Σ d·q of one block in eight 16-bit lanes (each ≤ 16 · 10 · 255 = 40,800).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<ushort> Dot128(ref byte w, ref byte x, in Tables128 t)
+    private static Vector128<ushort> Dot128(ref byte w, ref byte x, Vector128<ushort> lift, Vector128<byte> g0, Vector128<byte> g1, Vector128<byte> g2, Vector128<byte> g3)
     {
         var acc = Vector128<ushort>.Zero;
-        acc = Pairs16(Vector128.LoadUnsafe(ref w), t.G0, t.G1, Vector128.LoadUnsafe(ref x), Vector128.LoadUnsafe(ref x, 64), t.Lift, acc);
-        acc = Pairs16(Vector128.LoadUnsafe(ref w, 14), t.G0, t.G1, Vector128.LoadUnsafe(ref x, 16), Vector128.LoadUnsafe(ref x, 80), t.Lift, acc);
-        acc = Pairs16(Vector128.LoadUnsafe(ref w, 28), t.G0, t.G1, Vector128.LoadUnsafe(ref x, 32), Vector128.LoadUnsafe(ref x, 96), t.Lift, acc);
-        return Pairs16(Vector128.LoadUnsafe(ref w, 40), t.G2, t.G3, Vector128.LoadUnsafe(ref x, 48), Vector128.LoadUnsafe(ref x, 112), t.Lift, acc);
+        acc = Pairs16(Vector128.LoadUnsafe(ref w), g0, g1, Vector128.LoadUnsafe(ref x), Vector128.LoadUnsafe(ref x, 64), lift, acc);
+        acc = Pairs16(Vector128.LoadUnsafe(ref w, 14), g0, g1, Vector128.LoadUnsafe(ref x, 16), Vector128.LoadUnsafe(ref x, 80), lift, acc);
+        acc = Pairs16(Vector128.LoadUnsafe(ref w, 28), g0, g1, Vector128.LoadUnsafe(ref x, 32), Vector128.LoadUnsafe(ref x, 96), lift, acc);
+        return Pairs16(Vector128.LoadUnsafe(ref w, 40), g2, g3, Vector128.LoadUnsafe(ref x, 48), Vector128.LoadUnsafe(ref x, 112), lift, acc);
     }
 
     /// <summary>Two runs (16 codes) of one 16-byte load times their 16 low and 16 high activation codes.</summary>
@@ -568,7 +536,11 @@ public static class Base11PairsActivations
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void V128Rows(in Shape k, ref byte xr, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rowBytes, int rc, out float d0, out float d1, out float d2, out float d3)
     {
-        var t = new Tables128(0);
+        var lift = Vector128.Create((ReadOnlySpan<ushort>)Lift8);
+        var g0 = Vector128.Create((ReadOnlySpan<byte>)Gather);
+        var g1 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(16));
+        var g2 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(32));
+        var g3 = Vector128.Create((ReadOnlySpan<byte>)Gather.AsSpan(48));
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
         for (int g = 0; g < k.Groups; g++)
@@ -581,12 +553,12 @@ public static class Base11PairsActivations
             {
                 ref byte xb = ref Unsafe.Add(ref xg, b * BlockWeights);
                 ref byte wb = ref Unsafe.Add(ref wg, b * BlockBytes);
-                p0 += Widen(Dot128(ref wb, ref xb, in t));
+                p0 += Widen(Dot128(ref wb, ref xb, lift, g0, g1, g2, g3));
                 if (rc == 4)
                 {
-                    p1 += Widen(Dot128(ref Unsafe.Add(ref wb, rowBytes), ref xb, in t));
-                    p2 += Widen(Dot128(ref Unsafe.Add(ref wb, 2 * rowBytes), ref xb, in t));
-                    p3 += Widen(Dot128(ref Unsafe.Add(ref wb, 3 * rowBytes), ref xb, in t));
+                    p1 += Widen(Dot128(ref Unsafe.Add(ref wb, rowBytes), ref xb, lift, g0, g1, g2, g3));
+                    p2 += Widen(Dot128(ref Unsafe.Add(ref wb, 2 * rowBytes), ref xb, lift, g0, g1, g2, g3));
+                    p3 += Widen(Dot128(ref Unsafe.Add(ref wb, 3 * rowBytes), ref xb, lift, g0, g1, g2, g3));
                 }
             }
 
