@@ -117,6 +117,8 @@ internal static class Program
             Console.WriteLine($"activations: BigNet int8 x int8 (bignet.int8a, benchmarks only) keeps {BigNetInt8A.IntermediateBytes:N0} bytes of intermediates "
                 + $"({BigNetInt8A.QuantizedActivationBytes:N0} of u8 codes) against {BigNetInt8A.FloatIntermediateBytes:N0} with f32 activations: "
                 + "the residual stream and the LayerNorm outputs stay float");
+            Console.WriteLine($"activations: BigNet base11 pairs x int8 (bignet.base11a, benchmarks only) reads {BigNetBase11A.WeightBytes:N0} bytes of weights "
+                + $"against int8 x int8's {BigNetInt8A.WeightBytes:N0} ({(double)BigNetInt8A.WeightBytes / BigNetBase11A.WeightBytes:F2}x less), with the same activations");
             Console.WriteLine($"activations: BigNet int8 x int8 with the residual stream in codes (bignet.int8chain, benchmarks only) keeps {BigNetInt8Chain.IntermediateBytes:N0} bytes of intermediates "
                 + $"({BigNetInt8Chain.QuantizedActivationBytes:N0} of u8 codes, {BigNetInt8Chain.ScratchBytes:N0} of floats): {(double)BigNetInt8Chain.FloatIntermediateBytes / BigNetInt8Chain.IntermediateBytes:F2}x less than {BigNetInt8Chain.FloatIntermediateBytes:N0}");
         }

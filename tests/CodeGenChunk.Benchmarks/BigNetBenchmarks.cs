@@ -44,6 +44,7 @@ public class BigNetBenchmarks
     private BigNetF32? _f32;
     private BigNetInt8? _int8;
     private BigNetInt8A? _int8a;
+    private BigNetBase11A? _base11a;
     private BigNetInt8ARow? _int8arow;
     private BigNetInt8Chain? _int8chain;
     private BigNetInt4A? _int4a;
@@ -63,6 +64,7 @@ public class BigNetBenchmarks
     private BigNetF32[] _f32Copies = Array.Empty<BigNetF32>();
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
+    private BigNetBase11A[] _base11aCopies = Array.Empty<BigNetBase11A>();
     private BigNetInt8ARow[] _int8arowCopies = Array.Empty<BigNetInt8ARow>();
     private BigNetInt8Chain[] _int8chainCopies = Array.Empty<BigNetInt8Chain>();
     private BigNetInt4A[] _int4aCopies = Array.Empty<BigNetInt4A>();
@@ -83,6 +85,7 @@ public class BigNetBenchmarks
         nameof(Dram_ReadBandwidth) => ProbeBytes,
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
         nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
+        nameof(Base11A_Generated) or nameof(Base11A_Generated_Cold) => BigNetBase11A.WeightBytes,
         nameof(Int8ARow_Generated) or nameof(Int8ARow_Generated_Cold) => BigNetInt8ARow.WeightBytes,
         nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
@@ -118,6 +121,13 @@ public class BigNetBenchmarks
     {
         _int8a = BigNetInt8A.Open();
         ReportDifference("BigNetInt8A", _int8a.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Base11A_Generated))]
+    public void SetupBase11A()
+    {
+        _base11a = BigNetBase11A.Open();
+        ReportDifference("BigNetBase11A", _base11a.Run);
     }
 
     [GlobalSetup(Target = nameof(Int8ARow_Generated))]
@@ -227,6 +237,18 @@ public class BigNetBenchmarks
     public float Int8A_Generated()
     {
         _int8a!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>
+    /// The base11 model in the "pairs" layout (3.625 bits per weight) with the int8 activations of Int8A_Generated
+    /// (docs/activations.md, "base11 pairs": vpermb / vpmultishiftqb / vpermi2b decode, vpmaddubsw) over its weights file.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Base11A_Generated()
+    {
+        _base11a!.Run(_input, _output);
         return _output[0];
     }
 
@@ -377,6 +399,10 @@ public class BigNetBenchmarks
     public void SetupInt8ACold() =>
         _int8aCopies = LoadColdCopies(BigNetInt8A.WeightsFileName, BigNetInt8A.WeightBytes, (b, n) => BigNetInt8A.FromBytes(b, n), m => m.Run, "int8a", 5e-2f); // int8 weights and activations vs f32 reference
 
+    [GlobalSetup(Target = nameof(Base11A_Generated_Cold))]
+    public void SetupBase11ACold() =>
+        _base11aCopies = LoadColdCopies(BigNetBase11A.WeightsFileName, BigNetBase11A.WeightBytes, (b, n) => BigNetBase11A.FromBytes(b, n), m => m.Run, "base11a", 2e-1f); // base11 weights (11 levels, 3.6 bits) and int8 activations vs f32 reference: 0.126 measured
+
     [GlobalSetup(Target = nameof(Int8ARow_Generated_Cold))]
     public void SetupInt8ARowCold() =>
         _int8arowCopies = LoadColdCopies(BigNetInt8ARow.WeightsFileName, BigNetInt8ARow.WeightBytes, (b, n) => BigNetInt8ARow.FromBytes(b, n), m => m.Run, "int8arow", 5e-2f); // int8 weights (a scale per row) and activations vs f32 reference
@@ -486,6 +512,18 @@ public class BigNetBenchmarks
     public float Int8A_Generated_Cold()
     {
         var copies = _int8aCopies;
+        var k = _next;
+        _next = k + 1 == copies.Length ? 0 : k + 1;
+        copies[k].Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>Generated base11 pairs x int8 activations, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Base11A_Generated_Cold()
+    {
+        var copies = _base11aCopies;
         var k = _next;
         _next = k + 1 == copies.Length ? 0 : k + 1;
         copies[k].Run(_input, _output);
@@ -656,6 +694,13 @@ public class BigNetBenchmarks
         }
 
         _int8aCopies = Array.Empty<BigNetInt8A>();
+        _base11a?.Dispose();
+        foreach (var c in _base11aCopies)
+        {
+            c.Dispose();
+        }
+
+        _base11aCopies = Array.Empty<BigNetBase11A>();
         _ortCopies = Array.Empty<OrtBigNet>();
 
         foreach (var c in _f32Copies)

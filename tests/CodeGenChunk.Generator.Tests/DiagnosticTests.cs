@@ -944,6 +944,29 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0027 policy not calibrated")]
+    [DataRow("CGC0047", 7, 96, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [8] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 8, "out": 4, "quant": { "format": "base11", "layout": "pairs" } }
+          ]
+        }
+        """, DisplayName = "CGC0047 base11 pairs layout with f32 activations")]
+    [DataRow("CGC0047", 7, 94, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [8] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 8, "out": 4, "quant": { "format": "int8", "layout": "pairs" },
+              "activations": { "format": "int8", "params": "dynamic" } }
+          ]
+        }
+        """, DisplayName = "CGC0047 pairs layout on int8 weights")]
     [DataRow("CGC0044", 7, 70, """
         {
           "model": "M",

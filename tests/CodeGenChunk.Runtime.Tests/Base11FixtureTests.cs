@@ -70,6 +70,54 @@ public sealed class Base11FixtureTests
     }
 
     [TestMethod]
+    [DataRow("g128_16x512")]
+    [DataRow("g256_8x1024")]
+    [DataRow("g144_4x288_edges")]
+    public void PairsLayout_DecodesToExactlyTheSeedsIndices(string name)
+    {
+        // the pairs layout rearranges the seed's indices: every index read back equals the word layout's, and the pairs
+        // quantizer writes the same bytes as rearranging the golden words, with the golden min and range
+        FixtureCase c = Load(name);
+        int groups = Base11Format.GroupsPerRow(c.Cols, c.GroupSize);
+        int wordRow = Base11Format.RowBytes(c.Cols, c.GroupSize);
+        int pairRow = Base11PairsFormat.RowBytes(c.Cols, c.GroupSize);
+        byte[] pairs = new byte[c.Rows * pairRow];
+        Base11PairsFormat.FromWords(c.Packed, c.Rows, c.Cols, c.GroupSize, pairs);
+        for (int r = 0; r < c.Rows; r++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                int length = Math.Min(c.GroupSize, c.Cols - (g * c.GroupSize));
+                ReadOnlySpan<byte> words = c.Packed.AsSpan((r * wordRow) + (g * Base11Format.PackBytes(c.GroupSize)));
+                ReadOnlySpan<byte> group = pairs.AsSpan((r * pairRow) + (g * Base11PairsFormat.PackBytes(c.GroupSize)));
+                for (int i = 0; i < length; i++)
+                {
+                    uint word = BitConverter.ToUInt32(words.Slice((i / 9) * 4, 4));
+                    for (int k = 0; k < i % 9; k++)
+                    {
+                        word /= 11;
+                    }
+
+                    Assert.AreEqual((int)(word % 11), Base11PairsFormat.Index(group, i), name + " row " + r + " group " + g + " index " + i);
+                }
+            }
+        }
+
+        byte[] quantized = new byte[pairs.Length];
+        ushort[] min = new ushort[c.Rows * groups];
+        ushort[] range = new ushort[c.Rows * groups];
+        Base11PairsFormat.Quantize(c.Weights, c.Rows, c.Cols, c.GroupSize, quantized, min, range);
+        FormatTestData.AreIdentical<byte>(pairs, quantized, name + " pairs");
+        FormatTestData.AreIdentical<ushort>(c.Min, min, name + " min");
+        FormatTestData.AreIdentical<ushort>(c.Range, range, name + " range");
+
+        float[] decoded = new float[c.Weights.Length];
+        Base11PairsFormat.Dequantize(pairs, c.Min, c.Range, c.Rows, c.Cols, c.GroupSize, decoded);
+        FormatTestData.AreBitIdentical(c.Dequant, decoded, name + " dequant");
+        Assert.AreEqual(Base11PairsFormat.PackBytes(c.GroupSize) * groups, pairRow);
+    }
+
+    [TestMethod]
     public void EdgesFixture_HasAConstantGroup_WithTheMinimumRange()
     {
         // Row 0, group 0 of g144_4x288_edges is all 0.125: range = fp16(1e-5), decoded exactly 0.125.

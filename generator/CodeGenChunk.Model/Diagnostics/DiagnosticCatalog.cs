@@ -144,6 +144,9 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticInfo PoolRouteInvalid = new(
         "CGC0046", "Pool routing not possible as written",
         "The pool routing of layer '{0}' {1}; {2}", Severity.Error);
+    public static readonly DiagnosticInfo PairsLayoutInvalid = new(
+        "CGC0047", "base11 pairs layout not possible as written",
+        "Layer '{0}' asks for quant.layout \"pairs\", but {1}; {2}", Severity.Error);
 
     public static readonly DiagnosticInfo StreamUnitOverBudget = new(
         "CGC0050", "Layer cannot be streamed within the RAM budget",
@@ -159,6 +162,6 @@ public static class DiagnosticCatalog
         ResidualUnknown, ResidualIncompatible, DuplicateName, InvalidIdentifier, TensorMissing, TensorShape,
         OverBudget, GroupSize, FormatNotImplemented, FeatureNotImplemented, WeightsSourceMissing, NoLayers,
         WeightsSourceUnreadable, TensorDType, NonFiniteWeight, ModelTooLarge, NotEncodable, ChunkConfig, PolicyInvalid,
-        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, ActivationsInvalid, ActivationsNotCalibrated, PoolRouteInvalid, StreamUnitOverBudget, Internal,
+        PolicyNotCalibrated, NotChw, ChannelMismatch, EmptyOutput, PoolPadding, ActivationsInvalid, ActivationsNotCalibrated, PoolRouteInvalid, PairsLayoutInvalid, StreamUnitOverBudget, Internal,
     };
 }

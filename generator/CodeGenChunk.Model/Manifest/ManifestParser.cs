@@ -185,7 +185,7 @@ public static class ManifestParser
 
     private static QuantSpec? ReadQuant(ObjectReader q)
     {
-        q.CheckAllowed("format", "groupSize", "policy");
+        q.CheckAllowed("format", "groupSize", "policy", "layout");
         var format = q.String("format", required: true);
         if (format is null)
         {
@@ -201,6 +201,13 @@ public static class ManifestParser
         var groupSize = q.Integer("groupSize", required: false, min: 1, max: int.MaxValue);
         var policy = q.Object("policy", required: false);
         var policySpec = policy is null ? null : ReadPolicy(policy);
+        var layout = q.String("layout", required: false) ?? "words";
+        if (layout is not ("words" or "pairs"))
+        {
+            q.Report(DiagnosticCatalog.InvalidValue, q.SpanOf("layout"), "layout", "\"words\" or \"pairs\"", "\"" + layout + "\"");
+            layout = "words";
+        }
+
         return new QuantSpec(
             format,
             (int)(groupSize ?? CodeGenChunk.Formats.WeightFormats.DefaultGroupSize(format)),
@@ -210,6 +217,8 @@ public static class ManifestParser
             policy?.Span ?? q.Span)
         {
             Policy = policySpec,
+            Layout = layout,
+            LayoutSpan = q.SpanOf("layout"),
         };
     }
 

@@ -47,6 +47,18 @@ public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo Format
 {
     /// <summary>The per-chunk precision policy, when the layer has one.</summary>
     public PolicySpec? Policy { get; init; }
+
+    /// <summary>
+    /// base11 only: how the indices are arranged, "words" (the seed's nine per uint32, the default) or "pairs" (two indices
+    /// per 7-bit code, 64 codes in 56 bytes per block of 128: Base11PairsFormat; needs int8 activations, CGC0047).
+    /// </summary>
+    public string Layout { get; init; } = "words";
+
+    /// <summary>Where the layout is written (the quant object when it is not).</summary>
+    public TextSpanInfo? LayoutSpan { get; init; }
+
+    /// <summary>Whether the weights are base11 in the "pairs" layout.</summary>
+    public bool IsPairs => Format == "base11" && Layout == "pairs";
 }
 
 /// <summary>

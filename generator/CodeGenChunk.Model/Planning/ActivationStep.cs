@@ -21,18 +21,28 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     public int CodeBytes => ActFormat == "int16" ? 2 : 1;
 
     /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
-    public string KernelClass => Format switch { "int4" => "Int4Activations", "base11" => "Base11Activations", _ => "Int8Activations" };
+    public string KernelClass => Format switch { "int4" => "Int4Activations", "base11" => Pairs ? "Base11PairsActivations" : "Base11Activations", _ => "Int8Activations" };
+
+    /// <summary>base11 weights in the "pairs" layout (Base11PairsActivations: 56 bytes per block of 128 inputs of a group).</summary>
+    public bool Pairs { get; init; }
 
     /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row; base11 ceil(len / 9) · 4 per group.</summary>
     public long WeightBytes => Format switch
     {
         "int4" => (long)Out * ((In + 31) / 32) * 16,
+        "base11" when Pairs => (long)Out * (((Cols / GroupSize) * PairsPackBytes(GroupSize)) + PairsPackBytes(Cols % GroupSize)),
         "base11" => (long)Out * (((Cols / GroupSize) * Base11PackBytes(GroupSize)) + Base11PackBytes(Cols % GroupSize)),
         _ => (long)In * Out,
     };
 
     /// <summary>base11: bytes of a group of <paramref name="length"/> inputs (nine indices per uint32).</summary>
     private static int Base11PackBytes(int length) => ((length + 8) / 9) * 4;
+
+    /// <summary>base11 pairs: bytes of a group of <paramref name="length"/> inputs (56 per block of 128).</summary>
+    private static int PairsPackBytes(int length) => ((length + 127) / 128) * 56;
+
+    /// <summary>base11 pairs: a group's codes padded to whole blocks of 128.</summary>
+    private static int PairsPadded(int length) => ((length + 127) / 128) * 128;
 
     /// <summary>base11: a group's words rounded up to a multiple of 16 (one run of the kernel's digit-major copy).</summary>
     private static int Base11PaddedWords(int length) => ((((length + 8) / 9) + 15) / 16) * 16;
@@ -106,6 +116,7 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// </summary>
     public int ScratchBytes => Conv is { } c
         ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64 + (Format == "base11" ? ((c.Filter + 63) & ~63) + (16 * Groups) : 0)
+        : Format == "base11" && Pairs ? (GroupSize % 128 == 0 && In % 128 == 0 ? 0 : ((In / GroupSize) * PairsPadded(GroupSize)) + PairsPadded(In % GroupSize)) + (4 * Groups)
         : Format == "base11" ? ((In / GroupSize) * 9 * Base11PaddedWords(GroupSize)) + (In % GroupSize > 0 ? 9 * Base11PaddedWords(In % GroupSize) : 0) + (4 * Groups)
         : 0;
 

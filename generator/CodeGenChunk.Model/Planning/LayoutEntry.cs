@@ -104,4 +104,7 @@ public sealed record LayoutEntry(
     /// panel's rows' scales of that group side by side.
     /// </summary>
     public int PanelRows { get; init; }
+
+    /// <summary>base11 values in the "pairs" layout (Base11PairsFormat) rather than the seed's words.</summary>
+    public bool Pairs { get; init; }
 }

@@ -25,6 +25,7 @@ public static class ModelPlanner
         CheckFormats(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         CheckActivations(layers, diagnostics, System.IO.Path.GetFileName(spec.FilePath));
         CheckPoolRoutes(spec, shapes, diagnostics);
+        CheckPairsLayout(layers, diagnostics);
         if (diagnostics.Any(d => d.Info.Severity == Severity.Error))
         {
             return new PlanResult(null, diagnostics.ToEquatableArray());
@@ -264,7 +265,7 @@ public static class ModelPlanner
                     }
                     else
                     {
-                        MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, rows, cols, 0, 0, string.Empty, rows, cols, conv);
+                        MatrixEntries(entries, l, l.Name, l.WeightsPrefix + ".weight", l.Quant!.Format, l.Quant.GroupSize, rows, cols, 0, 0, string.Empty, rows, cols, conv, pairs: !conv && l.Quant.IsPairs);
                         if (Chunking.IsPoolRouted(l))
                         {
                             // the proxy of pool routing: per channel its largest-|w| taps, then their indices (PoolTapsFormat)
@@ -299,7 +300,7 @@ public static class ModelPlanner
     }
 
     /// <summary>The entries of one matrix (a layer's weights, one chunk of them, or a derived sketch) in its format.</summary>
-    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived, int sourceRows, int sourceCols, bool rowMajor, int panelRows = 0)
+    private static void MatrixEntries(List<LayoutEntry> entries, LayerSpec l, string prefix, string tensor, string f, int g, int rows, int cols, int rowStart, int colStart, string derived, int sourceRows, int sourceCols, bool rowMajor, int panelRows = 0, bool pairs = false)
     {
         LayoutEntry Entry(string suffix, EntryKind kind, long length) =>
             new(prefix + suffix, tensor, kind, rows, cols, g, length)
@@ -313,6 +314,7 @@ public static class ModelPlanner
                 Derived = derived,
                 RowMajor = rowMajor,
                 PanelRows = panelRows,
+                Pairs = pairs,
             };
         switch (f)
         {
@@ -335,7 +337,8 @@ public static class ModelPlanner
                 break;
             case "base11":
                 var groups = (cols + g - 1) / g;
-                entries.Add(Entry(".weight.b11", EntryKind.Base11Values, (rows * WeightFormats.WeightBytesPerRow(f, cols, g)) + 64));
+                // the seed's words with 64 bytes past the last row for SIMD loads; the pairs layout's kernel never reads past a block
+                entries.Add(Entry(".weight.b11", EntryKind.Base11Values, pairs ? (long)rows * Base11PairsFormat.RowBytes(cols, g) : (rows * WeightFormats.WeightBytesPerRow(f, cols, g)) + 64));
                 entries.Add(Entry(".weight.min", EntryKind.Base11Min, 2L * rows * groups));
                 entries.Add(Entry(".weight.range", EntryKind.Base11Range, 2L * rows * groups));
                 break;
@@ -1671,6 +1674,7 @@ public static class ModelPlanner
         var act = new ActivationStep(0, l.Name, l.In, l.Out, l.Quant!.GroupSize, l.Bias, relu, residual >= 0, a.Params)
         {
             Format = l.Quant.Format,
+            Pairs = l.Quant.IsPairs,
             ActFormat = a.Format,
             QuantizeEntry = !fromProducer,
             EntryMode = a.Params == "static" ? "static" : "dynamic",
@@ -1940,6 +1944,34 @@ public static class ModelPlanner
     /// while below 2²⁴: ⌊2²⁴ / (10 · 255)⌋ (Base11Activations.MaxExactGroupLength).
     /// </summary>
     public const int MaxExactGroupLengthBase11 = (1 << 24) / (10 * 255);
+
+    /// <summary>
+    /// quant.layout "pairs" (Base11PairsFormat) is a kernel layout of base11 weights for the int8-activation linear kernel
+    /// (Base11PairsActivations): other formats, layers without int8 activations, conv2d and chunked layers are refused (CGC0047).
+    /// </summary>
+    private static void CheckPairsLayout(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
+    {
+        foreach (var l in layers)
+        {
+            if (l.Quant is not { Layout: "pairs" } q || (l.Op != Ops.Linear && l.Op != Ops.Conv2d))
+            {
+                continue;
+            }
+
+            var span = q.LayoutSpan ?? q.FormatSpan;
+            string? why =
+                q.Format != "base11" ? ("its weights are " + q.Format + ", and the layout arranges base11 indices") :
+                l.Op == Ops.Conv2d ? "it is a conv2d layer (the pairs kernel is for linear layers)" :
+                l.Chunks is not null || q.Policy is not null ? "it has chunks or a precision policy" :
+                l.Activations is null ? "its activations are f32 (the pairs layout has an int8-activation kernel only)" :
+                l.Activations.IsInt16 ? "its activations are int16 (the pairs kernel reads u8 codes)" :
+                null;
+            if (why is not null)
+            {
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PairsLayoutInvalid, span, l.Name, why, "give the layer base11 weights and \"activations\": { \"format\": \"int8\" }, or remove quant.layout (the default \"words\" layout runs everywhere)"));
+            }
+        }
+    }
 
     private static void CheckActivations(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics, string manifest)
     {

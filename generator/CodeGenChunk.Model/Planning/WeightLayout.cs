@@ -53,7 +53,7 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
             placed[i] = e;
             canonical.Append(string.Format(
                 CultureInfo.InvariantCulture,
-                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}{14}{15}\n",
+                "{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}|{10}|{11}|{12}|{13}{14}{15}{16}\n",
                 e.Name,
                 e.TensorName,
                 e.Kind,
@@ -69,7 +69,8 @@ public sealed record WeightLayout(EquatableArray<LayoutEntry> Entries, long File
                 e.TensorCols,
                 e.Derived,
                 e.RowMajor ? "|row-major" : string.Empty,
-                e.PanelRows > 0 ? "|panels:" + e.PanelRows.ToString(CultureInfo.InvariantCulture) : string.Empty));
+                e.PanelRows > 0 ? "|panels:" + e.PanelRows.ToString(CultureInfo.InvariantCulture) : string.Empty,
+                e.Pairs ? "|pairs" : string.Empty));
         }
 
         canonical.Append(fileLength.ToString(CultureInfo.InvariantCulture));

@@ -104,7 +104,7 @@ public static class WeightPacker
 
         var encoded = new List<ReadOnlyMemory<byte>>();
         var lowRank = new Dictionary<(string Tensor, int Rank), (float[] V, float[] U)>();
-        var cache = new Dictionary<(string Tensor, string Format, int Group, int Row, int Col, int Rows, int Cols, string Derived), byte[][]>();
+        var cache = new Dictionary<(string Tensor, string Format, int Group, int Row, int Col, int Rows, int Cols, string Derived, bool Pairs), byte[][]>();
         foreach (var entry in plan.Layout.Entries)
         {
             var values = Region(entry, floatsByTensor[entry.TensorName], lowRank);
@@ -118,7 +118,7 @@ public static class WeightPacker
             }
             else
             {
-                var key = (entry.TensorName, entry.Format, entry.GroupSize, entry.RowStart, entry.ColStart, entry.Rows, entry.Cols, entry.Derived);
+                var key = (entry.TensorName, entry.Format, entry.GroupSize, entry.RowStart, entry.ColStart, entry.Rows, entry.Cols, entry.Derived, entry.Pairs);
                 if (!cache.TryGetValue(key, out var parts))
                 {
                     try
@@ -339,6 +339,17 @@ public static class WeightPacker
                 // The kernels read a row block's 16-byte blocks side by side: interleave them.
                 var rowBytes = (int)WeightFormats.WeightBytesPerRow(entry.Format, cols, g);
                 return new[] { entry.RowMajor ? packed : RowBlocked(packed, rows, rowBytes, 16), MemoryMarshal.AsBytes(scales.AsSpan()).ToArray() };
+            }
+
+            case WeightFormats.Base11 when entry.Pairs:
+            {
+                // the same min, range and indices as the seed's words, two indices per 7-bit code (Base11PairsFormat)
+                var packed = new byte[rows * Base11PairsFormat.RowBytes(cols, g)];
+                var groups = (cols + g - 1) / g;
+                var min = new ushort[rows * groups];
+                var range = new ushort[rows * groups];
+                Base11PairsFormat.Quantize(w, rows, cols, g, packed, min, range);
+                return new[] { packed, MemoryMarshal.AsBytes(min.AsSpan()).ToArray(), MemoryMarshal.AsBytes(range.AsSpan()).ToArray() };
             }
 
             case WeightFormats.Base11:

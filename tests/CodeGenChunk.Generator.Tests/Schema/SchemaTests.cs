@@ -39,6 +39,8 @@ public sealed class SchemaTests
         "CGC0046 pool routing of a conv a residual reads",
         "CGC0044 pool routing with int8 activations",
         "CGC0005 topK larger than count",
+        "CGC0047 base11 pairs layout with f32 activations",
+        "CGC0047 pairs layout on int8 weights",
         "CGC0007 linear in does not match",
         "CGC0007 layernorm dim does not match",
         "CGC0008 residual from unknown layer",

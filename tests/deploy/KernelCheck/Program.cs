@@ -833,6 +833,55 @@ foreach (var (inC, h, wd, outC, k, pad, groupSize) in new[] { (1, 28, 28, 8, 5, 
 
 Console.WriteLine("base11 conv2d: Vector128 and Vector256 (AVX-VNNI where the machine has it) agree with the scalar path bit for bit; extremes at the longest group exact");
 
+// base11 weights in the pairs layout (two indices per 7-bit code): every path's int32 group sums Σ d · q equal a plain
+// integer reference, including a short last group (padded codes) and the longest exact group
+foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), (300, 5, 100), (6600, 5, 6579) })
+{
+    var rng = new Random(inLen + rows);
+    var rowBytes = Base11PairsActivations.RowBytes(inLen, groupSize);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var digits = new byte[rows * inLen];
+    var pairs = new byte[rows * rowBytes];
+    for (var i = 0; i < digits.Length; i++)
+    {
+        digits[i] = (byte)rng.Next(0, 11);
+    }
+
+    for (var r = 0; r < rows; r++)
+    {
+        for (var g = 0; g < groups; g++)
+        {
+            var len = Math.Min(groupSize, inLen - (g * groupSize));
+            CodeGenChunk.Formats.Base11PairsFormat.PackGroup(digits.AsSpan((r * inLen) + (g * groupSize), len), pairs.AsSpan((r * rowBytes) + (g * Base11PairsActivations.PackBytes(groupSize)), Base11PairsActivations.PackBytes(len)));
+        }
+    }
+
+    var x = new byte[inLen];
+    rng.NextBytes(x);
+    var expected = new int[rows * groups];
+    for (var r = 0; r < rows; r++)
+    {
+        for (var i = 0; i < inLen; i++)
+        {
+            expected[(r * groups) + (i / groupSize)] += digits[(r * inLen) + i] * x[i];
+        }
+    }
+
+    var scratch = new byte[Base11PairsActivations.ScratchBytes(inLen, groupSize)];
+    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector512 })
+    {
+        var dots = new int[rows * groups];
+        Base11PairsActivations.GroupDots(pairs, x, rows, groupSize, scratch, dots, path);
+        if (!dots.AsSpan().SequenceEqual(expected))
+        {
+            Console.WriteLine($"FAILED base11 pairs {path} ({Base11PairsActivations.Resolve(path)}) {inLen}x{rows} group {groupSize}: group sums differ");
+            failures++;
+        }
+    }
+}
+
+Console.WriteLine($"base11 pairs linear: scalar, Vector128 and {Base11PairsActivations.Resolve(KernelPath.Vector512)} give the exact int32 group sums");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
