@@ -67,14 +67,40 @@ public static partial class Base11Activations
     /// (<c>w = 0.1 · range_g · d + min_g</c>): <paramref name="sums"/>[o] = Σ_i w_i and <paramref name="norms"/>[o] =
     /// √(Σ_i w_i²). Padding indices are not read.
     /// </summary>
-    public static void RowStats(ReadOnlySpan<byte> w, ReadOnlySpan<ushort> mins, ReadOnlySpan<ushort> ranges, int inLen, int groupSize, Span<float> sums, Span<float> norms)
+    public static void RowStats(ReadOnlySpan<byte> w, ReadOnlySpan<ushort> mins, ReadOnlySpan<ushort> ranges, int inLen, int groupSize, Span<float> sums, Span<float> norms) =>
+        RowStats<Words>("Base11Activations", w, mins, ranges, inLen, groupSize, sums, norms);
+
+    /// <summary>How a base11 layout stores a group's indices: its bytes per group length and index i of a group.</summary>
+    internal interface ILayout
+    {
+        static abstract int PackBytes(int length);
+
+        static abstract int Digit(ReadOnlySpan<byte> group, int i);
+    }
+
+    /// <summary>The seed's words: nine indices per little-endian uint32.</summary>
+    internal readonly struct Words : ILayout
+    {
+        public static int PackBytes(int length) => Base11Activations.PackBytes(length);
+
+        public static int Digit(ReadOnlySpan<byte> group, int i) => Base11Activations.Digit(group, i);
+    }
+
+    /// <summary><see cref="RowStats(ReadOnlySpan{byte}, ReadOnlySpan{ushort}, ReadOnlySpan{ushort}, int, int, Span{float}, Span{float})"/> for either layout.</summary>
+    internal static void RowStats<TLayout>(string kernel, ReadOnlySpan<byte> w, ReadOnlySpan<ushort> mins, ReadOnlySpan<ushort> ranges, int inLen, int groupSize, Span<float> sums, Span<float> norms)
+        where TLayout : ILayout
     {
         int outLen = sums.Length;
         int groups = (inLen + groupSize - 1) / groupSize;
-        int rowBytes = RowBytes(inLen, groupSize);
-        if (groupSize < 1 || w.Length < (long)outLen * rowBytes || mins.Length < (long)outLen * groups || ranges.Length < (long)outLen * groups || norms.Length < outLen)
+        if (groupSize < 1)
         {
-            throw new ArgumentException("Base11Activations.RowStats: spans do not match the shape.");
+            throw new ArgumentException(kernel + ".RowStats: spans do not match the shape.");
+        }
+
+        int rowBytes = ((inLen / groupSize) * TLayout.PackBytes(groupSize)) + TLayout.PackBytes(inLen % groupSize);
+        if (w.Length < (long)outLen * rowBytes || mins.Length < (long)outLen * groups || ranges.Length < (long)outLen * groups || norms.Length < outLen)
+        {
+            throw new ArgumentException(kernel + ".RowStats: spans do not match the shape.");
         }
 
         for (int o = 0; o < outLen; o++)
@@ -84,12 +110,12 @@ public static partial class Base11Activations
             for (int g = 0; g < groups; g++)
             {
                 int len = Math.Min(groupSize, inLen - (g * groupSize));
-                var group = row.Slice(g * PackBytes(groupSize));
+                var group = row.Slice(g * TLayout.PackBytes(groupSize));
                 float c = Step * PackedDecode.HalfToSingle(ranges[(o * groups) + g]);
                 float m = PackedDecode.HalfToSingle(mins[(o * groups) + g]);
                 for (int i = 0; i < len; i++)
                 {
-                    double v = (double)(c * Digit(group, i)) + m;
+                    double v = (double)(c * TLayout.Digit(group, i)) + m;
                     s += v;
                     s2 += v * v;
                 }

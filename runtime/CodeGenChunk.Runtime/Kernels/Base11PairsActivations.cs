@@ -83,37 +83,15 @@ public static class Base11PairsActivations
     /// <paramref name="sums"/>[o] = Σ_i w_i and <paramref name="norms"/>[o] = √(Σ_i w_i²) over <c>w = 0.1 · range_g · d + min_g</c>
     /// (the twin of <see cref="Base11Activations.RowStats"/>; padding is not read).
     /// </summary>
-    public static void RowStats(ReadOnlySpan<byte> w, ReadOnlySpan<ushort> mins, ReadOnlySpan<ushort> ranges, int inLen, int groupSize, Span<float> sums, Span<float> norms)
+    public static void RowStats(ReadOnlySpan<byte> w, ReadOnlySpan<ushort> mins, ReadOnlySpan<ushort> ranges, int inLen, int groupSize, Span<float> sums, Span<float> norms) =>
+        Base11Activations.RowStats<Pairs>("Base11PairsActivations", w, mins, ranges, inLen, groupSize, sums, norms);
+
+    /// <summary>The pairs layout for <see cref="Base11Activations.RowStats{TLayout}"/>.</summary>
+    private readonly struct Pairs : Base11Activations.ILayout
     {
-        int outLen = sums.Length;
-        int groups = (inLen + groupSize - 1) / groupSize;
-        int rowBytes = RowBytes(inLen, groupSize);
-        if (groupSize < 1 || w.Length < (long)outLen * rowBytes || mins.Length < (long)outLen * groups || ranges.Length < (long)outLen * groups || norms.Length < outLen)
-        {
-            throw new ArgumentException("Base11PairsActivations.RowStats: spans do not match the shape.");
-        }
+        public static int PackBytes(int length) => Base11PairsActivations.PackBytes(length);
 
-        for (int o = 0; o < outLen; o++)
-        {
-            var row = w.Slice(o * rowBytes, rowBytes);
-            double s = 0, s2 = 0;
-            for (int g = 0; g < groups; g++)
-            {
-                int len = Math.Min(groupSize, inLen - (g * groupSize));
-                var group = row.Slice(g * PackBytes(groupSize));
-                float c = Step * PackedDecode.HalfToSingle(ranges[(o * groups) + g]);
-                float m = PackedDecode.HalfToSingle(mins[(o * groups) + g]);
-                for (int i = 0; i < len; i++)
-                {
-                    double v = (double)(c * Digit(group, i)) + m;
-                    s += v;
-                    s2 += v * v;
-                }
-            }
-
-            sums[o] = (float)s;
-            norms[o] = (float)Math.Sqrt(s2);
-        }
+        public static int Digit(ReadOnlySpan<byte> group, int i) => Base11PairsActivations.Digit(group, i);
     }
 
     /// <summary>Index <paramref name="i"/> (0..10) of a group's pairs bytes.</summary>
