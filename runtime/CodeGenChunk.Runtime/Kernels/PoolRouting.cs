@@ -115,6 +115,7 @@ public static class PoolRouting
             }
         }
 
+        bool rowVector = Vector128.IsHardwareAccelerated && sw == 1 && sh == 1 && (poolW == 3 || poolW == 4);
         Span<float> score = stackalloc float[MaxWindow];
         Span<int> at = stackalloc int[MaxWindow];
         ref float x0 = ref MemoryMarshal.GetReference(plane);
@@ -130,7 +131,29 @@ public static class PoolRouting
                 {
                     // the proxy at every position of the window
                     int j = 0;
-                    for (int dy = 0; dy < poolH; dy++)
+                    if (rowVector)
+                    {
+                        // a window row's positions side by side in one Vector128 (each lane the scalar loop's own sum, in
+                        // the same order, so the scores are identical); a 3-wide row's fourth lane reads one float past
+                        // its last position, at most the first float after the plane (the offsets in temp), and is dropped
+                        for (int dy = 0; dy < poolH; dy++)
+                        {
+                            int p = (((oy * poolH) + dy) * pw) + (ox * poolW);
+                            var s4 = Vector128<float>.Zero;
+                            for (int t = 0; t < pwts.Length; t++)
+                            {
+                                s4 += Vector128.Create(pwts[t]) * Vector128.LoadUnsafe(ref x0, (nuint)(p + poff[t]));
+                            }
+
+                            for (int dx = 0; dx < poolW; dx++, j++)
+                            {
+                                score[j] = s4.GetElement(dx);
+                                at[j] = p + dx;
+                            }
+                        }
+                    }
+
+                    for (int dy = 0; dy < (rowVector ? 0 : poolH); dy++)
                     {
                         int rowBase = ((oy * poolH) + dy) * sh * pw;
                         for (int dx = 0; dx < poolW; dx++, j++)
