@@ -485,86 +485,37 @@ public class BigNetBenchmarks
     /// <summary>Generated f32, each invocation on the next copy of the weights (FromBytes: 64-byte aligned native memory).</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float F32_Generated_Cold()
-    {
-        var copies = _f32Copies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float F32_Generated_Cold() => RunNext(_f32Copies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int8, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Int8_Generated_Cold()
-    {
-        var copies = _int8Copies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Int8_Generated_Cold() => RunNext(_int8Copies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int8 with int8 activations, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Int8A_Generated_Cold()
-    {
-        var copies = _int8aCopies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Int8A_Generated_Cold() => RunNext(_int8aCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated base11 pairs x int8 activations, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Base11A_Generated_Cold()
-    {
-        var copies = _base11aCopies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Base11A_Generated_Cold() => RunNext(_base11aCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int8 x int8 with a weight scale per row, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Int8ARow_Generated_Cold()
-    {
-        var copies = _int8arowCopies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Int8ARow_Generated_Cold() => RunNext(_int8arowCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int8 x int8 with the residual stream in codes, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Int8Chain_Generated_Cold()
-    {
-        var copies = _int8chainCopies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Int8Chain_Generated_Cold() => RunNext(_int8chainCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int4 with int8 activations, each invocation on the next copy of the weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Cold)]
-    public float Int4A_Generated_Cold()
-    {
-        var copies = _int4aCopies;
-        var k = _next;
-        _next = k + 1 == copies.Length ? 0 : k + 1;
-        copies[k].Run(_input, _output);
-        return _output[0];
-    }
+    public float Int4A_Generated_Cold() => RunNext(_int4aCopies, static (m, x, y) => m.Run(x, y));
 
     [GlobalSetup(Target = nameof(Ort_DynamicInt8_Cold))]
     public void SetupOrtDynamicInt8Cold() => SetupOrtCold(OrtFormat.DynamicInt8, OrtInt8Tolerance);
