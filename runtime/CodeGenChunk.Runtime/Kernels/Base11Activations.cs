@@ -216,13 +216,13 @@ public static partial class Base11Activations
             switch (vector)
             {
                 case KernelPath.Vector512:
-                    V512Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    Rows<Width512, Vector512<float>>(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 case KernelPath.Vector256:
-                    V256Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    Rows<Width256, Lanes16W>(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 case KernelPath.Vector128:
-                    V128Rows(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
+                    Rows<Width128, Lanes16>(in k, ref xd, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
                     break;
                 default:
                     ScalarRows(in k, ref xn, ref ts, ref blk, ref mn, ref rg, rc, out d0, out d1, out d2, out d3);
@@ -304,75 +304,134 @@ public static partial class Base11Activations
         }
     }
 
-    /// <summary>Sixteen codes of the digit-major copy minus z as floats.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Codes512(ref byte p, Vector512<int> z) => Vector512.ConvertToSingle(PackedDecode.BytesV512(ref p) - z);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Lanes16W Codes256(ref byte p, Vector256<int> z)
+    /// <summary>
+    /// One vector width of the vector paths: sixteen float lanes (<see cref="Vector512{T}"/>, <see cref="Lanes16W"/>,
+    /// <see cref="Lanes16"/>), the codes that fill them and the nine index products of sixteen words. <see cref="Rows{TWidth, TLanes}"/>
+    /// is written once over it; the JIT compiles it once per width, with every call below inlined.
+    /// </summary>
+    private interface IWidth<TLanes>
+        where TLanes : struct
     {
-        var shorts = Vector256.WidenLower(Vector128.LoadUnsafe(ref p).ToVector256Unsafe());
-        return new Lanes16W(
-            Vector256.ConvertToSingle(Vector256.WidenLower(shorts).AsInt32() - z),
-            Vector256.ConvertToSingle(Vector256.WidenUpper(shorts).AsInt32() - z));
+        /// <summary>z in every lane.</summary>
+        static abstract TLanes Zero(int z);
+
+        /// <summary>Sixteen codes of the digit-major copy minus z (exact: |q − z| ≤ 255).</summary>
+        static abstract TLanes Codes(ref byte p, in TLanes z);
+
+        /// <summary><paramref name="acc"/> + Σ_d index_d · x_d over the nine digits of sixteen words.</summary>
+        static abstract TLanes Dot(ref byte words, in TLanes x0, in TLanes x1, in TLanes x2, in TLanes x3, in TLanes x4, in TLanes x5, in TLanes x6, in TLanes x7, in TLanes x8, TLanes acc);
+
+        /// <summary><paramref name="p"/> · <paramref name="s"/> + <paramref name="acc"/>.</summary>
+        static abstract TLanes Scale(TLanes p, float s, TLanes acc);
+
+        /// <summary>The sum of the lanes.</summary>
+        static abstract float Sum(TLanes a);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Lanes16 Codes128(ref byte p, Vector128<int> z)
+    /// <summary>AVX-512: one <see cref="Vector512{T}"/>.</summary>
+    private readonly struct Width512 : IWidth<Vector512<float>>
     {
-        var bytes = Vector128.LoadUnsafe(ref p);
-        var lo = Vector128.WidenLower(bytes);
-        var hi = Vector128.WidenUpper(bytes);
-        return new Lanes16(
-            Vector128.ConvertToSingle(Vector128.WidenLower(lo).AsInt32() - z),
-            Vector128.ConvertToSingle(Vector128.WidenUpper(lo).AsInt32() - z),
-            Vector128.ConvertToSingle(Vector128.WidenLower(hi).AsInt32() - z),
-            Vector128.ConvertToSingle(Vector128.WidenUpper(hi).AsInt32() - z));
+        public static Vector512<float> Zero(int z) => Vector512.Create((float)z);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Codes(ref byte p, in Vector512<float> z) => Vector512.ConvertToSingle(PackedDecode.BytesV512(ref p)) - z;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Dot(ref byte words, in Vector512<float> x0, in Vector512<float> x1, in Vector512<float> x2, in Vector512<float> x3, in Vector512<float> x4, in Vector512<float> x5, in Vector512<float> x6, in Vector512<float> x7, in Vector512<float> x8, Vector512<float> acc)
+        {
+            PackedDecode.Base11V512(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
+            acc = Vector512.MultiplyAddEstimate(d0, x0, acc);
+            acc = Vector512.MultiplyAddEstimate(d1, x1, acc);
+            acc = Vector512.MultiplyAddEstimate(d2, x2, acc);
+            acc = Vector512.MultiplyAddEstimate(d3, x3, acc);
+            acc = Vector512.MultiplyAddEstimate(d4, x4, acc);
+            acc = Vector512.MultiplyAddEstimate(d5, x5, acc);
+            acc = Vector512.MultiplyAddEstimate(d6, x6, acc);
+            acc = Vector512.MultiplyAddEstimate(d7, x7, acc);
+            return Vector512.MultiplyAddEstimate(d8, x8, acc);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Scale(Vector512<float> p, float s, Vector512<float> acc) => Vector512.MultiplyAddEstimate(p, Vector512.Create(s), acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Vector512<float> a) => Vector512.Sum(a);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Dot512(ref byte words, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, Vector512<float> x4, Vector512<float> x5, Vector512<float> x6, Vector512<float> x7, Vector512<float> x8, Vector512<float> acc)
+    /// <summary>AVX2: two <see cref="Vector256{T}"/>.</summary>
+    private readonly struct Width256 : IWidth<Lanes16W>
     {
-        PackedDecode.Base11V512(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
-        acc = Vector512.MultiplyAddEstimate(d0, x0, acc);
-        acc = Vector512.MultiplyAddEstimate(d1, x1, acc);
-        acc = Vector512.MultiplyAddEstimate(d2, x2, acc);
-        acc = Vector512.MultiplyAddEstimate(d3, x3, acc);
-        acc = Vector512.MultiplyAddEstimate(d4, x4, acc);
-        acc = Vector512.MultiplyAddEstimate(d5, x5, acc);
-        acc = Vector512.MultiplyAddEstimate(d6, x6, acc);
-        acc = Vector512.MultiplyAddEstimate(d7, x7, acc);
-        return Vector512.MultiplyAddEstimate(d8, x8, acc);
+        public static Lanes16W Zero(int z) => Lanes16W.Create(z);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16W Codes(ref byte p, in Lanes16W z)
+        {
+            var shorts = Vector256.WidenLower(Vector128.LoadUnsafe(ref p).ToVector256Unsafe());
+            return new Lanes16W(
+                Vector256.ConvertToSingle(Vector256.WidenLower(shorts).AsInt32()) - z.A,
+                Vector256.ConvertToSingle(Vector256.WidenUpper(shorts).AsInt32()) - z.B);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16W Dot(ref byte words, in Lanes16W x0, in Lanes16W x1, in Lanes16W x2, in Lanes16W x3, in Lanes16W x4, in Lanes16W x5, in Lanes16W x6, in Lanes16W x7, in Lanes16W x8, Lanes16W acc)
+        {
+            PackedDecode.Base11W256(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
+            acc = Lanes16W.MultiplyAddEstimate(d0, x0, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d1, x1, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d2, x2, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d3, x3, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d4, x4, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d5, x5, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d6, x6, acc);
+            acc = Lanes16W.MultiplyAddEstimate(d7, x7, acc);
+            return Lanes16W.MultiplyAddEstimate(d8, x8, acc);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16W Scale(Lanes16W p, float s, Lanes16W acc) => Lanes16W.MultiplyAddEstimate(p, Lanes16W.Create(s), acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes16W a) => Lanes16W.Sum(a);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Lanes16W Dot256(ref byte words, in Lanes16W x0, in Lanes16W x1, in Lanes16W x2, in Lanes16W x3, in Lanes16W x4, in Lanes16W x5, in Lanes16W x6, in Lanes16W x7, in Lanes16W x8, Lanes16W acc)
+    /// <summary>Vector128 (arm64 AdvSimd, x64 SSE): four <see cref="Vector128{T}"/>.</summary>
+    private readonly struct Width128 : IWidth<Lanes16>
     {
-        PackedDecode.Base11W256(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
-        acc = Lanes16W.MultiplyAddEstimate(d0, x0, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d1, x1, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d2, x2, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d3, x3, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d4, x4, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d5, x5, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d6, x6, acc);
-        acc = Lanes16W.MultiplyAddEstimate(d7, x7, acc);
-        return Lanes16W.MultiplyAddEstimate(d8, x8, acc);
-    }
+        public static Lanes16 Zero(int z) => Lanes16.Create(z);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Lanes16 Dot128(ref byte words, in Lanes16 x0, in Lanes16 x1, in Lanes16 x2, in Lanes16 x3, in Lanes16 x4, in Lanes16 x5, in Lanes16 x6, in Lanes16 x7, in Lanes16 x8, Lanes16 acc)
-    {
-        PackedDecode.Base11L16(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
-        acc = Lanes16.MultiplyAddEstimate(d0, x0, acc);
-        acc = Lanes16.MultiplyAddEstimate(d1, x1, acc);
-        acc = Lanes16.MultiplyAddEstimate(d2, x2, acc);
-        acc = Lanes16.MultiplyAddEstimate(d3, x3, acc);
-        acc = Lanes16.MultiplyAddEstimate(d4, x4, acc);
-        acc = Lanes16.MultiplyAddEstimate(d5, x5, acc);
-        acc = Lanes16.MultiplyAddEstimate(d6, x6, acc);
-        acc = Lanes16.MultiplyAddEstimate(d7, x7, acc);
-        return Lanes16.MultiplyAddEstimate(d8, x8, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16 Codes(ref byte p, in Lanes16 z)
+        {
+            var bytes = Vector128.LoadUnsafe(ref p);
+            var lo = Vector128.WidenLower(bytes);
+            var hi = Vector128.WidenUpper(bytes);
+            return new Lanes16(
+                Vector128.ConvertToSingle(Vector128.WidenLower(lo).AsInt32()) - z.A,
+                Vector128.ConvertToSingle(Vector128.WidenUpper(lo).AsInt32()) - z.B,
+                Vector128.ConvertToSingle(Vector128.WidenLower(hi).AsInt32()) - z.C,
+                Vector128.ConvertToSingle(Vector128.WidenUpper(hi).AsInt32()) - z.D);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16 Dot(ref byte words, in Lanes16 x0, in Lanes16 x1, in Lanes16 x2, in Lanes16 x3, in Lanes16 x4, in Lanes16 x5, in Lanes16 x6, in Lanes16 x7, in Lanes16 x8, Lanes16 acc)
+        {
+            PackedDecode.Base11L16(ref words, out var d0, out var d1, out var d2, out var d3, out var d4, out var d5, out var d6, out var d7, out var d8);
+            acc = Lanes16.MultiplyAddEstimate(d0, x0, acc);
+            acc = Lanes16.MultiplyAddEstimate(d1, x1, acc);
+            acc = Lanes16.MultiplyAddEstimate(d2, x2, acc);
+            acc = Lanes16.MultiplyAddEstimate(d3, x3, acc);
+            acc = Lanes16.MultiplyAddEstimate(d4, x4, acc);
+            acc = Lanes16.MultiplyAddEstimate(d5, x5, acc);
+            acc = Lanes16.MultiplyAddEstimate(d6, x6, acc);
+            acc = Lanes16.MultiplyAddEstimate(d7, x7, acc);
+            return Lanes16.MultiplyAddEstimate(d8, x8, acc);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes16 Scale(Lanes16 p, float s, Lanes16 acc) => Lanes16.MultiplyAddEstimate(p, Lanes16.Create(s), acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes16 a) => Lanes16.Sum(a);
     }
 
     // Group g of a row starts at byte g · PackBytes(groupSize) of the row; its codes at byte g · 9 · PaddedWords(groupSize)
@@ -380,10 +439,12 @@ public static partial class Base11Activations
     // the group's words: the next group's or row's, which meet z − z = 0) and sixteen codes of each of the nine runs.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V512Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
+    private static void Rows<TWidth, TLanes>(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
+        where TWidth : struct, IWidth<TLanes>
+        where TLanes : struct
     {
-        var z = Vector512.Create(k.Zero);
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var z = TWidth.Zero(k.Zero);
+        TLanes a0 = default, a1 = default, a2 = default, a3 = default;
         float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
         for (int g = 0; g < k.Groups; g++)
         {
@@ -391,157 +452,47 @@ public static partial class Base11Activations
             int pw = PaddedWords(len);
             ref byte xg = ref Unsafe.Add(ref xd, (nint)g * DigitsPerWord * k.FullPadded);
             nint wo = (nint)g * k.GroupBytes;
-            Vector512<float> p0 = default, p1 = default, p2 = default, p3 = default;
+            TLanes p0 = default, p1 = default, p2 = default, p3 = default;
             for (int j = 0; j < pw; j += WordsPerStep)
             {
                 ref byte xj = ref Unsafe.Add(ref xg, j);
-                var x0 = Codes512(ref xj, z);
-                var x1 = Codes512(ref Unsafe.Add(ref xj, pw), z);
-                var x2 = Codes512(ref Unsafe.Add(ref xj, 2 * pw), z);
-                var x3 = Codes512(ref Unsafe.Add(ref xj, 3 * pw), z);
-                var x4 = Codes512(ref Unsafe.Add(ref xj, 4 * pw), z);
-                var x5 = Codes512(ref Unsafe.Add(ref xj, 5 * pw), z);
-                var x6 = Codes512(ref Unsafe.Add(ref xj, 6 * pw), z);
-                var x7 = Codes512(ref Unsafe.Add(ref xj, 7 * pw), z);
-                var x8 = Codes512(ref Unsafe.Add(ref xj, 8 * pw), z);
+                var x0 = TWidth.Codes(ref xj, z);
+                var x1 = TWidth.Codes(ref Unsafe.Add(ref xj, pw), z);
+                var x2 = TWidth.Codes(ref Unsafe.Add(ref xj, 2 * pw), z);
+                var x3 = TWidth.Codes(ref Unsafe.Add(ref xj, 3 * pw), z);
+                var x4 = TWidth.Codes(ref Unsafe.Add(ref xj, 4 * pw), z);
+                var x5 = TWidth.Codes(ref Unsafe.Add(ref xj, 5 * pw), z);
+                var x6 = TWidth.Codes(ref Unsafe.Add(ref xj, 6 * pw), z);
+                var x7 = TWidth.Codes(ref Unsafe.Add(ref xj, 7 * pw), z);
+                var x8 = TWidth.Codes(ref Unsafe.Add(ref xj, 8 * pw), z);
                 nint at = wo + (j * 4);
-                p0 = Dot512(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
+                p0 = TWidth.Dot(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
                 if (rc == 4)
                 {
-                    p1 = Dot512(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot512(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot512(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
+                    p1 = TWidth.Dot(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
+                    p2 = TWidth.Dot(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
+                    p3 = TWidth.Dot(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
                 }
             }
 
             float tg = Unsafe.Add(ref ts, g);
-            a0 = Vector512.MultiplyAddEstimate(p0, Vector512.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g))), a0);
+            a0 = TWidth.Scale(p0, Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g)), a0);
             t0 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, g)), tg, t0);
             if (rc == 4)
             {
-                a1 = Vector512.MultiplyAddEstimate(p1, Vector512.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, k.Groups + g))), a1);
-                a2 = Vector512.MultiplyAddEstimate(p2, Vector512.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (2 * k.Groups) + g))), a2);
-                a3 = Vector512.MultiplyAddEstimate(p3, Vector512.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (3 * k.Groups) + g))), a3);
+                a1 = TWidth.Scale(p1, Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, k.Groups + g)), a1);
+                a2 = TWidth.Scale(p2, Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (2 * k.Groups) + g)), a2);
+                a3 = TWidth.Scale(p3, Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (3 * k.Groups) + g)), a3);
                 t1 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, k.Groups + g)), tg, t1);
                 t2 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (2 * k.Groups) + g)), tg, t2);
                 t3 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (3 * k.Groups) + g)), tg, t3);
             }
         }
 
-        d0 = Vector512.Sum(a0) + t0;
-        d1 = Vector512.Sum(a1) + t1;
-        d2 = Vector512.Sum(a2) + t2;
-        d3 = Vector512.Sum(a3) + t3;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V256Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
-    {
-        var z = Vector256.Create(k.Zero);
-        Lanes16W a0 = default, a1 = default, a2 = default, a3 = default;
-        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-        for (int g = 0; g < k.Groups; g++)
-        {
-            int len = Math.Min(k.GroupSize, k.In - (g * k.GroupSize));
-            int pw = PaddedWords(len);
-            ref byte xg = ref Unsafe.Add(ref xd, (nint)g * DigitsPerWord * k.FullPadded);
-            nint wo = (nint)g * k.GroupBytes;
-            Lanes16W p0 = default, p1 = default, p2 = default, p3 = default;
-            for (int j = 0; j < pw; j += WordsPerStep)
-            {
-                ref byte xj = ref Unsafe.Add(ref xg, j);
-                var x0 = Codes256(ref xj, z);
-                var x1 = Codes256(ref Unsafe.Add(ref xj, pw), z);
-                var x2 = Codes256(ref Unsafe.Add(ref xj, 2 * pw), z);
-                var x3 = Codes256(ref Unsafe.Add(ref xj, 3 * pw), z);
-                var x4 = Codes256(ref Unsafe.Add(ref xj, 4 * pw), z);
-                var x5 = Codes256(ref Unsafe.Add(ref xj, 5 * pw), z);
-                var x6 = Codes256(ref Unsafe.Add(ref xj, 6 * pw), z);
-                var x7 = Codes256(ref Unsafe.Add(ref xj, 7 * pw), z);
-                var x8 = Codes256(ref Unsafe.Add(ref xj, 8 * pw), z);
-                nint at = wo + (j * 4);
-                p0 = Dot256(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
-                if (rc == 4)
-                {
-                    p1 = Dot256(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot256(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot256(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
-                }
-            }
-
-            float tg = Unsafe.Add(ref ts, g);
-            a0 = Lanes16W.MultiplyAddEstimate(p0, Lanes16W.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g))), a0);
-            t0 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, g)), tg, t0);
-            if (rc == 4)
-            {
-                a1 = Lanes16W.MultiplyAddEstimate(p1, Lanes16W.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, k.Groups + g))), a1);
-                a2 = Lanes16W.MultiplyAddEstimate(p2, Lanes16W.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (2 * k.Groups) + g))), a2);
-                a3 = Lanes16W.MultiplyAddEstimate(p3, Lanes16W.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (3 * k.Groups) + g))), a3);
-                t1 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, k.Groups + g)), tg, t1);
-                t2 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (2 * k.Groups) + g)), tg, t2);
-                t3 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (3 * k.Groups) + g)), tg, t3);
-            }
-        }
-
-        d0 = Lanes16W.Sum(a0) + t0;
-        d1 = Lanes16W.Sum(a1) + t1;
-        d2 = Lanes16W.Sum(a2) + t2;
-        d3 = Lanes16W.Sum(a3) + t3;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V128Rows(in Shape k, ref byte xd, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rc, out float d0, out float d1, out float d2, out float d3)
-    {
-        var z = Vector128.Create(k.Zero);
-        Lanes16 a0 = default, a1 = default, a2 = default, a3 = default;
-        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-        for (int g = 0; g < k.Groups; g++)
-        {
-            int len = Math.Min(k.GroupSize, k.In - (g * k.GroupSize));
-            int pw = PaddedWords(len);
-            ref byte xg = ref Unsafe.Add(ref xd, (nint)g * DigitsPerWord * k.FullPadded);
-            nint wo = (nint)g * k.GroupBytes;
-            Lanes16 p0 = default, p1 = default, p2 = default, p3 = default;
-            for (int j = 0; j < pw; j += WordsPerStep)
-            {
-                ref byte xj = ref Unsafe.Add(ref xg, j);
-                var x0 = Codes128(ref xj, z);
-                var x1 = Codes128(ref Unsafe.Add(ref xj, pw), z);
-                var x2 = Codes128(ref Unsafe.Add(ref xj, 2 * pw), z);
-                var x3 = Codes128(ref Unsafe.Add(ref xj, 3 * pw), z);
-                var x4 = Codes128(ref Unsafe.Add(ref xj, 4 * pw), z);
-                var x5 = Codes128(ref Unsafe.Add(ref xj, 5 * pw), z);
-                var x6 = Codes128(ref Unsafe.Add(ref xj, 6 * pw), z);
-                var x7 = Codes128(ref Unsafe.Add(ref xj, 7 * pw), z);
-                var x8 = Codes128(ref Unsafe.Add(ref xj, 8 * pw), z);
-                nint at = wo + (j * 4);
-                p0 = Dot128(ref Unsafe.Add(ref blk, at), x0, x1, x2, x3, x4, x5, x6, x7, x8, p0);
-                if (rc == 4)
-                {
-                    p1 = Dot128(ref Unsafe.Add(ref blk, at + k.RowBytes), x0, x1, x2, x3, x4, x5, x6, x7, x8, p1);
-                    p2 = Dot128(ref Unsafe.Add(ref blk, at + (2 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p2);
-                    p3 = Dot128(ref Unsafe.Add(ref blk, at + (3 * k.RowBytes)), x0, x1, x2, x3, x4, x5, x6, x7, x8, p3);
-                }
-            }
-
-            float tg = Unsafe.Add(ref ts, g);
-            a0 = Lanes16.MultiplyAddEstimate(p0, Lanes16.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g))), a0);
-            t0 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, g)), tg, t0);
-            if (rc == 4)
-            {
-                a1 = Lanes16.MultiplyAddEstimate(p1, Lanes16.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, k.Groups + g))), a1);
-                a2 = Lanes16.MultiplyAddEstimate(p2, Lanes16.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (2 * k.Groups) + g))), a2);
-                a3 = Lanes16.MultiplyAddEstimate(p3, Lanes16.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, (3 * k.Groups) + g))), a3);
-                t1 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, k.Groups + g)), tg, t1);
-                t2 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (2 * k.Groups) + g)), tg, t2);
-                t3 = float.MultiplyAddEstimate(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, (3 * k.Groups) + g)), tg, t3);
-            }
-        }
-
-        d0 = Lanes16.Sum(a0) + t0;
-        d1 = Lanes16.Sum(a1) + t1;
-        d2 = Lanes16.Sum(a2) + t2;
-        d3 = Lanes16.Sum(a3) + t3;
+        d0 = TWidth.Sum(a0) + t0;
+        d1 = TWidth.Sum(a1) + t1;
+        d2 = TWidth.Sum(a2) + t2;
+        d3 = TWidth.Sum(a3) + t3;
     }
 
     /// <summary>Plain loops on the codes in input order: digits by division, Σ d · (q − z) per group in int32.</summary>
