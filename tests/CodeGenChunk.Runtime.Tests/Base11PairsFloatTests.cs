@@ -137,11 +137,12 @@ public sealed class Base11PairsFloatTests
     [TestMethod]
     public void ScratchFloats()
     {
-        Assert.AreEqual(4, Base11PairsFloat.ScratchFloats(1024, 256));
-        Assert.AreEqual((3 * 256) + 128 + 4, Base11PairsFloat.ScratchFloats(784, 256));
-        Assert.AreEqual(3, Base11PairsFloat.ScratchFloats(1024, 384)); // groups of whole blocks: read in place
-        Assert.AreEqual((2 * 384) + 128 + 3, Base11PairsFloat.ScratchFloats(800, 384));
-        Assert.AreEqual(1024 + 1, Base11PairsFloat.ScratchFloats(1000, 1000));
+        // [the zero-padded input unless every group is whole blocks][the Vector512 path's lane-ordered copy][Σ x per group]
+        Assert.AreEqual(1024 + 4, Base11PairsFloat.ScratchFloats(1024, 256));
+        Assert.AreEqual((2 * ((3 * 256) + 128)) + 4, Base11PairsFloat.ScratchFloats(784, 256));
+        Assert.AreEqual(1024 + 3, Base11PairsFloat.ScratchFloats(1024, 384));
+        Assert.AreEqual((2 * ((2 * 384) + 128)) + 3, Base11PairsFloat.ScratchFloats(800, 384));
+        Assert.AreEqual((2 * 1024) + 1, Base11PairsFloat.ScratchFloats(1000, 1000));
     }
 
     /// <summary>y = W x (+ b), ReLU, (+ residual) in double with w = 0.1 · range · d + min, and per row Σ_g (0.1 · |range| · Σ |d · x| + |min| · Σ |x|) + |b| + |residual|.</summary>

@@ -20,10 +20,16 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
     /// <summary>base11 pairs: bytes of one row (56 per block of 128 inputs of a group; Base11PairsActivations.RowBytes).</summary>
     public int PairsRowBytes => Pairs ? (FullGroups * (((GroupSize + 127) / 128) * 56)) + (((LastGroupLength + 127) / 128) * 56) : 0;
 
-    /// <summary>base11 pairs: floats of the per-call scratch (Base11PairsFloat.ScratchFloats: the zero-padded input unless every group is whole blocks, then Σ x per group).</summary>
+    /// <summary>
+    /// base11 pairs: floats of the per-call scratch (Base11PairsFloat.ScratchFloats: the zero-padded input unless every group
+    /// is whole blocks, the Vector512 path's lane-ordered copy, then Σ x per group).
+    /// </summary>
     public int PairsScratchFloats => Pairs
-        ? (GroupSize % 128 == 0 && In % 128 == 0 ? 0 : (FullGroups * (((GroupSize + 127) / 128) * 128)) + (((LastGroupLength + 127) / 128) * 128)) + Groups
+        ? (GroupSize % 128 == 0 && In % 128 == 0 ? 0 : PairsPaddedIn) + PairsPaddedIn + Groups
         : 0;
+
+    /// <summary>base11 pairs: the input padded to whole blocks of 128 per group.</summary>
+    private int PairsPaddedIn => (FullGroups * (((GroupSize + 127) / 128) * 128)) + (((LastGroupLength + 127) / 128) * 128);
 
     public string Name => string.Format(
         CultureInfo.InvariantCulture,
