@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics.X86;
 using CodeGenChunk.Formats;
 using CodeGenChunk.Runtime.Kernels;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -7,13 +9,29 @@ namespace CodeGenChunk.Runtime.Tests;
 
 /// <summary>
 /// The base11 "pairs" layout with float activations (Base11PairsFloat): every path against a double-precision reference of
-/// the same convention (<c>w = 0.1 · range · d + min</c>) on random weights of several shapes (inputs not a multiple of 128
+/// the same convention (<c>w = 0.1 · range · d + min</c>; Vector256 and Vector512 where the machine has them) on random weights of several shapes (inputs not a multiple of 128
 /// or of the group, rows not a multiple of 4, groups of 7 to 1,024 and short last groups), the epilogue (bias, ReLU,
 /// residual), garbage in the scratch, the Vector512 guard at the end of the weights, no allocations.
 /// </summary>
 [TestClass]
 public sealed class Base11PairsFloatTests
 {
+    /// <summary>The paths this machine runs: scalar and Vector128 always, Vector256 with AVX2 and FMA, Vector512 with AVX-512 VBMI.</summary>
+    public static IEnumerable<KernelPath> Paths()
+    {
+        yield return KernelPath.Scalar;
+        yield return KernelPath.Vector128;
+        if (Avx2.IsSupported && Fma.IsSupported)
+        {
+            yield return KernelPath.Vector256;
+        }
+
+        if (Avx512Vbmi.IsSupported)
+        {
+            yield return KernelPath.Vector512;
+        }
+    }
+
     [TestMethod]
     [DataRow(1024, 12, 256)] // BigNet: whole blocks, input read in place
     [DataRow(784, 10, 256)] // the MNIST MLP's first layer: a short last group of 16, input copied and padded
@@ -53,7 +71,7 @@ public sealed class Base11PairsFloatTests
                     var b = withBias ? bias : default(ReadOnlySpan<float>);
                     var r = withResidual ? residual : default(ReadOnlySpan<float>);
                     var (expected, bound) = Reference(digits, mins, ranges, withBias ? bias : null, withResidual ? residual : null, x, outLen, groupSize, relu);
-                    foreach (var path in Base11PairsTests.Paths())
+                    foreach (var path in Paths())
                     {
                         var y = new float[outLen];
                         scratch.AsSpan().Fill(float.NaN); // the padding must be written, not assumed zero
@@ -109,9 +127,11 @@ public sealed class Base11PairsFloatTests
     [TestMethod]
     [DataRow(KernelPath.Scalar, 1024)]
     [DataRow(KernelPath.Vector128, 1024)]
+    [DataRow(KernelPath.Vector256, 1024)]
     [DataRow(KernelPath.Vector512, 1024)]
     [DataRow(KernelPath.Scalar, 784)]
     [DataRow(KernelPath.Vector128, 784)]
+    [DataRow(KernelPath.Vector256, 784)]
     [DataRow(KernelPath.Vector512, 784)]
     public void Linear_ZeroAllocations(KernelPath path, int inLen)
     {

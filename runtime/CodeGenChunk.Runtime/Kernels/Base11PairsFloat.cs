@@ -46,8 +46,22 @@ public static class Base11PairsFloat
     private static int PaddedInputs(int inLen, int groupSize) =>
         ((inLen / groupSize) * Base11PairsActivations.PaddedLength(groupSize)) + Base11PairsActivations.PaddedLength(inLen % groupSize);
 
-    /// <summary>The path that runs: Vector512 with AVX-512 VBMI, Vector256 as Vector128, Vector128 when accelerated, else scalar.</summary>
-    public static KernelPath Resolve(KernelPath path) => Base11PairsActivations.Resolve(path);
+    /// <summary>The path that runs: Vector512 with AVX-512 VBMI, else Vector256 with AVX2 and FMA, else Vector128 when accelerated, else scalar.</summary>
+    public static KernelPath Resolve(KernelPath path)
+    {
+        path = KernelPaths.Resolve(path);
+        if (path == KernelPath.Vector512 && !Avx512Vbmi.IsSupported)
+        {
+            path = KernelPath.Vector256;
+        }
+
+        if (path == KernelPath.Vector256 && !(Avx2.IsSupported && Fma.IsSupported))
+        {
+            path = KernelPath.Vector128;
+        }
+
+        return path == KernelPath.Vector128 && !Vector128.IsHardwareAccelerated ? KernelPath.Scalar : path;
+    }
 
     /// <summary>
     /// y = W x + b, ReLU, + residual for float <paramref name="x"/> and base11 pairs weights <paramref name="w"/> (row-major
@@ -87,6 +101,10 @@ public static class Base11PairsFloat
         {
             LaneOrder(input, lanes);
         }
+        else if (path == KernelPath.Vector256)
+        {
+            LaneOrder256(input, lanes);
+        }
 
         ref float xl = ref MemoryMarshal.GetReference(lanes);
         ref byte wr = ref MemoryMarshal.GetReference(w);
@@ -116,6 +134,9 @@ public static class Base11PairsFloat
             {
                 case KernelPath.Vector512:
                     d = V512Rows(in k, ref xl, ref ts, ref blk, ref mn, ref rg, rowBytes, rc);
+                    break;
+                case KernelPath.Vector256:
+                    d = V256Rows(in k, ref xl, ref ts, ref blk, ref mn, ref rg, rowBytes, rc);
                     break;
                 case KernelPath.Vector128:
                     d = V128Rows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rowBytes, rc);
@@ -388,6 +409,145 @@ public static class Base11PairsFloat
         var c = Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle() + Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
         var h = c.GetLower() + c.GetUpper();
         return h.GetLower() + h.GetUpper();
+    }
+
+    // ---------------------------------------------------------------- Vector256 (AVX2, FMA)
+
+    // vpshufb per 128-bit lane over two 16-byte loads of a block (lane 0 from byte 0 or 28, lane 1 from byte 14 or 40): the
+    // gathers of Base11PairsActivations' Vector128 path, lane 1 of the second load starting two bytes in (Gather 32..63)
+    private static readonly byte[] Gather256 = Gather256Index();
+
+    private static byte[] Gather256Index()
+    {
+        var g = Base11PairsActivations.Gather;
+        var t = new byte[128];
+        g.AsSpan(0, 16).CopyTo(t.AsSpan(0)); // first load, runs 0 | 2
+        g.AsSpan(0, 16).CopyTo(t.AsSpan(16));
+        g.AsSpan(16, 16).CopyTo(t.AsSpan(32)); // runs 1 | 3
+        g.AsSpan(16, 16).CopyTo(t.AsSpan(48));
+        g.AsSpan(0, 16).CopyTo(t.AsSpan(64)); // second load, runs 4 | 6
+        g.AsSpan(32, 16).CopyTo(t.AsSpan(80));
+        g.AsSpan(16, 16).CopyTo(t.AsSpan(96)); // runs 5 | 7
+        g.AsSpan(48, 16).CopyTo(t.AsSpan(112));
+        return t;
+    }
+
+    // the runs whose codes each 256-bit code vector holds in its two lanes, in the order the block step takes them
+    private static readonly int[] RunPairs = { 0, 2, 1, 3, 4, 6, 5, 7 };
+
+    /// <summary>
+    /// The input in the order of <see cref="Block256"/>: per block, for each of its four code vectors (runs r0 | r1 of
+    /// <see cref="RunPairs"/>) and each parity q (the even or the odd codes 2i + q of a run), eight floats for the low
+    /// indices (x[8·r0 + 2i + q], then x[8·r1 + 2i + q], i = 0..3) and eight for the high ones (64 on).
+    /// </summary>
+    private static void LaneOrder256(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        if (destination.Length > x.Length)
+        {
+            throw new ArgumentException("Base11PairsFloat: the input is shorter than its lane order.");
+        }
+
+        ref float src = ref MemoryMarshal.GetReference(x);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        for (int b = 0; b < destination.Length; b += BlockWeights)
+        {
+            int at = b;
+            for (int p = 0; p < 4; p++)
+            {
+                for (int q = 0; q < 2; q++)
+                {
+                    for (int h = 0; h < 2; h++)
+                    {
+                        for (int lane = 0; lane < 2; lane++)
+                        {
+                            ref float from = ref Unsafe.Add(ref src, b + (64 * h) + (8 * RunPairs[(2 * p) + lane]) + q);
+                            ref float to = ref Unsafe.Add(ref dst, at + (4 * lane));
+                            to = from;
+                            Unsafe.Add(ref to, 1) = Unsafe.Add(ref from, 2);
+                            Unsafe.Add(ref to, 2) = Unsafe.Add(ref from, 4);
+                            Unsafe.Add(ref to, 3) = Unsafe.Add(ref from, 6);
+                        }
+
+                        at += 8;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Sixteen codes (two runs) times their inputs: the low and high indices, the even and the odd codes' 16-bit lanes taken as int32 by a mask and a shift (no shuffles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes256(Vector256<byte> bytes, Vector256<byte> gather, Vector256<ushort> lift, ref float x, ref Vector256<float> acc0, ref Vector256<float> acc1)
+    {
+        var c = Avx2.ShiftRightLogical(Avx2.MultiplyLow(Avx2.Shuffle(bytes, gather).AsUInt16(), lift), 9);
+        var hi = Avx2.ShiftRightLogical(Avx2.MultiplyLow(c, Vector256.Create((ushort)187)), 11);
+        var lo = Avx2.Subtract(c, Avx2.MultiplyLow(hi, Vector256.Create((ushort)11)));
+        var low16 = Vector256.Create(0xFFFFu);
+        acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single((lo.AsUInt32() & low16).AsInt32()), Vector256.LoadUnsafe(ref x), acc0);
+        acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single((hi.AsUInt32() & low16).AsInt32()), Vector256.LoadUnsafe(ref x, 8), acc1);
+        acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(lo.AsUInt32(), 16).AsInt32()), Vector256.LoadUnsafe(ref x, 16), acc0);
+        acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(hi.AsUInt32(), 16).AsInt32()), Vector256.LoadUnsafe(ref x, 24), acc1);
+    }
+
+    /// <summary>Σ d·x of one block into two accumulators (low and high indices), the input in <see cref="LaneOrder256"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block256(ref byte w, ref float xb, Vector256<ushort> lift, Vector256<byte> a0, Vector256<byte> a1, Vector256<byte> b0, Vector256<byte> b1, ref Vector256<float> acc0, ref Vector256<float> acc1)
+    {
+        var first = Vector256.Create(Vector128.LoadUnsafe(ref w), Vector128.LoadUnsafe(ref w, 14));
+        var second = Vector256.Create(Vector128.LoadUnsafe(ref w, 28), Vector128.LoadUnsafe(ref w, 40));
+        Codes256(first, a0, lift, ref xb, ref acc0, ref acc1);
+        Codes256(first, a1, lift, ref Unsafe.Add(ref xb, 32), ref acc0, ref acc1);
+        Codes256(second, b0, lift, ref Unsafe.Add(ref xb, 64), ref acc0, ref acc1);
+        Codes256(second, b1, lift, ref Unsafe.Add(ref xb, 96), ref acc0, ref acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector128<float> V256Rows(in Shape k, ref float xr, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rowBytes, int rc)
+    {
+        var lift = Vector256.Create(Vector128.Create((ReadOnlySpan<ushort>)Base11PairsActivations.Lift8), Vector128.Create((ReadOnlySpan<ushort>)Base11PairsActivations.Lift8));
+        var a0 = Vector256.Create((ReadOnlySpan<byte>)Gather256);
+        var a1 = Vector256.Create((ReadOnlySpan<byte>)Gather256.AsSpan(32));
+        var b0 = Vector256.Create((ReadOnlySpan<byte>)Gather256.AsSpan(64));
+        var b1 = Vector256.Create((ReadOnlySpan<byte>)Gather256.AsSpan(96));
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        var t = Vector128<float>.Zero;
+        for (int g = 0; g < k.Groups; g++)
+        {
+            int blocks = Blocks(in k, g);
+            ref float xg = ref Unsafe.Add(ref xr, (nint)g * k.PaddedGroup);
+            ref byte wg = ref Unsafe.Add(ref blk, (nint)g * k.GroupBytes);
+            Vector256<float> p0 = default, q0 = default, p1 = default, q1 = default, p2 = default, q2 = default, p3 = default, q3 = default;
+            for (int b = 0; b < blocks; b++)
+            {
+                ref float xb = ref Unsafe.Add(ref xg, b * BlockWeights);
+                ref byte wb = ref Unsafe.Add(ref wg, b * BlockBytes);
+                Block256(ref wb, ref xb, lift, a0, a1, b0, b1, ref p0, ref q0);
+                if (rc == RowBlock)
+                {
+                    Block256(ref Unsafe.Add(ref wb, rowBytes), ref xb, lift, a0, a1, b0, b1, ref p1, ref q1);
+                    Block256(ref Unsafe.Add(ref wb, 2 * rowBytes), ref xb, lift, a0, a1, b0, b1, ref p2, ref q2);
+                    Block256(ref Unsafe.Add(ref wb, 3 * rowBytes), ref xb, lift, a0, a1, b0, b1, ref p3, ref q3);
+                }
+            }
+
+            var tg = Vector128.Create(Unsafe.Add(ref ts, g));
+            if (rc == RowBlock)
+            {
+                var range = Base11PairsActivations.Halves4(ref rg, g, k.Groups) * Vector128.Create(Step);
+                s0 = Fma.MultiplyAdd(p0 + q0, Vector256.Create(range.GetElement(0)), s0);
+                s1 = Fma.MultiplyAdd(p1 + q1, Vector256.Create(range.GetElement(1)), s1);
+                s2 = Fma.MultiplyAdd(p2 + q2, Vector256.Create(range.GetElement(2)), s2);
+                s3 = Fma.MultiplyAdd(p3 + q3, Vector256.Create(range.GetElement(3)), s3);
+                t = Fma.MultiplyAdd(Base11PairsActivations.Halves4(ref mn, g, k.Groups), tg, t);
+            }
+            else
+            {
+                s0 = Fma.MultiplyAdd(p0 + q0, Vector256.Create(Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g))), s0);
+                t = Fma.MultiplyAdd(Vector128.CreateScalar(PackedDecode.HalfToSingle(Unsafe.Add(ref mn, g))), tg, t);
+            }
+        }
+
+        return Vector128.Create(Vector256.Sum(s0), Vector256.Sum(s1), Vector256.Sum(s2), Vector256.Sum(s3)) + t;
     }
 
     // ---------------------------------------------------------------- Vector128 (portable; arm64)

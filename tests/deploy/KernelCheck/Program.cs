@@ -949,7 +949,7 @@ foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), 
     }
 
     var scratch = new float[Base11PairsFloat.ScratchFloats(inLen, groupSize)];
-    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector512 })
+    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 })
     {
         var y = new float[rows];
         Base11PairsFloat.Linear(pairs, mins, ranges, bias, x, groupSize, true, scratch, residual, y, path);
@@ -964,7 +964,7 @@ foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), 
     }
 }
 
-Console.WriteLine($"base11 pairs x float: scalar, Vector128 and {Base11PairsFloat.Resolve(KernelPath.Vector512)} agree with a double reference within 1e-5 of the terms' magnitudes");
+Console.WriteLine($"base11 pairs x float: scalar, Vector128, {Base11PairsFloat.Resolve(KernelPath.Vector256)} and {Base11PairsFloat.Resolve(KernelPath.Vector512)} agree with a double reference within 1e-5 of the terms' magnitudes");
 
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
