@@ -19,7 +19,9 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// <c>vextracti32x4</c> + <c>vpmovzxbd</c>, and than spreading the codes to dwords before four table lookups), converted
 /// to float and multiply-added with the 16 matching inputs, which a copy of the input in that lane order supplies (per call);
 /// one 64-byte load per block, 8 bytes past it, so the row block whose last block ends within 8 bytes of the end of the
-/// weights takes the Vector128 path); Vector128 (portable, the arm64 path: the codes of
+/// weights takes the Vector128 path); Vector256 with AVX2 and FMA (x64 without VBMI: two 16-byte loads per 256-bit vector,
+/// in-lane <c>vpshufb</c> gathers and the 16-bit code arithmetic below, the even and the odd codes' lanes taken as int32 by
+/// a mask and a shift, the input in that lane order); Vector128 (portable, the arm64 path: the codes of
 /// <see cref="Base11PairsActivations"/>'s Vector128 path, <c>hi = (c · 187) &gt;&gt; 11</c>, <c>lo = c − 11 · hi</c>, widened,
 /// converted, multiply-added with the input in its natural order); and scalar. Four rows share each block of inputs, two
 /// accumulators per row (low and high indices). The paths sum in different orders: their results agree to float rounding,
@@ -27,7 +29,7 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// </para>
 /// Nothing allocates. The scratch holds the input padded to whole blocks per group (only when a group is not whole blocks;
 /// else it is read in place; a short block's missing indices are 0, but 0 times a non-finite input would not be), the
-/// Vector512 path's lane-ordered copy and Σ x per group.
+/// Vector512 or Vector256 path's lane-ordered copy and Σ x per group.
 /// </summary>
 public static class Base11PairsFloat
 {
@@ -38,7 +40,7 @@ public static class Base11PairsFloat
 
     /// <summary>
     /// Floats of scratch one call needs: the zero-padded copy of the input (none when every group is whole blocks), the
-    /// Vector512 path's lane-ordered copy (padded to whole blocks), then one Σ x per group.
+    /// Vector512 or Vector256 path's lane-ordered copy (padded to whole blocks), then one Σ x per group.
     /// </summary>
     public static int ScratchFloats(int inLen, int groupSize) =>
         (Base11PairsActivations.InPlace(inLen, groupSize) ? 0 : PaddedInputs(inLen, groupSize)) + PaddedInputs(inLen, groupSize) + ((inLen + groupSize - 1) / groupSize);
