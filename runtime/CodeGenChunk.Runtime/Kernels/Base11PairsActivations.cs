@@ -496,7 +496,7 @@ public static class Base11PairsActivations
 
     /// <summary>Sixteen consecutive binary16 values as floats (exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Halves16(ref ushort p)
+    private static Vector512<float> Halves16(ref ushort p)
     {
         var h = Vector512.WidenLower(Vector256.LoadUnsafe(ref p).ToVector512Unsafe());
         var magnitude = ((h & Vector512.Create(0x7FFFu)) << 13).AsSingle() * Vector512.Create(5.192296858534828E+33f);
