@@ -74,6 +74,8 @@ Add("int8 x int8 static fin", new MnistMlpInt8AStaticFloatIn(), (m, x, y) => m.R
 Add("int8 x int8 pred. fin", new MnistMlpInt8APredictedFloatIn(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt8APredictedFloatIn.WeightBytes, MnistMlpInt8APredictedFloatIn.MacsPerRun);
 Add("int4", new MnistMlpInt4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt4.WeightBytes, MnistMlpInt4.MacsPerRun);
 Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11.WeightBytes, MnistMlpBase11.MacsPerRun);
+// the same base11 weights in the pairs layout (two indices per 7-bit code), float activations (Base11PairsFloat)
+Add("base11 pairs", new MnistMlpBase11P(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11P.WeightBytes, MnistMlpBase11P.MacsPerRun);
 Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);
 Add("mixed 32/8/1", new MnistMlpMixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpMixed.WeightBytes, MnistMlpMixed.MacsPerRun);
 Add("input k=6/12", new MnistMlpInput6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput6.WeightBytes, MnistMlpInput6.MacsPerRun);

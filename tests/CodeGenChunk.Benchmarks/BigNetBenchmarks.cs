@@ -50,6 +50,7 @@ public class BigNetBenchmarks
     private BigNetInt4A? _int4a;
     private BigNetInt4? _int4;
     private BigNetBase11? _base11;
+    private BigNetBase11P? _base11p;
     private BigNetTernary? _ternary;
     private BigNetF16? _f16;
     private BigNetInt1? _int1;
@@ -57,6 +58,7 @@ public class BigNetBenchmarks
     private BigNetInt1[] _int1Copies = Array.Empty<BigNetInt1>();
     private BigNetInt4[] _int4Copies = Array.Empty<BigNetInt4>();
     private BigNetBase11[] _base11Copies = Array.Empty<BigNetBase11>();
+    private BigNetBase11P[] _base11pCopies = Array.Empty<BigNetBase11P>();
     private BigNetTernary[] _ternaryCopies = Array.Empty<BigNetTernary>();
     private OrtBigNet? _ort;
     private readonly float[] _ortOutput = new float[PlainBigNet.Dim];
@@ -91,6 +93,7 @@ public class BigNetBenchmarks
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
         nameof(Int4_Generated) or nameof(Int4_Generated_Cold) => BigNetInt4.WeightBytes,
         nameof(Base11_Generated) or nameof(Base11_Generated_Cold) => BigNetBase11.WeightBytes,
+        nameof(Base11P_Generated) or nameof(Base11P_Generated_Cold) => BigNetBase11P.WeightBytes,
         nameof(Ternary_Generated) or nameof(Ternary_Generated_Cold) => BigNetTernary.WeightBytes,
         nameof(F16_Generated) or nameof(F16_Generated_Cold) => BigNetF16.WeightBytes,
         nameof(Int1_Generated) or nameof(Int1_Generated_Cold) => BigNetInt1.WeightBytes,
@@ -163,6 +166,13 @@ public class BigNetBenchmarks
     {
         _base11 = new BigNetBase11();
         ReportDifference("BigNetBase11", _base11.Run);
+    }
+
+    [GlobalSetup(Target = nameof(Base11P_Generated))]
+    public void SetupBase11P()
+    {
+        _base11p = BigNetBase11P.Open();
+        ReportDifference("BigNetBase11P", _base11p.Run);
     }
 
     [GlobalSetup(Target = nameof(Ternary_Generated))]
@@ -297,6 +307,18 @@ public class BigNetBenchmarks
         return _output[0];
     }
 
+    /// <summary>
+    /// The base11 model in the "pairs" layout (3.625 bits per weight) with float activations (Base11PairsFloat: the
+    /// VBMI decode of Base11A_Generated, indices widened to float, FMA with the input) over its weights file.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float Base11P_Generated()
+    {
+        _base11p!.Run(_input, _output);
+        return _output[0];
+    }
+
     /// <summary>The generated ternary model over its embedded weights.</summary>
     [Benchmark]
     [BenchmarkCategory(Warm)]
@@ -427,6 +449,10 @@ public class BigNetBenchmarks
     public void SetupInt4Cold() =>
         _int4Copies = LoadColdCopiesOfOne(BigNetInt4.EmbeddedWeights.Bytes.ToArray(), BigNetInt4.WeightBytes, (b, n) => BigNetInt4.FromBytes(b, n), m => m.Run, "int4");
 
+    [GlobalSetup(Target = nameof(Base11P_Generated_Cold))]
+    public void SetupBase11PCold() =>
+        _base11pCopies = LoadColdCopies(BigNetBase11P.WeightsFileName, BigNetBase11P.WeightBytes, (b, n) => BigNetBase11P.FromBytes(b, n), m => m.Run, "base11p", 2e-1f); // base11 weights (11 levels, 3.6 bits), float activations vs f32 reference: 0.124 measured (the words layout: the same)
+
     [GlobalSetup(Target = nameof(Base11_Generated_Cold))]
     public void SetupBase11Cold() =>
         _base11Copies = LoadColdCopiesOfOne(BigNetBase11.EmbeddedWeights.Bytes.ToArray(), BigNetBase11.WeightBytes, (b, n) => BigNetBase11.FromBytes(b, n), m => m.Run, "base11");
@@ -454,6 +480,11 @@ public class BigNetBenchmarks
     [Benchmark]
     [BenchmarkCategory(Cold)]
     public float Base11_Generated_Cold() => RunNext(_base11Copies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated base11 pairs (float activations), each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float Base11P_Generated_Cold() => RunNext(_base11pCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated ternary (float activations), each invocation on the next copy of the weights.</summary>
     [Benchmark]
@@ -598,6 +629,7 @@ public class BigNetBenchmarks
         _int8?.Dispose();
         _int4?.Dispose();
         _base11?.Dispose();
+        _base11p?.Dispose();
         _ternary?.Dispose();
         _f16?.Dispose();
         _int1?.Dispose();
@@ -605,6 +637,7 @@ public class BigNetBenchmarks
         DisposeAll(ref _int1Copies);
         DisposeAll(ref _int4Copies);
         DisposeAll(ref _base11Copies);
+        DisposeAll(ref _base11pCopies);
         DisposeAll(ref _ternaryCopies);
         _ort?.Dispose();
         _int8a?.Dispose();

@@ -75,6 +75,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int4A_Generated),
             nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated),
+            nameof(BigNetBenchmarks.Base11P_Generated),
             nameof(BigNetBenchmarks.Ternary_Generated),
             nameof(BigNetBenchmarks.F16_Generated),
             nameof(BigNetBenchmarks.Int1_Generated),
@@ -91,6 +92,7 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.Int4A_Generated_Cold),
             nameof(BigNetBenchmarks.Int4_Generated_Cold),
             nameof(BigNetBenchmarks.Base11_Generated_Cold),
+            nameof(BigNetBenchmarks.Base11P_Generated_Cold),
             nameof(BigNetBenchmarks.Ternary_Generated_Cold),
             nameof(BigNetBenchmarks.F16_Generated_Cold),
             nameof(BigNetBenchmarks.Int1_Generated_Cold),
@@ -141,7 +143,7 @@ internal sealed class ResultsReport
         foreach (var name in new[]
         {
             nameof(BigNetBenchmarks.F32_Generated), nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Int4_Generated),
-            nameof(BigNetBenchmarks.Base11_Generated), nameof(BigNetBenchmarks.Ternary_Generated),
+            nameof(BigNetBenchmarks.Base11_Generated), nameof(BigNetBenchmarks.Base11P_Generated), nameof(BigNetBenchmarks.Ternary_Generated),
             nameof(BigNetBenchmarks.F16_Generated), nameof(BigNetBenchmarks.Int1_Generated),
         })
         {
@@ -153,7 +155,7 @@ internal sealed class ResultsReport
         {
             nameof(BigNetBenchmarks.F32_Generated_Cold), nameof(BigNetBenchmarks.F16_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold), nameof(BigNetBenchmarks.Int4_Generated_Cold),
-            nameof(BigNetBenchmarks.Base11_Generated_Cold), nameof(BigNetBenchmarks.Ternary_Generated_Cold),
+            nameof(BigNetBenchmarks.Base11_Generated_Cold), nameof(BigNetBenchmarks.Base11P_Generated_Cold), nameof(BigNetBenchmarks.Ternary_Generated_Cold),
             nameof(BigNetBenchmarks.Int1_Generated_Cold),
         })
         {

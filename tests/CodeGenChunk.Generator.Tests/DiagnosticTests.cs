@@ -944,17 +944,28 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0027 policy not calibrated")]
-    [DataRow("CGC0047", 7, 96, """
+    [DataRow("CGC0047", 7, 130, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [1, 8, 8] },
+          "layers": [
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "base11", "layout": "pairs" } }
+          ]
+        }
+        """, DisplayName = "CGC0047 base11 pairs layout on conv2d")]
+    [DataRow("CGC0047", 7, 122, """
         {
           "model": "M",
           "namespace": "N",
           "weights": { "source": "w.safetensors" },
           "input": { "shape": [8] },
           "layers": [
-            { "op": "linear", "name": "a", "in": 8, "out": 4, "quant": { "format": "base11", "layout": "pairs" } }
+            { "op": "linear", "name": "a", "in": 8, "out": 4, "chunks": { "count": 2 }, "quant": { "format": "base11", "layout": "pairs" } }
           ]
         }
-        """, DisplayName = "CGC0047 base11 pairs layout with f32 activations")]
+        """, DisplayName = "CGC0047 base11 pairs layout with chunks")]
     [DataRow("CGC0047", 7, 94, """
         {
           "model": "M",
@@ -1468,6 +1479,37 @@ public sealed class DiagnosticTests
         var model = outcome.SourceTexts.Single(s => s.HintName.EndsWith("Model.g.cs", StringComparison.Ordinal)).Text;
         Assert.Contains("Base11Activations.Conv2d(", model);
         Assert.Contains("Base11Activations.RowStats(", model);
+    }
+
+    /// <summary>base11 pairs weights with f32 activations on linear layers (a short last group, rows not a multiple of 4): accepted, run by Base11PairsFloat.</summary>
+    private const string Base11PairsFloat = """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [300] },
+          "quant": { "format": "base11", "groupSize": 128, "layout": "pairs" },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 300, "out": 6 },
+            { "op": "relu" },
+            { "op": "linear", "name": "b", "in": 6, "out": 3, "quant": { "format": "base11", "groupSize": 6, "layout": "pairs" } }
+          ]
+        }
+        """;
+
+    [TestMethod]
+    public void Base11PairsFloatActivations_Accepted()
+    {
+        // the pairs layout with f32 activations (no "activations"): each linear layer calls the runtime kernel
+        var outcome = GeneratorHarness.Run(Base11PairsFloat);
+
+        GeneratorAssert.DidNotCrash(outcome);
+        Assert.IsEmpty(outcome.Diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList(), string.Join("; ", outcome.Diagnostics));
+        var kernels = outcome.SourceTexts.Single(s => s.HintName.EndsWith("PackedKernels.g.cs", StringComparison.Ordinal)).Text;
+        Assert.Contains("Linear_BASE11P_6x300_g128_Bias_Relu(", kernels);
+        Assert.Contains("Linear_BASE11P_3x6_g6_Bias(", kernels);
+        Assert.Contains("Base11PairsFloat.Linear(", kernels);
+        Assert.DoesNotContain("Base11Levels", kernels);
     }
 
     [TestMethod]

@@ -23,7 +23,7 @@ internal sealed class ModelHarness : IDisposable
 
     public delegate void Run(ReadOnlySpan<float> input, Span<float> output);
 
-    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "routed", "routed.lowrank", "planes", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed", "stream", "stream.file", "cnn.stream" };
+    public static string[] Names { get; } = { "odd.f32", "odd.int8", "wide.mixed", "tiny.file", "formats.a", "formats.b", "formats.c", "formats.p", "routed", "routed.lowrank", "planes", "panels", "mixed", "cnn.f32", "cnn.int8", "cnn.int4", "conv.odd", "conv.wide", "conv.mixed", "conv.routed", "stream", "stream.file", "cnn.stream" };
 
     public string BaseName { get; }
 
@@ -81,6 +81,12 @@ internal sealed class ModelHarness : IDisposable
             {
                 var m = new FormatsC();
                 return new ModelHarness(name, m, FormatsC.InputLength, FormatsC.OutputLength, m.Run, p => m.KernelPath = p);
+            }
+
+            case "formats.p":
+            {
+                var m = new FormatsP();
+                return new ModelHarness(name, m, FormatsP.InputLength, FormatsP.OutputLength, m.Run, p => m.KernelPath = p);
             }
 
             case "stream":

@@ -50,7 +50,7 @@ public sealed record QuantSpec(string Format, int GroupSize, TextSpanInfo Format
 
     /// <summary>
     /// base11 only: how the indices are arranged, "words" (the seed's nine per uint32, the default) or "pairs" (two indices
-    /// per 7-bit code, 64 codes in 56 bytes per block of 128: Base11PairsFormat; needs int8 activations, CGC0047).
+    /// per 7-bit code, 64 codes in 56 bytes per block of 128: Base11PairsFormat; linear layers with int8 or f32 activations, CGC0047).
     /// </summary>
     public string Layout { get; init; } = "words";
 

@@ -8,10 +8,33 @@ namespace CodeGenChunk.Model.Planning;
 /// </summary>
 public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual)
 {
+    /// <summary>
+    /// base11 weights in the "pairs" layout (Base11PairsFormat): the layer calls the runtime kernel Base11PairsFloat
+    /// instead of a generated body.
+    /// </summary>
+    public bool Pairs { get; init; }
+
+    /// <summary>The format in kernel names: BASE11P for the pairs layout.</summary>
+    private string NameFormat => Pairs ? "BASE11P" : Format.ToUpperInvariant();
+
+    /// <summary>base11 pairs: bytes of one row (56 per block of 128 inputs of a group; Base11PairsActivations.RowBytes).</summary>
+    public int PairsRowBytes => Pairs ? (FullGroups * (((GroupSize + 127) / 128) * 56)) + (((LastGroupLength + 127) / 128) * 56) : 0;
+
+    /// <summary>
+    /// base11 pairs: floats of the per-call scratch (Base11PairsFloat.ScratchFloats: the zero-padded input unless every group
+    /// is whole blocks, the Vector512 path's lane-ordered copy, then Σ x per group).
+    /// </summary>
+    public int PairsScratchFloats => Pairs
+        ? (GroupSize % 128 == 0 && In % 128 == 0 ? 0 : PairsPaddedIn) + PairsPaddedIn + Groups
+        : 0;
+
+    /// <summary>base11 pairs: the input padded to whole blocks of 128 per group.</summary>
+    private int PairsPaddedIn => (FullGroups * (((GroupSize + 127) / 128) * 128)) + (((LastGroupLength + 127) / 128) * 128);
+
     public string Name => string.Format(
         CultureInfo.InvariantCulture,
         "Linear_{0}_{1}x{2}{3}{4}{5}{6}",
-        Format.ToUpperInvariant(),
+        NameFormat,
         Out,
         In,
         GroupSize > 0 ? "_g" + GroupSize.ToString(CultureInfo.InvariantCulture) : string.Empty,
@@ -27,7 +50,7 @@ public sealed record KernelSpec(string Format, int In, int Out, int GroupSize, b
     public string BodyName => string.Format(
         CultureInfo.InvariantCulture,
         "Linear_{0}_{1}x{2}{3}{4}",
-        Format.ToUpperInvariant(),
+        NameFormat,
         Out,
         In,
         GroupSize > 0 ? "_g" + GroupSize.ToString(CultureInfo.InvariantCulture) : string.Empty,

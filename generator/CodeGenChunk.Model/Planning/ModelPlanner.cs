@@ -1050,7 +1050,7 @@ public static class ModelPlanner
                         break;
                     }
 
-                    var kernel = new KernelSpec(format, l.In, l.Out, grouped ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0);
+                    var kernel = new KernelSpec(format, l.In, l.Out, grouped ? l.Quant.GroupSize : 0, l.Bias, relu, residual >= 0) { Pairs = format == "base11" && l.Quant.IsPairs };
                     var (weightOffset, scaleOffset, scale2Offset) = MatrixOffsets(offsets, l.Name, format);
                     step = new Step(last.Name, l.Op)
                     {
@@ -1069,7 +1069,7 @@ public static class ModelPlanner
                             l.Name,
                             l.In,
                             l.Out,
-                            format,
+                            kernel.Pairs ? "base11 pairs" : format,
                             grouped ? " (group " + l.Quant.GroupSize.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
                             kernel.Epilogue + (residual >= 0 ? " from '" + last.From + "'" : string.Empty)),
                     };
@@ -1946,8 +1946,9 @@ public static class ModelPlanner
     public const int MaxExactGroupLengthBase11 = (1 << 24) / (10 * 255);
 
     /// <summary>
-    /// quant.layout "pairs" (Base11PairsFormat) is a kernel layout of base11 weights for the int8-activation linear kernel
-    /// (Base11PairsActivations): other formats, layers without int8 activations, conv2d and chunked layers are refused (CGC0047).
+    /// quant.layout "pairs" (Base11PairsFormat) is a kernel layout of base11 weights for the linear kernels with int8
+    /// (Base11PairsActivations) and with f32 activations (Base11PairsFloat): other formats, int16 activations, conv2d and
+    /// chunked layers are refused (CGC0047).
     /// </summary>
     private static void CheckPairsLayout(IReadOnlyList<LayerSpec> layers, List<ManifestDiagnostic> diagnostics)
     {
@@ -1961,14 +1962,13 @@ public static class ModelPlanner
             var span = q.LayoutSpan ?? q.FormatSpan;
             string? why =
                 q.Format != "base11" ? ("its weights are " + q.Format + ", and the layout arranges base11 indices") :
-                l.Op == Ops.Conv2d ? "it is a conv2d layer (the pairs kernel is for linear layers)" :
+                l.Op == Ops.Conv2d ? "it is a conv2d layer (the pairs kernels are for linear layers)" :
                 l.Chunks is not null || q.Policy is not null ? "it has chunks or a precision policy" :
-                l.Activations is null ? "its activations are f32 (the pairs layout has an int8-activation kernel only)" :
-                l.Activations.IsInt16 ? "its activations are int16 (the pairs kernel reads u8 codes)" :
+                l.Activations is { IsInt16: true } ? "its activations are int16 (the pairs kernel reads u8 codes)" :
                 null;
             if (why is not null)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PairsLayoutInvalid, span, l.Name, why, "give the layer base11 weights and \"activations\": { \"format\": \"int8\" }, or remove quant.layout (the default \"words\" layout runs everywhere)"));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.PairsLayoutInvalid, span, l.Name, why, "give the layer base11 weights and f32 or int8 activations, or remove quant.layout (the default \"words\" layout runs everywhere)"));
             }
         }
     }

@@ -47,8 +47,8 @@ public static class Base11PairsActivations
     private const float Step = 0.1f;
 
     // code c (0..127) -> c % 11 and c / 11; codes 121..127 never occur
-    private static readonly byte[] LowTable = Table(false);
-    private static readonly byte[] HighTable = Table(true);
+    internal static readonly byte[] LowTable = Table(false);
+    internal static readonly byte[] HighTable = Table(true);
 
     /// <summary>Bytes of one group of <paramref name="length"/> inputs: <c>ceil(length / 128) · 56</c>.</summary>
     public static int PackBytes(int length) => ((length + BlockWeights - 1) / BlockWeights) * BlockBytes;
@@ -102,7 +102,7 @@ public static class Base11PairsActivations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Code(ref byte block, int j)
+    internal static int Code(ref byte block, int j)
     {
         int bit = 7 * j;
         int at = bit >> 3;
@@ -365,10 +365,10 @@ public static class Base11PairsActivations
     // ---------------------------------------------------------------- Vector512 (AVX-512 VBMI)
 
     // vpermb: qword r of the result holds bytes 7r..7r+6 of the block (byte 7 of a qword repeats byte 7r+6: unused)
-    private static readonly byte[] RunBytes = RunIndex();
+    internal static readonly byte[] RunBytes = RunIndex();
 
     // vpmultishiftqb: byte j of each qword starts at bit 7j
-    private static readonly byte[] ShiftBytes = { 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49 };
+    internal static readonly byte[] ShiftBytes = { 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49, 0, 7, 14, 21, 28, 35, 42, 49 };
 
     private static byte[] RunIndex()
     {
@@ -395,6 +395,15 @@ public static class Base11PairsActivations
         var lo = Avx512Vbmi.PermuteVar64x8x2(low0, codes, low1);
         var hi = Avx512Vbmi.PermuteVar64x8x2(high0, codes, high1);
         return Avx512BW.MultiplyAddAdjacent(xLo, lo.AsSByte()) + Avx512BW.MultiplyAddAdjacent(xHi, hi.AsSByte());
+    }
+
+    /// <summary>The indices of one block as bytes: <paramref name="lo"/> = d[0..63], <paramref name="hi"/> = d[64..127] (Dot512's decode; reads 64 bytes, 8 past the block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Digits512(ref byte w, Vector512<byte> runIndex, Vector512<byte> shifts, Vector512<byte> low0, Vector512<byte> low1, Vector512<byte> high0, Vector512<byte> high1, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        var codes = Avx512Vbmi.MultiShift(shifts, Avx512Vbmi.PermuteVar64x8(Vector512.LoadUnsafe(ref w), runIndex).AsUInt64());
+        lo = Avx512Vbmi.PermuteVar64x8x2(low0, codes, low1);
+        hi = Avx512Vbmi.PermuteVar64x8x2(high0, codes, high1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -496,7 +505,7 @@ public static class Base11PairsActivations
 
     /// <summary>The binary16 values of group <paramref name="g"/> of four consecutive rows as floats (exact; see <see cref="PackedDecode.HalfToSingle"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Halves4(ref ushort rows, int g, int groups)
+    internal static Vector128<float> Halves4(ref ushort rows, int g, int groups)
     {
         var h = Vector128.Create((uint)Unsafe.Add(ref rows, g), Unsafe.Add(ref rows, groups + g), Unsafe.Add(ref rows, (2 * groups) + g), Unsafe.Add(ref rows, (3 * groups) + g));
         var magnitude = ((h & Vector128.Create(0x7FFFu)) << 13).AsSingle() * Vector128.Create(5.192296858534828E+33f);
@@ -507,10 +516,10 @@ public static class Base11PairsActivations
 
     // per 16-byte load of two runs (bytes 0..13 of the load; the last pair is loaded from byte 40, two bytes later):
     // lane j of run 0 gathers bytes 7j/8 and 7j/8 + 1, run 1 the same 7 bytes on; 255 = a byte the code does not need
-    private static readonly byte[] Gather = GatherIndex();
+    internal static readonly byte[] Gather = GatherIndex();
 
     // 2^(9 - (7j mod 8)): the code's bits moved to 9..15 of the lane
-    private static readonly ushort[] Lift8 = { 512, 4, 8, 16, 32, 64, 128, 256 };
+    internal static readonly ushort[] Lift8 = { 512, 4, 8, 16, 32, 64, 128, 256 };
 
     private static byte[] GatherIndex()
     {
@@ -531,7 +540,7 @@ public static class Base11PairsActivations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<ushort> Codes8(Vector128<byte> bytes, Vector128<byte> gather, Vector128<ushort> lift) =>
+    internal static Vector128<ushort> Codes8(Vector128<byte> bytes, Vector128<byte> gather, Vector128<ushort> lift) =>
         Vector128.ShiftRightLogical(Vector128.Shuffle(bytes, gather).AsUInt16() * lift, 9);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

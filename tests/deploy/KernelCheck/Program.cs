@@ -882,6 +882,90 @@ foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), 
 
 Console.WriteLine($"base11 pairs linear: scalar, Vector128 and {Base11PairsActivations.Resolve(KernelPath.Vector512)} give the exact int32 group sums");
 
+// base11 pairs weights with float activations (Base11PairsFloat): every path against a double-precision reference of the
+// same convention (w = 0.1 · range · d + min), within 1e-5 of the sum of the terms' magnitudes; short last groups and
+// blocks, rows not a multiple of 4, bias, ReLU and residual
+foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), (1024, 5, 384), (300, 7, 100) })
+{
+    var rng = new Random((inLen * 3) + rows);
+    var rowBytes = Base11PairsActivations.RowBytes(inLen, groupSize);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var digits = new byte[rows * inLen];
+    var pairs = new byte[rows * rowBytes];
+    for (var i = 0; i < digits.Length; i++)
+    {
+        digits[i] = (byte)rng.Next(0, 11);
+    }
+
+    for (var r = 0; r < rows; r++)
+    {
+        for (var g = 0; g < groups; g++)
+        {
+            var len = Math.Min(groupSize, inLen - (g * groupSize));
+            CodeGenChunk.Formats.Base11PairsFormat.PackGroup(digits.AsSpan((r * inLen) + (g * groupSize), len), pairs.AsSpan((r * rowBytes) + (g * Base11PairsActivations.PackBytes(groupSize)), Base11PairsActivations.PackBytes(len)));
+        }
+    }
+
+    var mins = new ushort[rows * groups];
+    var ranges = new ushort[rows * groups];
+    for (var i = 0; i < mins.Length; i++)
+    {
+        mins[i] = BitConverter.HalfToUInt16Bits((Half)(-rng.NextDouble()));
+        ranges[i] = BitConverter.HalfToUInt16Bits((Half)(2 * rng.NextDouble()));
+    }
+
+    var x = new float[inLen];
+    for (var i = 0; i < inLen; i++)
+    {
+        x[i] = (float)((rng.NextDouble() * 4) - 2);
+    }
+
+    var bias = new float[rows];
+    var residual = new float[rows];
+    for (var o = 0; o < rows; o++)
+    {
+        bias[o] = (float)(rng.NextDouble() - 0.5);
+        residual[o] = (float)(rng.NextDouble() - 0.5);
+    }
+
+    var expected = new double[rows];
+    var bound = new double[rows];
+    for (var o = 0; o < rows; o++)
+    {
+        double sum = 0, mag = 0;
+        for (var g = 0; g < groups; g++)
+        {
+            double range = (float)BitConverter.UInt16BitsToHalf(ranges[(o * groups) + g]);
+            double min = (float)BitConverter.UInt16BitsToHalf(mins[(o * groups) + g]);
+            for (var i = g * groupSize; i < Math.Min(inLen, (g + 1) * groupSize); i++)
+            {
+                sum += ((0.1 * range * digits[(o * inLen) + i]) + min) * x[i];
+                mag += ((0.1 * Math.Abs(range) * digits[(o * inLen) + i]) + Math.Abs(min)) * Math.Abs(x[i]);
+            }
+        }
+
+        expected[o] = Math.Max(sum + bias[o], 0) + residual[o];
+        bound[o] = 1e-5 * (1 + mag + Math.Abs(bias[o]) + Math.Abs(residual[o]));
+    }
+
+    var scratch = new float[Base11PairsFloat.ScratchFloats(inLen, groupSize)];
+    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector256, KernelPath.Vector512 })
+    {
+        var y = new float[rows];
+        Base11PairsFloat.Linear(pairs, mins, ranges, bias, x, groupSize, true, scratch, residual, y, path);
+        for (var o = 0; o < rows; o++)
+        {
+            if (!(Math.Abs(y[o] - expected[o]) <= bound[o]))
+            {
+                Console.WriteLine($"FAILED base11 pairs float {path} ({Base11PairsFloat.Resolve(path)}) {inLen}x{rows} group {groupSize} row {o}: {y[o]} vs {expected[o]} (bound {bound[o]:E2})");
+                failures++;
+            }
+        }
+    }
+}
+
+Console.WriteLine($"base11 pairs x float: scalar, Vector128, {Base11PairsFloat.Resolve(KernelPath.Vector256)} and {Base11PairsFloat.Resolve(KernelPath.Vector512)} agree with a double reference within 1e-5 of the terms' magnitudes");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
