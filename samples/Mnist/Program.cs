@@ -75,6 +75,7 @@ Add("int8 x int8 pred. fin", new MnistMlpInt8APredictedFloatIn(), (m, x, y) => m
 Add("int4", new MnistMlpInt4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInt4.WeightBytes, MnistMlpInt4.MacsPerRun);
 Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11.WeightBytes, MnistMlpBase11.MacsPerRun);
 Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);
+Add("ternary x int8 pred.", new MnistMlpTernaryA(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernaryA.WeightBytes, MnistMlpTernaryA.MacsPerRun);
 Add("mixed 32/8/1", new MnistMlpMixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpMixed.WeightBytes, MnistMlpMixed.MacsPerRun);
 Add("input k=6/12", new MnistMlpInput6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput6.WeightBytes, MnistMlpInput6.MacsPerRun);
 Add("input k=4/12", new MnistMlpInput4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput4.WeightBytes, MnistMlpInput4.MacsPerRun);
