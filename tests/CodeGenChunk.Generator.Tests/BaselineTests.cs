@@ -24,6 +24,7 @@ public sealed class BaselineTests
     [DataRow("tests/CodeGenChunk.Models.Tests/Models/act11.predicted.cgc.json", "Act11Predicted")]
     [DataRow("samples/Mnist/mnist8.base11a.predicted.cgc.json", "Mnist8Base11APredicted")]
     [DataRow("samples/Mnist/mlp.base11a.pairs.cgc.json", "MnistMlpBase11APairs")]
+    [DataRow("samples/Mnist/mlp.ternarya.cgc.json", "MnistMlpTernaryA")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));
