@@ -281,12 +281,13 @@ public sealed class TernaryActivationKernelTests
         var codes = new byte[outLen];
         var y = new float[outLen];
         var scratch = new byte[TernaryActivations.ScratchBytes(inLen, groupSize)];
+        var paths = new List<KernelPath>(Paths()).ToArray();
         void Once()
         {
             Int8Activations.DynamicParams(xf, out var s, out var z);
             Int8Activations.Quantize(xf, s, z, x);
             Int8Activations.PredictParams(x, s, z, sums, norms, bias, 3f, true, out var ys, out var yz);
-            foreach (var path in Paths())
+            foreach (var path in paths)
             {
                 TernaryActivations.Linear(packed, scales, bias, sums, x, s, z, groupSize, true, scratch, default, default, codes, ys, yz, path);
                 TernaryActivations.Linear(packed, scales, bias, sums, x, s, z, groupSize, true, scratch, default, y, default, 0f, 0, path);
