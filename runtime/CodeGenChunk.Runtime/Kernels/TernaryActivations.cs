@@ -17,8 +17,9 @@ namespace CodeGenChunk.Runtime.Kernels;
 /// <c>Σ_g α_g Σ_{i∈g} q_i</c> of <see cref="RowStats"/> (computed once, at model open).
 /// <para>
 /// Paths, all with the same int32 <c>S_g</c>: Vector512 with AVX-512 VBMI (one 64-byte load is block b of four rows, each row
-/// in its own 128-bit lane; <c>r = b mod 27</c> by four unsigned <c>min(v, v − c)</c> steps, c = 162, 81, 54, 27, digits 0–2 by
-/// three one-uop <c>vpermb</c> lookups of r and digits 3–4 by two of <c>b − r</c> in 64-entry tables of <c>q = t − 1</c>; each digit
+/// in its own 128-bit lane; one <c>vpermb</c> of <c>b ≫ 2</c> gives <c>27 · ⌊4(b ≫ 2) / 27⌋</c>, so <c>r' = b −</c> that (0..53) has b's
+/// digits 0–2, one unsigned <c>min(r', r' − 27)</c> makes <c>r = b mod 27</c> and <c>u = b − r</c> has digits 3–4: five more one-uop
+/// <c>vpermb</c> lookups in 64-entry tables of <c>q = t − 1</c>, three of r' and two of u; each digit
 /// plane's 16 codes are one broadcast 16-byte load of the inputs shared by the four rows; <c>vpmaddubsw</c> (u8 codes × s8 q) into int16
 /// accumulators, widened by <c>vpmaddwd</c> once per ≤ 12 blocks: at most 12 · 5 · 510 = 30,600 per int16 lane); Vector128
 /// (portable, the arm64 path: digits by exact magic divisions in 16-bit lanes, <c>b/3 = (b·171)≫9</c>, <c>b/9 = (b·57)≫9</c>,
@@ -58,24 +59,30 @@ public static class TernaryActivations
     public static int ScratchBytes(int inLen, int groupSize) =>
         (InPlace(inLen) ? 0 : ((inLen + BlockElements - 1) / BlockElements) * BlockElements) + (4 * ((inLen + groupSize - 1) / groupSize));
 
-    // the Vector512 path's vpermb tables, 64 bytes per digit: q = t − 1 of digits 0–2 by r = b mod 27 (entries 0..26), of
-    // digits 3–4 by (b − r) mod 64 (b − r = 27k, k = 0..8: entries 0, 27, 54, 17, 44, 7, 34, 61, 24)
+    // the Vector512 path's vpermb tables, 64 bytes each: table 5 (first) 27 · ⌊4m / 27⌋ by m = b ≫ 2; q = t − 1 of digits 0–2
+    // by r' = b − that (0..53: r' mod 27's digits, the same as b's); of digits 3–4 by (b − b mod 27) mod 64 (b − b mod 27 = 27k,
+    // k = 0..8: entries 0, 27, 54, 17, 44, 7, 34, 61, 24)
     private static readonly sbyte[] DigitTables = DigitTable();
 
     private static sbyte[] DigitTable()
     {
-        var t = new sbyte[5 * 64];
-        for (int r = 0; r < 27; r++)
+        var t = new sbyte[6 * 64];
+        for (int r = 0; r < 54; r++)
         {
-            t[r] = (sbyte)((r % 3) - 1);
-            t[64 + r] = (sbyte)(((r / 3) % 3) - 1);
-            t[128 + r] = (sbyte)((r / 9) - 1);
+            t[r] = (sbyte)(((r % 27) % 3) - 1);
+            t[64 + r] = (sbyte)((((r % 27) / 3) % 3) - 1);
+            t[128 + r] = (sbyte)(((r % 27) / 9) - 1);
         }
 
         for (int k = 0; k < 9; k++)
         {
             t[192 + ((27 * k) % 64)] = (sbyte)((k % 3) - 1);
             t[256 + ((27 * k) % 64)] = (sbyte)((k / 3) - 1);
+        }
+
+        for (int m = 0; m < 64; m++)
+        {
+            t[320 + m] = (sbyte)(byte)(27 * ((4 * m) / 27));
         }
 
         return t;
@@ -570,25 +577,24 @@ public static class TernaryActivations
     /// <summary>
     /// Block b of four rows (one 64-byte load, row r in 128-bit lane r) times the block's codes: Σ q·x of the five digit planes
     /// in 32 int16 lanes (each |·| ≤ 5 · 510), added to <paramref name="acc"/>. The lookup tables come in as arguments (in
-    /// registers: a struct of five vectors would live on the stack).
+    /// registers: a struct of six vectors would live on the stack).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<short> Block512(ref byte wb, byte* xb, Vector512<byte> t0, Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> t4, Vector512<short> acc)
+    private static unsafe Vector512<short> Block512(ref byte wb, byte* xb, Vector512<byte> t0, Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, Vector512<byte> t4, Vector512<byte> quotient, Vector512<short> acc)
     {
         var v = Vector512.LoadUnsafe(ref wb);
 
-        // r = v mod 27 (v ≤ 242) by four conditional subtractions of 162, 81, 54 and 27: min(a, a − c) in unsigned bytes is
-        // a − c exactly when a ≥ c (else a − c wraps above a); then u = v − r = 27 · ⌊v / 27⌋ ∈ {0, 27, …, 216}, whose nine
-        // values are distinct mod 64. Digits 0–2 are r's, digits 3–4 u's: five one-uop vpermb lookups of 64-entry tables
-        // (vpermi2b's 128 entries cost three uops each on Intel)
-        var r = Vector512.Min(v, v - Vector512.Create((byte)162));
-        r = Vector512.Min(r, r - Vector512.Create((byte)81));
-        r = Vector512.Min(r, r - Vector512.Create((byte)54));
-        r = Vector512.Min(r, r - Vector512.Create((byte)27));
-        var u = v - r;
-        var q0 = Avx512Vbmi.PermuteVar64x8(t0, r).AsSByte();
-        var q1 = Avx512Vbmi.PermuteVar64x8(t1, r).AsSByte();
-        var q2 = Avx512Vbmi.PermuteVar64x8(t2, r).AsSByte();
+        // b ≫ 2 in the low six bits of each byte (a 16-bit shift: the bits it moves in from the next byte are bits 6–7, which
+        // vpermb ignores) looks up 27 · ⌊4m / 27⌋ ≤ b, within 54 below b: r' = b − that has b's digits 0–2 (r' mod 27 = b mod
+        // 27), one unsigned min(a, a − 27) step makes r = b mod 27, and u = b − r = 27 · ⌊b / 27⌋ ∈ {0, 27, …, 216} (nine
+        // values, distinct mod 64) has digits 3–4. Six one-uop vpermb lookups of 64-entry tables (a two-table vpermi2b,
+        // which 128 entries need, is several)
+        var rq = v - Avx512Vbmi.PermuteVar64x8(quotient, Vector512.ShiftRightLogical(v.AsUInt16(), 2).AsByte());
+        var c27 = Vector512.Create((byte)27);
+        var u = v - Vector512.Min(rq, rq - c27);
+        var q0 = Avx512Vbmi.PermuteVar64x8(t0, rq).AsSByte();
+        var q1 = Avx512Vbmi.PermuteVar64x8(t1, rq).AsSByte();
+        var q2 = Avx512Vbmi.PermuteVar64x8(t2, rq).AsSByte();
         var q3 = Avx512Vbmi.PermuteVar64x8(t3, u).AsSByte();
         var q4 = Avx512Vbmi.PermuteVar64x8(t4, u).AsSByte();
 
@@ -601,7 +607,7 @@ public static class TernaryActivations
         return acc + ((m0 + m1) + (m2 + m3) + m4);
     }
 
-    /// <summary>The vpermb table of digit <paramref name="i"/>.</summary>
+    /// <summary>vpermb table <paramref name="i"/>: digits 0–4, then the quotient table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> Table(int i) => Vector512.Create(MemoryMarshal.AsBytes<sbyte>(DigitTables.AsSpan(64 * i, 64)));
 
@@ -611,7 +617,7 @@ public static class TernaryActivations
     /// </summary>
     private static unsafe Vector512<int> Group512(in Shape k, ref byte x, ref byte blk, int g)
     {
-        var (t0, t1, t2, t3, t4) = (Table(0), Table(1), Table(2), Table(3), Table(4));
+        var (t0, t1, t2, t3, t4, quotient) = (Table(0), Table(1), Table(2), Table(3), Table(4), Table(5));
         var p = Vector512<int>.Zero;
         int first = g * k.PerGroup;
         int last = Math.Min(first + k.PerGroup, k.Blocks);
@@ -623,7 +629,7 @@ public static class TernaryActivations
                 var a = Vector512<short>.Zero;
                 for (int b = chunk; b < end; b++)
                 {
-                    a = Block512(ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes), xp + (b * BlockElements), t0, t1, t2, t3, t4, a);
+                    a = Block512(ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes), xp + (b * BlockElements), t0, t1, t2, t3, t4, quotient, a);
                 }
 
                 p += Avx512BW.MultiplyAddAdjacent(a, Vector512<short>.One);
@@ -653,7 +659,7 @@ public static class TernaryActivations
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void V512Rows(in Shape k, ref byte x, ref byte blk, ref float sc, out float d0, out float d1, out float d2, out float d3)
     {
-        var (t0, t1, t2, t3, t4) = (Table(0), Table(1), Table(2), Table(3), Table(4));
+        var (t0, t1, t2, t3, t4, quotient) = (Table(0), Table(1), Table(2), Table(3), Table(4), Table(5));
         var f = Vector512<float>.Zero;
         int groups = k.Groups;
         Vector512<int> p0 = default, p1 = default, p2 = default;
@@ -676,15 +682,15 @@ public static class TernaryActivations
                         ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
                         KernelPrefetch.Line(ref wb);
                         KernelPrefetch.Line(ref Unsafe.Add(ref wb, 64));
-                        a = Block512(ref wb, xp + (b * BlockElements), t0, t1, t2, t3, t4, a);
-                        a2 = Block512(ref Unsafe.Add(ref wb, 4 * BlockBytes), xp + ((b + 1) * BlockElements), t0, t1, t2, t3, t4, a2);
+                        a = Block512(ref wb, xp + (b * BlockElements), t0, t1, t2, t3, t4, quotient, a);
+                        a2 = Block512(ref Unsafe.Add(ref wb, 4 * BlockBytes), xp + ((b + 1) * BlockElements), t0, t1, t2, t3, t4, quotient, a2);
                     }
 
                     if (b < end)
                     {
                         ref byte wb = ref Unsafe.Add(ref blk, (nint)b * 4 * BlockBytes);
                         KernelPrefetch.Line(ref wb);
-                        a = Block512(ref wb, xp + (b * BlockElements), t0, t1, t2, t3, t4, a);
+                        a = Block512(ref wb, xp + (b * BlockElements), t0, t1, t2, t3, t4, quotient, a);
                     }
 
                     p += Avx512BW.MultiplyAddAdjacent(a + a2, Vector512<short>.One);
