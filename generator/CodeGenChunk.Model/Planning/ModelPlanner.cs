@@ -1815,8 +1815,8 @@ public static class ModelPlanner
     /// residual stream in codes uses three (block input and residual, the inner ping-pong, the residual sum in the
     /// slot of the dead inner tensor). A conv2d's output tensor holds every output plane (its max pools shrink them in
     /// place, and the consumer reads the same tensor); its scratch is a tensor live only during the step, placed in its
-    /// input's slot after the input's codes (never over the input or the output), as is a base11 linear step's scratch
-    /// (the digit-major copy of its input codes and its group sums). Slots start 64-byte aligned. Returns
+    /// input's slot after the input's codes (never over the input or the output), as is a base11 or ternary linear step's
+    /// scratch (the digit-major or padded copy of its input codes and its group sums). Slots start 64-byte aligned. Returns
     /// the buffer's bytes.
     /// </summary>
     private static int AssignActivationBuffers(Program program)
