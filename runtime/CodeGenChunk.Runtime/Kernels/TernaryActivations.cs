@@ -330,9 +330,6 @@ public static class TernaryActivations
 
     // ---------------------------------------------------------------- scalar
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Digit(int b, int i) => i switch { 0 => b % 3, 1 => (b / 3) % 3, 2 => (b / 9) % 3, 3 => (b / 27) % 3, _ => b / 81 };
-
     private static Vector128<int> GroupScalar(in Shape k, ref byte x, ref byte blk, int rc, int g)
     {
         var s = Vector128<int>.Zero;
@@ -344,9 +341,16 @@ public static class TernaryActivations
             {
                 ref byte wb = ref Unsafe.Add(ref blk, ((nint)b * rc * BlockBytes) + (r * BlockBytes));
                 ref byte xb = ref Unsafe.Add(ref x, b * BlockElements);
-                for (int j = 0; j < BlockElements; j++)
+                for (int j = 0; j < BlockBytes; j++)
                 {
-                    sum += (Digit(Unsafe.Add(ref wb, j % 16), j / 16) - 1) * Unsafe.Add(ref xb, j);
+                    // the five trits of byte j are inputs j, 16 + j, …, 64 + j
+                    int v = Unsafe.Add(ref wb, j);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        int d = v / 3;
+                        sum += (v - (3 * d) - 1) * Unsafe.Add(ref xb, (16 * i) + j);
+                        v = d;
+                    }
                 }
             }
 
