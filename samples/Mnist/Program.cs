@@ -77,6 +77,7 @@ Add("base11", new MnistMlpBase11(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs
 // the same base11 weights in the pairs layout (two indices per 7-bit code), float activations (Base11PairsFloat)
 Add("base11 pairs", new MnistMlpBase11P(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpBase11P.WeightBytes, MnistMlpBase11P.MacsPerRun);
 Add("ternary", new MnistMlpTernary(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernary.WeightBytes, MnistMlpTernary.MacsPerRun);
+Add("ternary x int8 pred.", new MnistMlpTernaryA(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpTernaryA.WeightBytes, MnistMlpTernaryA.MacsPerRun);
 Add("mixed 32/8/1", new MnistMlpMixed(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpMixed.WeightBytes, MnistMlpMixed.MacsPerRun);
 Add("input k=6/12", new MnistMlpInput6(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput6.WeightBytes, MnistMlpInput6.MacsPerRun);
 Add("input k=4/12", new MnistMlpInput4(), (m, x, y) => m.Run(x, y), m => m.LastRunMacs, MnistMlpInput4.WeightBytes, MnistMlpInput4.MacsPerRun);

@@ -13,7 +13,8 @@ namespace CodeGenChunk.Benchmarks;
 /// same layer with int4 weights (<see cref="Int4Activations.Linear"/>, group 64, nibbles unpacked in registers) and with
 /// int16 activations (<see cref="Int16Activations.Linear"/>, the same int8 weights) on every int16 path, as a ratio to
 /// the fastest int8 path, and with base11 weights (<see cref="Base11Activations.Linear"/>, group 256) on every
-/// <see cref="KernelPath"/>, as a ratio to the int8 layer on this machine's widest int8 path.
+/// <see cref="KernelPath"/>, as a ratio to the int8 layer on this machine's widest int8 path, and the same with ternary
+/// weights (<see cref="TernaryActivations.Linear"/>, group 320).
 /// </summary>
 internal static class ActivationCost
 {
@@ -210,6 +211,45 @@ internal static class ActivationCost
             }
 
             Console.WriteLine($"{path,-10} base11 layer {layer11,8:F1} us ({inLen * (double)outLen / layer11 / 1e3,5:F1} GMAC/s) = {layer11 / int8Layer,5:F2}x the int8 layer");
+        }
+
+        // ternary weights (group 320) x int8 activations (TernaryActivations), beside the same int8 layer
+        const int groupSize3 = 320, groups3 = (inLen + groupSize3 - 1) / groupSize3;
+        var w3 = new byte[outLen * TernaryActivations.RowBytes(inLen)];
+        for (var i = 0; i < w3.Length; i++)
+        {
+            w3[i] = (byte)rng.Next(0, 243);
+        }
+
+        var scales3 = new float[outLen * groups3];
+        Array.Fill(scales3, 0.01f);
+        var sums3 = new float[outLen];
+        var norms3 = new float[outLen];
+        TernaryActivations.RowStats(w3, scales3, inLen, groupSize3, sums3, norms3);
+        var scratch3 = new byte[TernaryActivations.ScratchBytes(inLen, groupSize3)];
+        Console.WriteLine($"// 1024 x 1024 ternary (group 320) x u8 codes beside int8 (group 64) on {best}: {int8Layer:F1} us");
+        foreach (var path in new[] { KernelPath.Vector512, KernelPath.Vector128, KernelPath.Scalar })
+        {
+            if (TernaryActivations.Resolve(path) != path)
+            {
+                Console.WriteLine($"{path,-10} not available here (runs as {TernaryActivations.Resolve(path)})");
+                continue;
+            }
+
+            double layer3 = double.MaxValue;
+            var n = path == KernelPath.Scalar ? 10 : 200;
+            for (var round = 0; round < 7; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var k = 0; k < n; k++)
+                {
+                    TernaryActivations.Linear(w3, scales3, bias, sums3, x, 0.01f, 3, groupSize3, true, scratch3, default, default, q, 0.05f, 0, path);
+                }
+
+                layer3 = Math.Min(layer3, sw.Elapsed.TotalMicroseconds / n);
+            }
+
+            Console.WriteLine($"{path,-10} ternary layer {layer3,8:F1} us ({inLen * (double)outLen / layer3 / 1e3,5:F1} GMAC/s) = {layer3 / int8Layer,5:F2}x the int8 layer");
         }
 
         Console.WriteLine($"BigNetInt8A: intermediate bytes {Samples.BigNet.BigNetInt8A.IntermediateBytes:N0} (float scratch {Samples.BigNet.BigNetInt8A.ScratchBytes:N0} + u8 codes {Samples.BigNet.BigNetInt8A.QuantizedActivationBytes:N0}); with f32 activations {Samples.BigNet.BigNetInt8A.FloatIntermediateBytes:N0}");

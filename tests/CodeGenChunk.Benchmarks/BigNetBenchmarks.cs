@@ -45,6 +45,7 @@ public class BigNetBenchmarks
     private BigNetInt8? _int8;
     private BigNetInt8A? _int8a;
     private BigNetBase11A? _base11a;
+    private BigNetTernaryA? _ternarya;
     private BigNetInt8ARow? _int8arow;
     private BigNetInt8Chain? _int8chain;
     private BigNetInt4A? _int4a;
@@ -67,6 +68,7 @@ public class BigNetBenchmarks
     private BigNetInt8[] _int8Copies = Array.Empty<BigNetInt8>();
     private BigNetInt8A[] _int8aCopies = Array.Empty<BigNetInt8A>();
     private BigNetBase11A[] _base11aCopies = Array.Empty<BigNetBase11A>();
+    private BigNetTernaryA[] _ternaryaCopies = Array.Empty<BigNetTernaryA>();
     private BigNetInt8ARow[] _int8arowCopies = Array.Empty<BigNetInt8ARow>();
     private BigNetInt8Chain[] _int8chainCopies = Array.Empty<BigNetInt8Chain>();
     private BigNetInt4A[] _int4aCopies = Array.Empty<BigNetInt4A>();
@@ -88,6 +90,7 @@ public class BigNetBenchmarks
         nameof(Int8_Generated) or nameof(Int8_Generated_Cold) => BigNetInt8.WeightBytes,
         nameof(Int8A_Generated) or nameof(Int8A_Generated_Cold) => BigNetInt8A.WeightBytes,
         nameof(Base11A_Generated) or nameof(Base11A_Generated_Cold) => BigNetBase11A.WeightBytes,
+        nameof(TernaryA_Generated) or nameof(TernaryA_Generated_Cold) => BigNetTernaryA.WeightBytes,
         nameof(Int8ARow_Generated) or nameof(Int8ARow_Generated_Cold) => BigNetInt8ARow.WeightBytes,
         nameof(Int8Chain_Generated) or nameof(Int8Chain_Generated_Cold) => BigNetInt8Chain.WeightBytes,
         nameof(Int4A_Generated) or nameof(Int4A_Generated_Cold) => BigNetInt4A.WeightBytes,
@@ -131,6 +134,13 @@ public class BigNetBenchmarks
     {
         _base11a = BigNetBase11A.Open();
         ReportDifference("BigNetBase11A", _base11a.Run);
+    }
+
+    [GlobalSetup(Target = nameof(TernaryA_Generated))]
+    public void SetupTernaryA()
+    {
+        _ternarya = BigNetTernaryA.Open();
+        ReportDifference("BigNetTernaryA", _ternarya.Run);
     }
 
     [GlobalSetup(Target = nameof(Int8ARow_Generated))]
@@ -259,6 +269,18 @@ public class BigNetBenchmarks
     public float Base11A_Generated()
     {
         _base11a!.Run(_input, _output);
+        return _output[0];
+    }
+
+    /// <summary>
+    /// The ternary model (group 320, 1.75 bits per weight) with the int8 activations of Int8A_Generated (docs/activations.md,
+    /// "ternary weights": TernaryActivations, vpermb digit lookups and vpmaddubsw on the codes) over its weights file.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory(Warm)]
+    public float TernaryA_Generated()
+    {
+        _ternarya!.Run(_input, _output);
         return _output[0];
     }
 
@@ -425,6 +447,10 @@ public class BigNetBenchmarks
     public void SetupBase11ACold() =>
         _base11aCopies = LoadColdCopies(BigNetBase11A.WeightsFileName, BigNetBase11A.WeightBytes, (b, n) => BigNetBase11A.FromBytes(b, n), m => m.Run, "base11a", 2e-1f); // base11 weights (11 levels, 3.6 bits) and int8 activations vs f32 reference: 0.126 measured
 
+    [GlobalSetup(Target = nameof(TernaryA_Generated_Cold))]
+    public void SetupTernaryACold() =>
+        _ternaryaCopies = LoadColdCopies(BigNetTernaryA.WeightsFileName, BigNetTernaryA.WeightBytes, (b, n) => BigNetTernaryA.FromBytes(b, n), m => m.Run, "ternarya", 6e-1f); // ternary weights (1.75 bits) and int8 activations vs f32 reference: 0.480 measured (the ternary float-activation model: 0.478)
+
     [GlobalSetup(Target = nameof(Int8ARow_Generated_Cold))]
     public void SetupInt8ARowCold() =>
         _int8arowCopies = LoadColdCopies(BigNetInt8ARow.WeightsFileName, BigNetInt8ARow.WeightBytes, (b, n) => BigNetInt8ARow.FromBytes(b, n), m => m.Run, "int8arow", 5e-2f); // int8 weights (a scale per row) and activations vs f32 reference
@@ -532,6 +558,11 @@ public class BigNetBenchmarks
     [Benchmark]
     [BenchmarkCategory(Cold)]
     public float Base11A_Generated_Cold() => RunNext(_base11aCopies, static (m, x, y) => m.Run(x, y));
+
+    /// <summary>Generated ternary x int8 activations, each invocation on the next copy of the weights.</summary>
+    [Benchmark]
+    [BenchmarkCategory(Cold)]
+    public float TernaryA_Generated_Cold() => RunNext(_ternaryaCopies, static (m, x, y) => m.Run(x, y));
 
     /// <summary>Generated int8 x int8 with a weight scale per row, each invocation on the next copy of the weights.</summary>
     [Benchmark]

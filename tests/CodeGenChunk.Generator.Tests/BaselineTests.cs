@@ -25,6 +25,7 @@ public sealed class BaselineTests
     [DataRow("samples/Mnist/mnist8.base11a.predicted.cgc.json", "Mnist8Base11APredicted")]
     [DataRow("samples/Mnist/mlp.base11a.pairs.cgc.json", "MnistMlpBase11APairs")]
     [DataRow("samples/Mnist/mlp.base11p.cgc.json", "MnistMlpBase11P")]
+    [DataRow("samples/Mnist/mlp.ternarya.cgc.json", "MnistMlpTernaryA")]
     public void GeneratedSourcesMatchBaselines(string manifest, string className)
     {
         var outcome = GeneratorHarness.RunFile(RepoPaths.InRoot(manifest.Split('/')));

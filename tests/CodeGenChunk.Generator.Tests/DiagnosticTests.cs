@@ -1047,17 +1047,40 @@ public sealed class DiagnosticTests
           ]
         }
         """, DisplayName = "CGC0044 int4 group too long for int32 sums")]
-    [DataRow("CGC0044", 7, 106, """
+    [DataRow("CGC0044", 7, 138, """
         {
           "model": "M",
           "namespace": "N",
           "weights": { "source": "w.safetensors" },
-          "input": { "shape": [320] },
+          "input": { "shape": [1, 8, 8] },
           "layers": [
-            { "op": "linear", "name": "a", "in": 320, "out": 4, "quant": { "format": "ternary" }, "activations": { "format": "int8" } }
+            { "op": "conv2d", "name": "c", "inChannels": 1, "outChannels": 4, "kernel": [3, 3], "quant": { "format": "ternary" }, "activations": { "format": "int8" } }
           ]
         }
-        """, DisplayName = "CGC0044 int8 activations on ternary weights")]
+        """, DisplayName = "CGC0044 conv2d int8 activations on ternary weights (ternary x int8 is for linear layers)")]
+    [DataRow("CGC0044", 5, 48, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "quant": { "format": "ternary", "groupSize": 8421520 },
+          "input": { "shape": [8421520] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 8421520, "out": 4, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 ternary group too long for int32 sums")]
+    [DataRow("CGC0044", 7, 103, """
+        {
+          "model": "M",
+          "namespace": "N",
+          "weights": { "source": "w.safetensors" },
+          "input": { "shape": [128] },
+          "layers": [
+            { "op": "linear", "name": "a", "in": 128, "out": 4, "quant": { "format": "int1" }, "activations": { "format": "int8" } }
+          ]
+        }
+        """, DisplayName = "CGC0044 int8 activations on int1 weights")]
     [DataRow("CGC0044", 7, 135, Base11ConvGroupTooLong, DisplayName = "CGC0044 base11 conv2d group too long for exact float sums")]
     [DataRow("CGC0044", 5, 47, Base11GroupTooLong, DisplayName = "CGC0044 base11 group too long for exact float sums")]
     [DataRow("CGC0045", 8, 100, """

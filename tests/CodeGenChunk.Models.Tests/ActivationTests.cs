@@ -9,14 +9,14 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace CodeGenChunk.Models.Tests;
 
 /// <summary>
-/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*), int4 weights (act4.*) and base11 weights (act11.*), against the reference interpreter, which implements the
+/// Generated models with int8 activations (docs/activations.md), on int8 weights (act.*), int4 weights (act4.*), ternary weights (act3.*) and base11 weights (act11.*), against the reference interpreter, which implements the
 /// same quantization from the documentation: on every kernel path, with clip counts, without allocations.
 /// </summary>
 [TestClass]
 public sealed class ActivationTests
 {
-    /// <summary>int8 weights (act.*), int4 weights (act4.*) and base11 weights (act11.*) with int8 activations; int16 activations (act16.*).</summary>
-    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "act11.dynamic", "act11.static", "act11.predicted", "convact.dynamic", "convact.static", "convact.predicted", "convact11.dynamic", "convact11.static", "convact11.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
+    /// <summary>int8 weights (act.*), int4 weights (act4.*), ternary weights (act3.*) and base11 weights (act11.*) with int8 activations; int16 activations (act16.*).</summary>
+    public static readonly string[] AllModels = { "act.dynamic", "act.static", "act.predicted", "act.chain", "act4.dynamic", "act4.static", "act4.predicted", "act3.dynamic", "act3.predicted", "act11.dynamic", "act11.static", "act11.predicted", "convact.dynamic", "convact.static", "convact.predicted", "convact11.dynamic", "convact11.static", "convact11.predicted", "act16.dynamic", "act16.static", "act16.predicted", "act16.mixed" };
 
     public static IEnumerable<object[]> ModelsAndPaths =>
         from m in AllModels
@@ -75,7 +75,7 @@ public sealed class ActivationTests
     {
         // act.static's ranges are narrow on purpose ([-0.8, 0.8] for inputs in [-2, 2]; [0, 0.25], [0, 0.2] inside),
         // act.predicted spans only z = 1.5 standard deviations: both clip, and the counters add up run by run.
-        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "act11.static", "act11.predicted", "convact.static", "convact.predicted", "convact11.static", "convact11.predicted", "act16.static", "act16.predicted" })
+        foreach (var name in new[] { "act.static", "act.predicted", "act4.static", "act4.predicted", "act3.predicted", "act11.static", "act11.predicted", "convact.static", "convact.predicted", "convact11.static", "convact11.predicted", "act16.static", "act16.predicted" })
         {
             using var model = ActModel.Create(name);
             var output = new float[model.OutputLength];
@@ -286,6 +286,8 @@ public sealed class ActivationTests
             "act4.dynamic" => Of(new Act4Dynamic(), Act4Dynamic.InputLength, Act4Dynamic.OutputLength, Act4Dynamic.ActivationLayerNames),
             "act4.static" => Of(new Act4Static(), Act4Static.InputLength, Act4Static.OutputLength, Act4Static.ActivationLayerNames),
             "act4.predicted" => Of(new Act4Predicted(), Act4Predicted.InputLength, Act4Predicted.OutputLength, Act4Predicted.ActivationLayerNames),
+            "act3.dynamic" => Of(new Act3Dynamic(), Act3Dynamic.InputLength, Act3Dynamic.OutputLength, Act3Dynamic.ActivationLayerNames),
+            "act3.predicted" => Of(new Act3Predicted(), Act3Predicted.InputLength, Act3Predicted.OutputLength, Act3Predicted.ActivationLayerNames),
             "act16.dynamic" => Of(new Act16Dynamic(), Act16Dynamic.InputLength, Act16Dynamic.OutputLength, Act16Dynamic.ActivationLayerNames),
             "act16.static" => Of(new Act16Static(), Act16Static.InputLength, Act16Static.OutputLength, Act16Static.ActivationLayerNames),
             "act16.predicted" => Of(new Act16Predicted(), Act16Predicted.InputLength, Act16Predicted.OutputLength, Act16Predicted.ActivationLayerNames),
@@ -326,6 +328,10 @@ public sealed class ActivationTests
         private static ActModel Of(Act4Static m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(Act4Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act3Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
+
+        private static ActModel Of(Act3Predicted m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 
         private static ActModel Of(Act16Dynamic m, int i, int o, string[] n) => new(m, i, o, n, (x, y) => m.Run(x, y), p => m.KernelPath = p, () => m.ClipCounts.ToArray(), () => m.LastRunClipped.ToArray(), m.ResetClipCounts);
 

@@ -443,11 +443,11 @@ public static class ManifestParser
                 var quant = r.Object("quant", required: false) is { } q ? ReadQuant(q) : defaultQuant;
                 var chunks = r.Object("chunks", required: false) is { } c ? ReadChunks(c) : null;
 
-                // The model-level default applies to the layers it can: int8, int4 or base11 weights, not chunked. A layer's own
+                // The model-level default applies to the layers it can: int8, int4, ternary or base11 weights, not chunked. A layer's own
                 // "activations" is checked by the planner (CGC0044).
                 var own = r.Object("activations", required: false) is { } a ? ReadActivations(a) : null;
                 var activations = own
-                    ?? (defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format is "int4" or "base11" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null);
+                    ?? (defaultActivations is not null && (quant?.Format == "int8" || (quant?.Format is "int4" or "ternary" or "base11" && !defaultActivations.IsInt16)) && quant.Policy is null && chunks is null ? defaultActivations : null);
                 return layer with
                 {
                     FloatActivations = own is { Format: "f32" } ? own : null,

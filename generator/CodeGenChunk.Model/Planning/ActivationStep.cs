@@ -1,14 +1,14 @@
 namespace CodeGenChunk.Model.Planning;
 
 /// <summary>
-/// A linear layer with int8, int4 or base11 weights, or a conv2d layer with int8 or base11 weights, and integer activations (docs/activations.md): the generated Run calls
+/// A linear layer with int8, int4, ternary or base11 weights, or a conv2d layer with int8 or base11 weights, and integer activations (docs/activations.md): the generated Run calls
 /// <c>Int8Activations</c> with these constants. Its input is u8 codes at <see cref="InOffset"/> of the model's
 /// code buffer, either quantized by this step from its float input (<see cref="QuantizeEntry"/>) or written by
 /// the previous step (which then has <see cref="QuantizeOutput"/>).
 /// </summary>
 public sealed record ActivationStep(int Index, string Layer, int In, int Out, int GroupSize, bool Bias, bool Relu, bool Residual, string Params)
 {
-    /// <summary>The weights' format: "int8" (Int8Activations), "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs) or "base11" (Base11Activations, nine indices per word, binary16 min and range).</summary>
+    /// <summary>The weights' format: "int8" (Int8Activations), "int4" (Int4Activations, nibbles in 16-byte blocks of 32 inputs), "ternary" (TernaryActivations, five trits per byte in 16-byte blocks of 80 inputs) or "base11" (Base11Activations, nine indices per word, binary16 min and range).</summary>
     public string Format { get; init; } = "int8";
 
     /// <summary>
@@ -21,15 +21,16 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     public int CodeBytes => ActFormat == "int16" ? 2 : 1;
 
     /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
-    public string KernelClass => Format switch { "int4" => "Int4Activations", "base11" => Pairs ? "Base11PairsActivations" : "Base11Activations", _ => "Int8Activations" };
+    public string KernelClass => Format switch { "int4" => "Int4Activations", "ternary" => "TernaryActivations", "base11" => Pairs ? "Base11PairsActivations" : "Base11Activations", _ => "Int8Activations" };
 
     /// <summary>base11 weights in the "pairs" layout (Base11PairsActivations: 56 bytes per block of 128 inputs of a group).</summary>
     public bool Pairs { get; init; }
 
-    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row; base11 ceil(len / 9) · 4 per group.</summary>
+    /// <summary>Bytes of the packed weight codes: int8 one per weight; int4 ceil(in / 32) · 16 per row; ternary ceil(in / 80) · 16 per row; base11 ceil(len / 9) · 4 per group.</summary>
     public long WeightBytes => Format switch
     {
         "int4" => (long)Out * ((In + 31) / 32) * 16,
+        "ternary" => (long)Out * ((In + 79) / 80) * 16,
         "base11" when Pairs => (long)Out * (((Cols / GroupSize) * PairsPackBytes(GroupSize)) + PairsPackBytes(Cols % GroupSize)),
         "base11" => (long)Out * (((Cols / GroupSize) * Base11PackBytes(GroupSize)) + Base11PackBytes(Cols % GroupSize)),
         _ => (long)In * Out,
@@ -112,11 +113,13 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// Bytes of a conv2d step's scratch (Int8Activations.ConvScratchBytes; base11 filters: Base11Activations.ConvScratchBytes,
     /// one filter's digits rounded to 64 bytes and 16 bytes per group more), or of a base11 linear step's
     /// (Base11Activations.ScratchBytes: the input codes digit-major, nine runs of PaddedWords bytes per group, then one
-    /// float per group).
+    /// float per group), or of a ternary linear step's (TernaryActivations.ScratchBytes: the input codes padded to whole blocks
+    /// of 80, none when the input is whole blocks, then one int per group).
     /// </summary>
     public int ScratchBytes => Conv is { } c
         ? (((4 * c.Filter) + 63) & ~63) + (c.InC * c.PaddedH * (c.W + c.PadLeft + c.PadRight)) + 64 + (Format == "base11" ? ((c.Filter + 63) & ~63) + (16 * Groups) : 0)
         : Format == "base11" && Pairs ? (GroupSize % 128 == 0 && In % 128 == 0 ? 0 : ((In / GroupSize) * PairsPadded(GroupSize)) + PairsPadded(In % GroupSize)) + (4 * Groups)
+        : Format == "ternary" ? (In % 80 == 0 ? 0 : ((In + 79) / 80) * 80) + (4 * Groups)
         : Format == "base11" ? ((In / GroupSize) * 9 * Base11PaddedWords(GroupSize)) + (In % GroupSize > 0 ? 9 * Base11PaddedWords(In % GroupSize) : 0) + (4 * Groups)
         : 0;
 

@@ -1028,9 +1028,9 @@ public static class ModelPlanner
                             ResidualCodes = residual >= 0 && program.CodeOfValue.ContainsKey(residual),
                             ResidualCode = residual >= 0 && program.CodeOfValue.TryGetValue(residual, out var rc) ? rc : -1,
                         };
-                        if (act.Format == "base11")
+                        if (act.Format is "base11" or "ternary")
                         {
-                            // the digit-major copy of the input codes and the group sums: live only while the step runs
+                            // the (digit-major or padded) copy of the input codes and the group sums: live only while the step runs
                             act = act with { ScratchCode = program.NewCode(act.ScratchBytes) };
                         }
 
@@ -1815,8 +1815,8 @@ public static class ModelPlanner
     /// residual stream in codes uses three (block input and residual, the inner ping-pong, the residual sum in the
     /// slot of the dead inner tensor). A conv2d's output tensor holds every output plane (its max pools shrink them in
     /// place, and the consumer reads the same tensor); its scratch is a tensor live only during the step, placed in its
-    /// input's slot after the input's codes (never over the input or the output), as is a base11 linear step's scratch
-    /// (the digit-major copy of its input codes and its group sums). Slots start 64-byte aligned. Returns
+    /// input's slot after the input's codes (never over the input or the output), as is a base11 or ternary linear step's
+    /// scratch (the digit-major or padded copy of its input codes and its group sums). Slots start 64-byte aligned. Returns
     /// the buffer's bytes.
     /// </summary>
     private static int AssignActivationBuffers(Program program)
@@ -1934,6 +1934,11 @@ public static class ModelPlanner
     public const int MaxInt32GroupLengthInt4 = int.MaxValue / (255 * 8);
 
     /// <summary>
+    /// The same for ternary weights (q in −1..1): ⌊(2³¹ − 1) / 255⌋ rounded down to a multiple of the 80-input block (TernaryActivations.MaxInt32GroupLength).
+    /// </summary>
+    public const int MaxInt32GroupLengthTernary = int.MaxValue / 255 / 80 * 80;
+
+    /// <summary>
     /// The same for int16 activations on int8 weights: symmetric codes −32767..32767 times any int8 byte (−128..127),
     /// ⌊(2³¹ − 1) / (32767 · 128)⌋ = 512 (Int16Activations.MaxInt32GroupLength).
     /// </summary>
@@ -2002,9 +2007,9 @@ public static class ModelPlanner
                 continue;
             }
 
-            if (l.Quant is not { Format: "int8" or "int4" or "base11" } q)
+            if (l.Quant is not { Format: "int8" or "int4" or "ternary" or "base11" } q)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4 or base11 weights (int4 on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\" or \"base11\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8, int4, ternary or base11 weights (int4 and ternary on linear layers), but its weights are " + (l.Quant?.Format ?? "f32"), "set the layer's quant.format to \"int8\", \"int4\", \"ternary\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
@@ -2026,13 +2031,14 @@ public static class ModelPlanner
             }
 
             var int4 = q.Format == "int4";
-            if (int4 && l.Op == Ops.Conv2d)
+            var ternary = q.Format == "ternary";
+            if ((int4 || ternary) && l.Op == Ops.Conv2d)
             {
-                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or base11 weights on a conv2d layer (int4 x int8 activations is for linear layers), but its weights are int4", "set the layer's quant.format to \"int8\" or \"base11\", or its activations to \"f32\""));
+                diagnostics.Add(ManifestDiagnostic.Create(DiagnosticCatalog.ActivationsInvalid, a.Span, l.Name, "need int8 or base11 weights on a conv2d layer (" + q.Format + " x int8 activations is for linear layers), but its weights are " + q.Format, "set the layer's quant.format to \"int8\" or \"base11\", or its activations to \"f32\""));
                 continue;
             }
 
-            var maxGroup = a.IsInt16 ? MaxInt32GroupLengthInt16 : int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : MaxInt32GroupLength;
+            var maxGroup = a.IsInt16 ? MaxInt32GroupLengthInt16 : int4 ? MaxInt32GroupLengthInt4 / 32 * 32 : ternary ? MaxInt32GroupLengthTernary : MaxInt32GroupLength;
             if (q.GroupSize > maxGroup && (l.Op == Ops.Conv2d ? l.FilterLength : l.In) > maxGroup)
             {
                 diagnostics.Add(ManifestDiagnostic.Create(
@@ -2041,8 +2047,8 @@ public static class ModelPlanner
                     l.Name,
                     a.IsInt16
                         ? string.Format(CultureInfo.InvariantCulture, "(int16) sum groups of {0} inputs in int32, which can overflow ({0} · 32767 · 128 > 2^31 - 1)", q.GroupSize)
-                        : string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : "127"),
-                    string.Format(CultureInfo.InvariantCulture, int4 ? "use a group size of at most {0} (a multiple of 32)" : "use a group size of at most {0}", maxGroup)));
+                        : string.Format(CultureInfo.InvariantCulture, "sum groups of {0} inputs in int32, which can overflow ({0} · 255 · {1} > 2^31 - 1)", q.GroupSize, int4 ? "8 (int4 codes -8..7)" : ternary ? "1 (ternary codes -1..1)" : "127"),
+                    string.Format(CultureInfo.InvariantCulture, int4 ? "use a group size of at most {0} (a multiple of 32)" : ternary ? "use a group size of at most {0} (a multiple of 80)" : "use a group size of at most {0}", maxGroup)));
                 continue;
             }
 

@@ -966,12 +966,80 @@ foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 256), (784, 6, 256), 
 
 Console.WriteLine($"base11 pairs x float: scalar, Vector128, {Base11PairsFloat.Resolve(KernelPath.Vector256)} and {Base11PairsFloat.Resolve(KernelPath.Vector512)} agree with a double reference within 1e-5 of the terms' magnitudes");
 
+// ternary weights (five trits per byte, row-blocked): every path's int32 group sums Σ q · x equal a plain integer reference,
+// including all 243 byte values, a partial last block (padded codes), tail rows and groups of one and of 13 blocks
+foreach (var (inLen, rows, groupSize) in new[] { (1024, 9, 320), (1000, 6, 80), (1985, 5, 1040), (37, 4, 80) })
+{
+    var rng = new Random(inLen + rows);
+    var rowBytes = TernaryActivations.RowBytes(inLen);
+    var groups = (inLen + groupSize - 1) / groupSize;
+    var rowMajor = new byte[rows * rowBytes];
+    for (var i = 0; i < rowMajor.Length; i++)
+    {
+        rowMajor[i] = (byte)(i < 243 ? i : rng.Next(0, 243));
+    }
+
+    // the trits past the last input are random here (the format writes q = 0): the kernel multiplies them by zero-padded codes
+    var q = new int[rows * inLen];
+    for (var r = 0; r < rows; r++)
+    {
+        for (var i = 0; i < inLen; i++)
+        {
+            var b = rowMajor[(r * rowBytes) + ((i / 80) * 16) + (i % 16)];
+            var digit = (i % 80) / 16;
+            q[(r * inLen) + i] = (digit == 0 ? b % 3 : digit == 1 ? (b / 3) % 3 : digit == 2 ? (b / 9) % 3 : digit == 3 ? (b / 27) % 3 : b / 81) - 1;
+        }
+    }
+
+    var packed = new byte[rowMajor.Length];
+    var written = 0;
+    for (var first = 0; first < rows;)
+    {
+        var block = rows - first >= 4 ? 4 : 1;
+        for (var start = 0; start < rowBytes; start += 16)
+        {
+            for (var r = 0; r < block; r++)
+            {
+                rowMajor.AsSpan(((first + r) * rowBytes) + start, 16).CopyTo(packed.AsSpan(written));
+                written += 16;
+            }
+        }
+
+        first += block;
+    }
+
+    var x = new byte[inLen];
+    rng.NextBytes(x);
+    var expected = new int[rows * groups];
+    for (var r = 0; r < rows; r++)
+    {
+        for (var i = 0; i < inLen; i++)
+        {
+            expected[(r * groups) + (i / groupSize)] += q[(r * inLen) + i] * x[i];
+        }
+    }
+
+    var scratch = new byte[TernaryActivations.ScratchBytes(inLen, groupSize)];
+    foreach (var path in new[] { KernelPath.Scalar, KernelPath.Vector128, KernelPath.Vector512 })
+    {
+        var dots = new int[rows * groups];
+        TernaryActivations.GroupDots(packed, x, rows, groupSize, scratch, dots, path);
+        if (!dots.AsSpan().SequenceEqual(expected))
+        {
+            Console.WriteLine($"FAILED ternary {path} ({TernaryActivations.Resolve(path)}) {inLen}x{rows} group {groupSize}: group sums differ");
+            failures++;
+        }
+    }
+}
+
+Console.WriteLine($"ternary linear: scalar, Vector128 and {TernaryActivations.Resolve(KernelPath.Vector512)} give the exact int32 group sums");
+
 if (required is not null && !ran.Contains(Enum.Parse<Int8DotPath>(required)))
 {
     Console.WriteLine($"FAILED the required path {required} is not supported here");
     failures++;
 }
 
-Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8, int4 and base11 weights, conv2d with int8 and base11 weights): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
+Console.WriteLine(failures == 0 ? $"integer-activation kernels (linear with int8, int4, ternary and base11 weights, conv2d with int8 and base11 weights): paths {string.Join(", ", ran)} agree with the scalar path (residual from codes too); LayerNorm on codes: Vector128 agrees with scalar; extremes exact" : $"{failures} failures");
 Console.WriteLine(failures == 0 ? "OK" : "FAILED");
 return failures == 0 ? 0 : 1;
