@@ -126,13 +126,13 @@ public sealed class FloatInputActivationTests
                 var input = ModelHarness.RandomInput(model.InputLength, 3);
                 var output = new float[model.OutputLength];
                 model.Run(input, output);
-                var before = GC.GetAllocatedBytesForCurrentThread();
-                for (var k = 0; k < 20; k++)
+                Assert.AreEqual(0L, Allocations.SteadyState(() =>
                 {
-                    model.Run(input, output);
-                }
-
-                Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before, $"{name} on {path}");
+                    for (var k = 0; k < 20; k++)
+                    {
+                        model.Run(input, output);
+                    }
+                }), $"{name} on {path}");
             }
         }
     }

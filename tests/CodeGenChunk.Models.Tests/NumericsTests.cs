@@ -81,13 +81,13 @@ public sealed class NumericsTests
         var input = ModelHarness.RandomInput(harness.InputLength, 1);
         var output = new float[harness.OutputLength];
         harness.RunModel(input, output);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 200; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            harness.RunModel(input, output);
-        }
-
-        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before, $"{model} allocated during Run");
+            for (var i = 0; i < 200; i++)
+            {
+                harness.RunModel(input, output);
+            }
+        }), $"{model} allocated during Run");
     }
 
     [TestMethod]

@@ -227,14 +227,13 @@ public sealed class Base11ActivationKernelTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.AreEqual(0L, allocated, path.ToString());
+            for (var i = 0; i < 10; i++)
+            {
+                Once();
+            }
+        }), path.ToString());
     }
 
     private static float[] RandomFloats(Random rng, int n)

@@ -279,15 +279,14 @@ public sealed class Base11PairsTests
         var scratch = new byte[Base11PairsActivations.ScratchBytes(inLen, groupSize)];
         Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, y, default, 0f, 0, path);
         Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, default, q, 0.2f, 0, path);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, y, default, 0f, 0, path);
-            Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, default, q, 0.2f, 0, path);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.AreEqual(0L, allocated, path.ToString());
+            for (var i = 0; i < 10; i++)
+            {
+                Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, y, default, 0f, 0, path);
+                Base11PairsActivations.Linear(pairs, mins, ranges, default, sums, x, 0.1f, 3, groupSize, true, scratch, default, default, q, 0.2f, 0, path);
+            }
+        }), path.ToString());
     }
 
     [TestMethod]

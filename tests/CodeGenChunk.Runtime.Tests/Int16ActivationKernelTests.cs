@@ -283,13 +283,13 @@ public sealed class Int16ActivationKernelTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 0; i < 10; i++)
+            {
+                Once();
+            }
+        }));
         Assert.AreNotEqual(0f, y[0] + y[1] + y[2] + y[3], "the layer ran");
     }
 

@@ -203,13 +203,13 @@ public sealed class Int4ActivationKernelTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 0; i < 10; i++)
+            {
+                Once();
+            }
+        }));
     }
 
     /// <summary>Random int4 codes −8..7 (nibble 0 included, which the quantizer never writes but a file may hold).</summary>

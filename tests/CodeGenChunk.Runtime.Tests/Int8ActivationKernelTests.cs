@@ -213,13 +213,13 @@ public sealed class Int8ActivationKernelTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 0; i < 10; i++)
+            {
+                Once();
+            }
+        }));
     }
 
     internal static (sbyte[] RowMajor, float[] Scales, float[] Bias) RandomLayer(Random rng, int inLen, int outLen, int groupSize)

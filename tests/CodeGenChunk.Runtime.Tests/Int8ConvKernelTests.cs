@@ -215,13 +215,13 @@ public sealed class Int8ConvKernelTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 5; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 0; i < 5; i++)
+            {
+                Once();
+            }
+        }));
     }
 
     /// <summary>docs/activations.md in exact integers: per group Σ (q − zero) · w over the window (padding is code zero), times the group scale.</summary>

@@ -242,12 +242,12 @@ public sealed class Int8ResidualChainTests
         }
 
         Once();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+        Assert.AreEqual(0L, Allocations.SteadyState(() =>
         {
-            Once();
-        }
-
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 0; i < 10; i++)
+            {
+                Once();
+            }
+        }));
     }
 }
