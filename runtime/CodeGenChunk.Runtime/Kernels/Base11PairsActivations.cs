@@ -179,9 +179,10 @@ public static class Base11PairsActivations
             var vector = path == KernelPath.Vector512 && ((long)(o + rc) * rowBytes) + 8 > w.Length ? KernelPath.Vector128 : path;
             switch (vector)
             {
-                case KernelPath.Vector512:
-                    V512Rows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rowBytes, rc, out d0, out d1, out d2, out d3);
+                case KernelPath.Vector512 when rc == 4:
+                    V512Rows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rowBytes, out d0, out d1, out d2, out d3);
                     break;
+                case KernelPath.Vector512:
                 case KernelPath.Vector128:
                     V128Rows(in k, ref xr, ref ts, ref blk, ref mn, ref rg, rowBytes, rc, out d0, out d1, out d2, out d3);
                     break;
@@ -406,8 +407,12 @@ public static class Base11PairsActivations
         hi = Avx512Vbmi.PermuteVar64x8x2(high0, codes, high1);
     }
 
+    /// <summary>
+    /// Four rows (a single row takes the Vector128 path): per group the exact int32 sums of the four rows, reduced together,
+    /// scaled by their 0.1 · range, plus min · Σ q.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void V512Rows(in Shape k, ref byte xr, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rowBytes, int rc, out float d0, out float d1, out float d2, out float d3)
+    private static void V512Rows(in Shape k, ref byte xr, ref float ts, ref byte blk, ref ushort mn, ref ushort rg, int rowBytes, out float d0, out float d1, out float d2, out float d3)
     {
         var ones = Vector512<short>.One;
         var runIndex = Vector512.Create((ReadOnlySpan<byte>)RunBytes);
@@ -417,22 +422,24 @@ public static class Base11PairsActivations
         var high0 = Vector512.Create((ReadOnlySpan<byte>)HighTable);
         var high1 = Vector512.Create((ReadOnlySpan<byte>)HighTable.AsSpan(64));
         var acc = Vector128<float>.Zero;
-        float one = 0f;
+        int groups = k.Groups, paddedGroup = k.PaddedGroup, groupBytes = k.GroupBytes;
 
         // four groups per row (BigNet's 1,024 inputs, the MNIST MLP's 784, in groups of 256): the row block's 16 ranges and
-        // 16 minima converted once, each group's four then picked by one permute instead of four scalar loads and inserts
-        bool four = rc == 4 && k.Groups == 4;
+        // 16 minima converted once; group g's four are lanes g, 4 + g, 8 + g, 12 + g, picked by one permute each
+        bool four = groups == 4;
         Vector512<float> ranges16 = default, mins16 = default;
+        var pick0 = Vector512.Create(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         if (four)
         {
             ranges16 = Halves16(ref rg) * Vector512.Create(Step);
             mins16 = Halves16(ref mn);
         }
-        for (int g = 0; g < k.Groups; g++)
+
+        for (int g = 0; g < groups; g++)
         {
             int blocks = Blocks(in k, g);
-            ref byte xg = ref Unsafe.Add(ref xr, (nint)g * k.PaddedGroup);
-            ref byte wg = ref Unsafe.Add(ref blk, (nint)g * k.GroupBytes);
+            ref byte xg = ref Unsafe.Add(ref xr, (nint)g * paddedGroup);
+            ref byte wg = ref Unsafe.Add(ref blk, (nint)g * groupBytes);
             Vector512<int> p0 = default, p1 = default, p2 = default, p3 = default;
             for (int b = 0; b < blocks; b++)
             {
@@ -441,42 +448,30 @@ public static class Base11PairsActivations
                 var xHi = Vector512.LoadUnsafe(ref xb, 64);
                 ref byte wb = ref Unsafe.Add(ref wg, b * BlockBytes);
                 p0 += Avx512BW.MultiplyAddAdjacent(Dot512(ref wb, xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
-                if (rc == 4)
-                {
-                    p1 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
-                    p2 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 2 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
-                    p3 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 3 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
-                }
+                p1 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
+                p2 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 2 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
+                p3 += Avx512BW.MultiplyAddAdjacent(Dot512(ref Unsafe.Add(ref wb, 3 * rowBytes), xLo, xHi, runIndex, shifts, low0, low1, high0, high1), ones);
             }
 
-            float tg = Unsafe.Add(ref ts, g);
-            if (rc == 4)
+            var sums = Vector128.ConvertToSingle(Reduce4(p0, p1, p2, p3));
+            Vector128<float> range, min;
+            if (four)
             {
-                // the four rows' exact group sums in one vector, scaled by their 0.1 · range, plus min · Σ q
-                var sums = Vector128.ConvertToSingle(Reduce4(p0, p1, p2, p3));
-                Vector128<float> range, min;
-                if (four)
-                {
-                    var pick = Vector512.Create(g, 4 + g, 8 + g, 12 + g, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-                    range = Avx512F.PermuteVar16x32(ranges16, pick).GetLower().GetLower();
-                    min = Avx512F.PermuteVar16x32(mins16, pick).GetLower().GetLower();
-                }
-                else
-                {
-                    range = Halves4(ref rg, g, k.Groups) * Vector128.Create(Step);
-                    min = Halves4(ref mn, g, k.Groups);
-                }
-
-                acc = Vector128.MultiplyAddEstimate(sums, range, acc);
-                acc = Vector128.MultiplyAddEstimate(min, Vector128.Create(tg), acc);
+                var pick = pick0 + Vector512.Create(g);
+                range = Avx512F.PermuteVar16x32(ranges16, pick).GetLower().GetLower();
+                min = Avx512F.PermuteVar16x32(mins16, pick).GetLower().GetLower();
             }
             else
             {
-                one += (Step * PackedDecode.HalfToSingle(Unsafe.Add(ref rg, g)) * Vector512.Sum(p0)) + (PackedDecode.HalfToSingle(Unsafe.Add(ref mn, g)) * tg);
+                range = Halves4(ref rg, g, groups) * Vector128.Create(Step);
+                min = Halves4(ref mn, g, groups);
             }
+
+            acc = Vector128.MultiplyAddEstimate(sums, range, acc);
+            acc = Vector128.MultiplyAddEstimate(min, Vector128.Create(Unsafe.Add(ref ts, g)), acc);
         }
 
-        d0 = rc == 4 ? acc.GetElement(0) : one;
+        d0 = acc.GetElement(0);
         d1 = acc.GetElement(1);
         d2 = acc.GetElement(2);
         d3 = acc.GetElement(3);
