@@ -147,6 +147,8 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated), nameof(BigNetBenchmarks.Int8_Generated), nameof(BigNetBenchmarks.Int4_Generated),
             nameof(BigNetBenchmarks.Base11_Generated), nameof(BigNetBenchmarks.Base11P_Generated), nameof(BigNetBenchmarks.Ternary_Generated),
             nameof(BigNetBenchmarks.F16_Generated), nameof(BigNetBenchmarks.Int1_Generated),
+            nameof(BigNetBenchmarks.Int8A_Generated), nameof(BigNetBenchmarks.Int4A_Generated), nameof(BigNetBenchmarks.Base11A_Generated),
+            nameof(BigNetBenchmarks.TernaryA_Generated),
         })
         {
             AddOrtRow(ort, name, nameof(BigNetBenchmarks.Ort_F32), Median(name), ortF32);
@@ -158,7 +160,8 @@ internal sealed class ResultsReport
             nameof(BigNetBenchmarks.F32_Generated_Cold), nameof(BigNetBenchmarks.F16_Generated_Cold),
             nameof(BigNetBenchmarks.Int8_Generated_Cold), nameof(BigNetBenchmarks.Int4_Generated_Cold),
             nameof(BigNetBenchmarks.Base11_Generated_Cold), nameof(BigNetBenchmarks.Base11P_Generated_Cold), nameof(BigNetBenchmarks.Ternary_Generated_Cold),
-            nameof(BigNetBenchmarks.Int1_Generated_Cold),
+            nameof(BigNetBenchmarks.Int1_Generated_Cold), nameof(BigNetBenchmarks.Int8A_Generated_Cold), nameof(BigNetBenchmarks.Int4A_Generated_Cold),
+            nameof(BigNetBenchmarks.Base11A_Generated_Cold), nameof(BigNetBenchmarks.TernaryA_Generated_Cold),
         })
         {
             AddOrtRow(ort, name, nameof(BigNetBenchmarks.Ort_F32_Cold), Median(name), ortF32Cold);
@@ -184,12 +187,28 @@ internal sealed class ResultsReport
             Median(nameof(BigNetBenchmarks.Int4A_Generated)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4)));
         AddOrtRow(ort, nameof(BigNetBenchmarks.Int4A_Generated_Cold), nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold),
             Median(nameof(BigNetBenchmarks.Int4A_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_MatMulNBits4_Cold)));
-        AddOrtRow(ort, nameof(BigNetBenchmarks.F32_Generated_Cold), nameof(BigNetBenchmarks.Ort_F32_Cold),
-            Median(nameof(BigNetBenchmarks.F32_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_F32_Cold)));
-        AddOrtRow(ort, nameof(BigNetBenchmarks.Int8_Generated_Cold), nameof(BigNetBenchmarks.Ort_F32_Cold),
-            Median(nameof(BigNetBenchmarks.Int8_Generated_Cold)), Median(nameof(BigNetBenchmarks.Ort_F32_Cold)));
         targets.AppendLine();
         targets.Append(ort);
+
+        // fewer bytes must mean less time: base11 and ternary against int8, both with int8 activations, warm and cold
+        var fewer = new StringBuilder();
+        fewer.AppendLine();
+        fewer.AppendLine("Fewer bytes, less time: base11 (pairs, 3.6 bits) and ternary (1.75 bits) against int8 (8.5 bits), all with int8 activations.");
+        fewer.AppendLine();
+        fewer.AppendLine("| Format | int8 peer | Format median | int8 median | Speed-up (int8 ÷ format) | Format faster? |");
+        fewer.AppendLine("|---|---|---:|---:|---:|---|");
+        foreach (var (name, peer) in new[]
+        {
+            (nameof(BigNetBenchmarks.Base11A_Generated), nameof(BigNetBenchmarks.Int8A_Generated)),
+            (nameof(BigNetBenchmarks.Base11A_Generated_Cold), nameof(BigNetBenchmarks.Int8A_Generated_Cold)),
+            (nameof(BigNetBenchmarks.TernaryA_Generated), nameof(BigNetBenchmarks.Int8A_Generated)),
+            (nameof(BigNetBenchmarks.TernaryA_Generated_Cold), nameof(BigNetBenchmarks.Int8A_Generated_Cold)),
+        })
+        {
+            AddOrtRow(fewer, name, peer, Median(name), Median(peer));
+        }
+
+        targets.Append(fewer);
 
         var logger = new AccumulationLogger();
         MarkdownExporter.GitHub.ExportToLog(summary, logger);
