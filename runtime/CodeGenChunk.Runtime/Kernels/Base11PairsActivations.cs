@@ -191,14 +191,7 @@ public static class Base11PairsActivations
                     break;
             }
 
-            if (rc == 4)
-            {
-                clipped += e.Store4(ref yr, ref qr, o, Vector128.Create(d0, d1, d2, d3));
-            }
-            else
-            {
-                clipped += e.Store(ref yr, ref qr, o, d0);
-            }
+            clipped += e.StoreRows(ref yr, ref qr, o, rc, d0, d1, d2, d3);
 
             o += rc;
         }

@@ -500,14 +500,7 @@ public static partial class Int8Activations
                     break;
             }
 
-            if (rc == 4)
-            {
-                clipped += e.Store4(ref yr, ref qr, o, Vector128.Create(d0, d1, d2, d3));
-            }
-            else
-            {
-                clipped += e.Store(ref yr, ref qr, o, d0);
-            }
+            clipped += e.StoreRows(ref yr, ref qr, o, rc, d0, d1, d2, d3);
 
             o += rc;
         }
@@ -626,6 +619,11 @@ public static partial class Int8Activations
             Unsafe.Add(ref q, o) = CodeOf(v, _inv, _yZero, ref clipped);
             return clipped;
         }
+
+        /// <summary>The <paramref name="rc"/> rows (4 or 1) a row block computed, from row <paramref name="o"/>: <see cref="Store4"/> or <see cref="Store"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int StoreRows(ref float y, ref byte q, int o, int rc, float d0, float d1, float d2, float d3) =>
+            rc == 4 ? Store4(ref y, ref q, o, Vector128.Create(d0, d1, d2, d3)) : Store(ref y, ref q, o, d0);
     }
 
     // Layout of a row block of rc rows (see WeightPacker.RowBlocked): group g of row r starts at

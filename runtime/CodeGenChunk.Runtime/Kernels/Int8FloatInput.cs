@@ -167,7 +167,7 @@ public static class Int8FloatInput
                     break;
             }
 
-            clipped += rc == 4 ? e.Store4(ref yr, ref qr, o, Vector128.Create(d0, d1, d2, d3)) : e.Store(ref yr, ref qr, o, d0);
+            clipped += e.StoreRows(ref yr, ref qr, o, rc, d0, d1, d2, d3);
             o += rc;
         }
 

@@ -210,14 +210,7 @@ public static class TernaryActivations
                 ScalarRows(in k, ref xr, ref blk, ref sc, rc, out d0, out d1, out d2, out d3);
             }
 
-            if (rc == 4)
-            {
-                clipped += e.Store4(ref yr, ref qr, o, Vector128.Create(d0, d1, d2, d3));
-            }
-            else
-            {
-                clipped += e.Store(ref yr, ref qr, o, d0);
-            }
+            clipped += e.StoreRows(ref yr, ref qr, o, rc, d0, d1, d2, d3);
 
             o += rc;
         }
