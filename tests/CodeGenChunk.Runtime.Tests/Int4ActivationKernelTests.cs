@@ -64,6 +64,83 @@ public sealed class Int4ActivationKernelTests
         }
     }
 
+    /// <summary>The kernel paths generated code passes: Vector512 runs the AVX-512BW row blocks where the layer fits them.</summary>
+    private static readonly KernelPath[] KernelPathsToTest = { KernelPath.Vector512, KernelPath.Vector256, KernelPath.Vector128, KernelPath.Scalar };
+
+    [TestMethod]
+    [DataRow(1024, 64, 64)] // 16 groups: four quads of scales
+    [DataRow(1024, 9, 128)] // two pairs of blocks per group, a single tail row
+    [DataRow(320, 14, 64)] // 5 groups: one quad and one group on its own, two tail rows
+    [DataRow(448, 8, 64)] // 7 groups: one quad and three on their own
+    [DataRow(192, 4, 192)] // one group of three pairs
+    [DataRow(16384, 4, 64)] // 256 groups: the most the 512-bit path takes
+    [DataRow(16448, 4, 64)] // 257 groups: the row blocks run the resolved dot path instead
+    [DataRow(1000, 8, 64)] // a partial group: not for the 512-bit path
+    [DataRow(96, 8, 32)] // groups of 32: not for the 512-bit path
+    public void Int4Activation_KernelPaths_MatchExactReference(int inLen, int outLen, int groupSize)
+    {
+        var rng = new Random((inLen * 7) + outLen);
+        var (q, scales, bias) = RandomLayer(rng, inLen, outLen, groupSize);
+        var packed = Pack(q, outLen, inLen);
+        var x = new byte[inLen];
+        rng.NextBytes(x);
+        var (sums, _) = Stats(packed, scales, inLen, outLen, groupSize);
+        Assert.AreEqual(groupSize % 64 == 0 && inLen % groupSize == 0 && inLen / groupSize <= Int4Activations.MaxStackGroups, Int4Activations.Wide512Fits(inLen, groupSize));
+        foreach (var zero in new[] { 0, 200 })
+        {
+            var expected = Reference(q, scales, bias, x, 0.02f, zero, inLen, outLen, groupSize, true, null, out var magnitude);
+            var reference = new float[outLen];
+            Int4Activations.Linear(packed, scales, bias, sums, x, 0.02f, zero, groupSize, true, default, reference, default, 0f, 0, Int8DotPath.Scalar);
+            foreach (var path in KernelPathsToTest)
+            {
+                var y = new float[outLen];
+                Int4Activations.Linear(packed, scales, bias, sums, x, 0.02f, zero, groupSize, true, default, y, default, 0f, 0, path);
+                var codes = new byte[outLen];
+                var expectedCodes = new byte[outLen];
+                var clipped = Int4Activations.Linear(packed, scales, bias, sums, x, 0.02f, zero, groupSize, true, default, default, codes, 0.01f, 0, path);
+                var expectedClipped = Int4Activations.Linear(packed, scales, bias, sums, x, 0.02f, zero, groupSize, true, default, default, expectedCodes, 0.01f, 0, Int8DotPath.Scalar);
+                for (var o = 0; o < outLen; o++)
+                {
+                    var tolerance = (1e-4 * (1 + Math.Abs(expected[o]))) + (1e-6 * magnitude[o]);
+                    Assert.AreEqual(expected[o], y[o], tolerance, $"{path} zero {zero} row {o}");
+                    Assert.AreEqual(reference[o], y[o], 2 * tolerance, $"{path} against the scalar path, zero {zero} row {o}");
+                    Assert.AreEqual(expectedCodes[o], codes[o], 1, $"{path} requantized code, zero {zero} row {o}");
+                }
+
+                Assert.AreEqual(expectedClipped, clipped, Math.Max(1, outLen / 8), $"{path} clip count, zero {zero}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Int4Activation_Vector512_SameGroupSums_AsAvxVnni()
+    {
+        // the 512-bit path and AVX-VNNI sum the same exact int32 group sums: with one group per row and scale 1 both are
+        // the exact integer dot product, so their floats agree to the last bit
+        if (!Int4Activations.Wide512Supported || !AvxVnniSupported())
+        {
+            Assert.Inconclusive("needs AVX-512BW and AVX-VNNI");
+        }
+
+        var rng = new Random(11);
+        const int inLen = 256, outLen = 16, groupSize = 256;
+        var packed = new byte[outLen * Int4Activations.RowBytes(inLen)];
+        rng.NextBytes(packed);
+        var scales = new float[outLen];
+        scales.AsSpan().Fill(1f);
+        var sums = new float[outLen];
+        Int4Activations.RowStats(packed, scales, inLen, groupSize, sums, new float[outLen]);
+        var x = new byte[inLen];
+        rng.NextBytes(x);
+        var wide = new float[outLen];
+        var vnni = new float[outLen];
+        Int4Activations.Linear(packed, scales, default, sums, x, 1f, 0, groupSize, false, default, wide, default, 0f, 0, KernelPath.Vector512);
+        Int4Activations.Linear(packed, scales, default, sums, x, 1f, 0, groupSize, false, default, vnni, default, 0f, 0, Int8DotPath.AvxVnni);
+        CollectionAssert.AreEqual(vnni, wide);
+    }
+
+    private static bool AvxVnniSupported() => Int8Activations.IsSupported(Int8DotPath.AvxVnni);
+
     [TestMethod]
     public void Int4Activation_Extremes_LongestGroup_NoOverflow()
     {

@@ -23,6 +23,13 @@ public sealed record ActivationStep(int Index, string Layer, int In, int Out, in
     /// <summary>The runtime class whose Linear and RowStats the generated code calls.</summary>
     public string KernelClass => Format switch { "int4" => "Int4Activations", "ternary" => "TernaryActivations", "base11" => Pairs ? "Base11PairsActivations" : "Base11Activations", _ => "Int8Activations" };
 
+    /// <summary>
+    /// The kernel-path argument of the generated call: the int8-weight kernels take the resolved <c>Int8DotPath</c>
+    /// (<c>intPath</c>); int4, ternary and base11 take the <c>KernelPath</c> (<c>path</c>), which also chooses their
+    /// 512-bit paths.
+    /// </summary>
+    public string PathArgument => Format == "int8" ? "intPath" : "path";
+
     /// <summary>base11 weights in the "pairs" layout (Base11PairsActivations: 56 bytes per block of 128 inputs of a group).</summary>
     public bool Pairs { get; init; }
 

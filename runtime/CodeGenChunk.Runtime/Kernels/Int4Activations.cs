@@ -114,7 +114,58 @@ public static class Int4Activations
         Span<byte> yq,
         float yScale,
         int yZero,
-        Int8DotPath path)
+        Int8DotPath path) => Run(w, scales, bias, sums, x, xScale, xZero, groupSize, relu, residual, y, yq, yScale, yZero, path, false);
+
+    /// <summary>
+    /// <see cref="Linear(ReadOnlySpan{byte}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{byte}, float, int, int, bool, ReadOnlySpan{float}, Span{float}, Span{byte}, float, int, Int8DotPath)"/>
+    /// on a <see cref="KernelPath"/> (what generated code passes): <see cref="KernelPath.Vector512"/> on x64 with AVX-512BW runs
+    /// the blocks of four rows on 512-bit vectors (<see cref="V512Rows"/>: <c>vpmaddubsw</c>, one 64-byte load per block of
+    /// four rows); everything else, and a row tail, runs the <see cref="Int8DotPath"/> that <see cref="Int8Activations.Resolve"/>
+    /// picks for the path. The sums are the same exact int32 group sums on every path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Linear(
+        ReadOnlySpan<byte> w,
+        ReadOnlySpan<float> scales,
+        ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> sums,
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        int groupSize,
+        bool relu,
+        ReadOnlySpan<float> residual,
+        Span<float> y,
+        Span<byte> yq,
+        float yScale,
+        int yZero,
+        KernelPath path)
+    {
+        path = KernelPaths.Resolve(path);
+        return Run(w, scales, bias, sums, x, xScale, xZero, groupSize, relu, residual, y, yq, yScale, yZero, Int8Activations.Resolve(path), path == KernelPath.Vector512 && Avx512BW.IsSupported);
+    }
+
+    /// <summary>Whether <see cref="KernelPath.Vector512"/> runs <see cref="V512Rows"/> on this machine (x64 with AVX-512BW and accelerated 512-bit vectors).</summary>
+    public static bool Wide512Supported => Avx512BW.IsSupported && KernelPaths.Resolve(KernelPath.Vector512) == KernelPath.Vector512;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Run(
+        ReadOnlySpan<byte> w,
+        ReadOnlySpan<float> scales,
+        ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> sums,
+        ReadOnlySpan<byte> x,
+        float xScale,
+        int xZero,
+        int groupSize,
+        bool relu,
+        ReadOnlySpan<float> residual,
+        Span<float> y,
+        Span<byte> yq,
+        float yScale,
+        int yZero,
+        Int8DotPath path,
+        bool wide)
     {
         int outLen = sums.Length;
         int inLen = x.Length;
@@ -143,8 +194,10 @@ public static class Int4Activations
         // AVX-VNNI multiplies the stored nibbles n (0..15) as they are and subtracts 8 · Σ_{i∈g} x_i once per group and row
         // (Σ (n − 8) · x = Σ n · x − 8 · Σ x): the input's group sums, once per call, as the accumulators' starting
         // values (lanes 0 and 4: the first lane of each of two rows), on the stack for up to MaxStackGroups groups
-        // (8 KiB); a longer row subtracts 8 from every nibble instead.
-        Span<Vector256<int>> xsums = path == Int8DotPath.AvxVnni && groups <= MaxStackGroups ? stackalloc Vector256<int>[groups] : default;
+        // (8 KiB); a longer row subtracts 8 from every nibble instead. The 512-bit path starts from the same values in
+        // all four rows (one 256-bit broadcast), or, for a longer row, runs the row blocks on the resolved path.
+        wide &= Wide512Fits(inLen, groupSize);
+        Span<Vector256<int>> xsums = (wide || path == Int8DotPath.AvxVnni) && groups <= MaxStackGroups ? stackalloc Vector256<int>[groups] : default;
         if (!xsums.IsEmpty)
         {
             GroupSums(x, groupSize, xsums);
@@ -159,6 +212,17 @@ public static class Int4Activations
             float d0, d1 = 0f, d2 = 0f, d3 = 0f;
             switch (path)
             {
+                case var _ when wide && rc == 4:
+                    unsafe
+                    {
+                        fixed (byte* xp = &xr)
+                        fixed (Vector256<int>* xsp = &xs)
+                        {
+                            V512Rows(xp, ref blk, ref sc, xsp, groupSize, groups, out d0, out d1, out d2, out d3);
+                        }
+                    }
+
+                    break;
                 case Int8DotPath.AvxVnni:
                     if (rc == 4 && !xsums.IsEmpty)
                     {
@@ -577,6 +641,89 @@ public static class Int4Activations
         d2 = Vector128.Sum(f23.GetLower());
         d3 = Vector128.Sum(f23.GetUpper());
     }
+
+    /// <summary>
+    /// Four rows on AVX-512BW, for rows of whole groups of a multiple of 64 inputs (<see cref="Wide512Fits"/>): a 64-byte
+    /// load is one block of the four rows; the stored nibbles n (0..15) go in as they are (a mask, a shift and a mask),
+    /// each 16-byte half of the block's codes broadcast to the four 128-bit lanes. <c>vpmaddubsw</c> multiplies u8 codes
+    /// by n into exact int16 pair sums (≤ 2 · 255 · 15 = 7,650), two blocks' four products add in int16 (≤ 30,600 &lt;
+    /// 2¹⁵), and one <c>vpmaddwd</c> by ones widens them to int32, lanes 4r..4r + 3 holding row r. Each group starts at
+    /// −8 · Σ_{i∈g} x_i (<paramref name="xs"/>, lanes 0 and 4 of a 256-bit value, broadcast), so the int32 group sums
+    /// equal <see cref="Vnni4Raw"/>'s. Four groups' scales of the four rows are one 512-bit value (four 16-byte loads),
+    /// and a <c>vpermps</c> by an index that steps by one per group picks group g's scale of each row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void V512Rows(byte* x, ref byte blk, ref float sc, Vector256<int>* xs, int groupSize, int groups, out float d0, out float d1, out float d2, out float d3)
+    {
+        if (!Avx512BW.IsSupported)
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        var first4 = Vector512.Create(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
+        Vector512<float> f = default;
+        int pairs = groupSize / (2 * BlockElements);
+        int groupBytes = pairs * 8 * BlockBytes;
+        ref float s1 = ref Unsafe.Add(ref sc, groups);
+        ref float s2 = ref Unsafe.Add(ref sc, 2 * groups);
+        ref float s3 = ref Unsafe.Add(ref sc, 3 * groups);
+        int g = 0;
+        for (; g + 4 <= groups; g += 4)
+        {
+            var s4 = Vector512.Create(Vector256.Create(Vector128.LoadUnsafe(ref sc, (nuint)g), Vector128.LoadUnsafe(ref s1, (nuint)g)), Vector256.Create(Vector128.LoadUnsafe(ref s2, (nuint)g), Vector128.LoadUnsafe(ref s3, (nuint)g)));
+            var pick = first4;
+            for (int k = 0; k < 4; k++)
+            {
+                var a = Group512(x + ((g + k) * groupSize), ref Unsafe.Add(ref blk, (nint)(g + k) * groupBytes), (long*)(xs + g + k), pairs);
+                f = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), Avx512F.PermuteVar16x32(s4, pick), f);
+                pick += Vector512<int>.One;
+            }
+        }
+
+        for (; g < groups; g++)
+        {
+            // the last one to three groups: each row's scale broadcast to its lane
+            var s = Vector512.Create(Vector256.Create(Vector128.Create(Unsafe.Add(ref sc, g)), Vector128.Create(Unsafe.Add(ref s1, g))), Vector256.Create(Vector128.Create(Unsafe.Add(ref s2, g)), Vector128.Create(Unsafe.Add(ref s3, g))));
+            var a = Group512(x + (g * groupSize), ref Unsafe.Add(ref blk, (nint)g * groupBytes), (long*)(xs + g), pairs);
+            f = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), s, f);
+        }
+
+        d0 = Vector128.Sum(f.GetLower().GetLower());
+        d1 = Vector128.Sum(f.GetLower().GetUpper());
+        d2 = Vector128.Sum(f.GetUpper().GetLower());
+        d3 = Vector128.Sum(f.GetUpper().GetUpper());
+    }
+
+    /// <summary>Whether <see cref="V512Rows"/> takes a layer: whole groups (<c>in % groupSize == 0</c>) of a multiple of 64 inputs, at most <see cref="MaxStackGroups"/> of them.</summary>
+    public static bool Wide512Fits(int inLen, int groupSize) => groupSize % (2 * BlockElements) == 0 && inLen % groupSize == 0 && inLen / groupSize <= MaxStackGroups;
+
+    /// <summary>One group of four rows on AVX-512BW (<see cref="V512Rows"/>): <paramref name="pairs"/> pairs of blocks from <paramref name="wb"/>, the codes from <paramref name="xb"/>, starting at the group's correction <paramref name="start"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<int> Group512(byte* xb, ref byte wb, long* start, int pairs)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        var a = Avx512F.BroadcastVector256ToVector512(start).AsInt32();
+        for (int p = 0; p < pairs; p++)
+        {
+            KernelPrefetch.Line(ref wb);
+            KernelPrefetch.Line(ref Unsafe.Add(ref wb, 4 * BlockBytes));
+            var w0 = Vector512.LoadUnsafe(ref wb);
+            var w1 = Vector512.LoadUnsafe(ref wb, 4 * BlockBytes);
+            var t = Avx512BW.MultiplyAddAdjacent(Codes(xb), (w0 & mask).AsSByte())
+                + Avx512BW.MultiplyAddAdjacent(Codes(xb + 16), (Vector512.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask).AsSByte());
+            var t1 = Avx512BW.MultiplyAddAdjacent(Codes(xb + 32), (w1 & mask).AsSByte())
+                + Avx512BW.MultiplyAddAdjacent(Codes(xb + 48), (Vector512.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask).AsSByte());
+            a += Avx512BW.MultiplyAddAdjacent(t + t1, Vector512<short>.One);
+            wb = ref Unsafe.Add(ref wb, 8 * BlockBytes);
+            xb += 2 * BlockElements;
+        }
+
+        return a;
+    }
+
+    /// <summary>Sixteen codes at <paramref name="p"/> in each 128-bit lane (<c>vbroadcasti32x4</c>, a load).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<byte> Codes(byte* p) => Avx512F.BroadcastVector128ToVector512((int*)p).AsByte();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Vnni1(ref byte x, ref byte row, ref float sc, int inLen, int groupSize, int groups)
