@@ -15,6 +15,9 @@ public sealed class Int8ActivationKernelTests
     [DataRow(784, 512, 64)]
     [DataRow(100, 13, 32)]
     [DataRow(1024, 64, 64)]
+    [DataRow(192, 47, 64)] // AVX-VNNI: five pairs of row blocks read as two streams, an odd row block and three tail rows
+    [DataRow(1024, 16, 1024)] // one group per row (a per-row scale): AVX-VNNI reads two row blocks row after row
+    [DataRow(96, 47, 128)] // the same for a row of 96 inputs (a last 32), an odd row block and three tail rows
     [DataRow(37, 6, 100)]
     [DataRow(130, 5, 48)]
     public void Activation_EveryPath_MatchesExactReference_OnRandomData(int inLen, int outLen, int groupSize)

@@ -204,7 +204,27 @@ public static class Int4Activations
         }
 
         ref Vector256<int> xs = ref MemoryMarshal.GetReference(xsums);
-        for (int o = 0; o < outLen;)
+        int pairs = wide ? rowMain / (2 * Int8Activations.RowBlock) : 0;
+        if (pairs > 0)
+        {
+            unsafe
+            {
+                fixed (byte* xp = &xr)
+                fixed (Vector256<int>* xsp = &xs)
+                {
+                    for (int i = 0; i < pairs; i++)
+                    {
+                        // row blocks i and i + pairs together: two streams of weights (Int8Activations.TwoStreamPairs)
+                        int oa = i * Int8Activations.RowBlock, ob = (i + pairs) * Int8Activations.RowBlock;
+                        V512Rows(xp, ref Unsafe.Add(ref wr, (nint)oa * rowBytes), ref Unsafe.Add(ref sr, (nint)oa * groups), ref Unsafe.Add(ref wr, (nint)ob * rowBytes), ref Unsafe.Add(ref sr, (nint)ob * groups), xsp, groupSize, groups, out var da, out var db);
+                        clipped += e.Store4(ref yr, ref qr, oa, da);
+                        clipped += e.Store4(ref yr, ref qr, ob, db);
+                    }
+                }
+            }
+        }
+
+        for (int o = 2 * pairs * Int8Activations.RowBlock; o < outLen;)
         {
             int rc = o < rowMain ? Int8Activations.RowBlock : 1;
             ref byte blk = ref Unsafe.Add(ref wr, (nint)o * rowBytes);
@@ -212,17 +232,6 @@ public static class Int4Activations
             float d0, d1 = 0f, d2 = 0f, d3 = 0f;
             switch (path)
             {
-                case var _ when wide && rc == 4:
-                    unsafe
-                    {
-                        fixed (byte* xp = &xr)
-                        fixed (Vector256<int>* xsp = &xs)
-                        {
-                            V512Rows(xp, ref blk, ref sc, xsp, groupSize, groups, out d0, out d1, out d2, out d3);
-                        }
-                    }
-
-                    break;
                 case Int8DotPath.AvxVnni:
                     if (rc == 4 && !xsums.IsEmpty)
                     {
@@ -643,8 +652,9 @@ public static class Int4Activations
     }
 
     /// <summary>
-    /// Four rows on AVX-512BW, for rows of whole groups of a multiple of 64 inputs (<see cref="Wide512Fits"/>): a 64-byte
-    /// load is one block of the four rows; the stored nibbles n (0..15) go in as they are (a mask, a shift and a mask),
+    /// Two blocks of four rows on AVX-512BW (<paramref name="blkA"/> and <paramref name="blkB"/>, half a layer apart: two
+    /// streams of weights, as <see cref="Int8Activations.TwoStreamPairs"/>), for rows of whole groups of a multiple of 64
+    /// inputs (<see cref="Wide512Fits"/>): a 64-byte load is one block of the four rows; the stored nibbles n (0..15) go in as they are (a mask, a shift and a mask),
     /// each 16-byte half of the block's codes broadcast to the four 128-bit lanes. <c>vpmaddubsw</c> multiplies u8 codes
     /// by n into exact int16 pair sums (≤ 2 · 255 · 15 = 7,650), two blocks' four products add in int16 (≤ 30,600 &lt;
     /// 2¹⁵), and one <c>vpmaddwd</c> by ones widens them to int32, lanes 4r..4r + 3 holding row r. Each group starts at
@@ -653,7 +663,7 @@ public static class Int4Activations
     /// and a <c>vpermps</c> by an index that steps by one per group picks group g's scale of each row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void V512Rows(byte* x, ref byte blk, ref float sc, Vector256<int>* xs, int groupSize, int groups, out float d0, out float d1, out float d2, out float d3)
+    private static unsafe void V512Rows(byte* x, ref byte blkA, ref float scA, ref byte blkB, ref float scB, Vector256<int>* xs, int groupSize, int groups, out Vector128<float> da, out Vector128<float> db)
     {
         if (!Avx512BW.IsSupported)
         {
@@ -661,21 +671,20 @@ public static class Int4Activations
         }
 
         var first4 = Vector512.Create(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
-        Vector512<float> f = default;
+        Vector512<float> fa = default, fb = default;
         int pairs = groupSize / (2 * BlockElements);
         int groupBytes = pairs * 8 * BlockBytes;
-        ref float s1 = ref Unsafe.Add(ref sc, groups);
-        ref float s2 = ref Unsafe.Add(ref sc, 2 * groups);
-        ref float s3 = ref Unsafe.Add(ref sc, 3 * groups);
         int g = 0;
         for (; g + 4 <= groups; g += 4)
         {
-            var s4 = Vector512.Create(Vector256.Create(Vector128.LoadUnsafe(ref sc, (nuint)g), Vector128.LoadUnsafe(ref s1, (nuint)g)), Vector256.Create(Vector128.LoadUnsafe(ref s2, (nuint)g), Vector128.LoadUnsafe(ref s3, (nuint)g)));
+            var sa = Scales4(ref scA, g, groups);
+            var sb = Scales4(ref scB, g, groups);
             var pick = first4;
             for (int k = 0; k < 4; k++)
             {
-                var a = Group512(x + ((g + k) * groupSize), ref Unsafe.Add(ref blk, (nint)(g + k) * groupBytes), (long*)(xs + g + k), pairs);
-                f = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), Avx512F.PermuteVar16x32(s4, pick), f);
+                Group512(x + ((g + k) * groupSize), ref Unsafe.Add(ref blkA, (nint)(g + k) * groupBytes), ref Unsafe.Add(ref blkB, (nint)(g + k) * groupBytes), (long*)(xs + g + k), pairs, out var a, out var b);
+                fa = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), Avx512F.PermuteVar16x32(sa, pick), fa);
+                fb = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(b), Avx512F.PermuteVar16x32(sb, pick), fb);
                 pick += Vector512<int>.One;
             }
         }
@@ -683,42 +692,81 @@ public static class Int4Activations
         for (; g < groups; g++)
         {
             // the last one to three groups: each row's scale broadcast to its lane
-            var s = Vector512.Create(Vector256.Create(Vector128.Create(Unsafe.Add(ref sc, g)), Vector128.Create(Unsafe.Add(ref s1, g))), Vector256.Create(Vector128.Create(Unsafe.Add(ref s2, g)), Vector128.Create(Unsafe.Add(ref s3, g))));
-            var a = Group512(x + (g * groupSize), ref Unsafe.Add(ref blk, (nint)g * groupBytes), (long*)(xs + g), pairs);
-            f = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), s, f);
+            Group512(x + (g * groupSize), ref Unsafe.Add(ref blkA, (nint)g * groupBytes), ref Unsafe.Add(ref blkB, (nint)g * groupBytes), (long*)(xs + g), pairs, out var a, out var b);
+            fa = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(a), Scales1(ref scA, g, groups), fa);
+            fb = Vector512.MultiplyAddEstimate(Vector512.ConvertToSingle(b), Scales1(ref scB, g, groups), fb);
         }
 
-        d0 = Vector128.Sum(f.GetLower().GetLower());
-        d1 = Vector128.Sum(f.GetLower().GetUpper());
-        d2 = Vector128.Sum(f.GetUpper().GetLower());
-        d3 = Vector128.Sum(f.GetUpper().GetUpper());
+        da = Sums4(fa);
+        db = Sums4(fb);
     }
+
+    /// <summary>Groups g..g + 3 of the four rows' scales (row r's in 128-bit lane r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scales4(ref float sc, int g, int groups) => Vector512.Create(
+        Vector256.Create(Vector128.LoadUnsafe(ref sc, (nuint)g), Vector128.LoadUnsafe(ref sc, (nuint)(groups + g))),
+        Vector256.Create(Vector128.LoadUnsafe(ref sc, (nuint)((2 * groups) + g)), Vector128.LoadUnsafe(ref sc, (nuint)((3 * groups) + g))));
+
+    /// <summary>Group g's scale of each of the four rows, broadcast to the row's 128-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scales1(ref float sc, int g, int groups) => Vector512.Create(
+        Vector256.Create(Vector128.Create(Unsafe.Add(ref sc, g)), Vector128.Create(Unsafe.Add(ref sc, groups + g))),
+        Vector256.Create(Vector128.Create(Unsafe.Add(ref sc, (2 * groups) + g)), Vector128.Create(Unsafe.Add(ref sc, (3 * groups) + g))));
+
+    /// <summary>The sum of each 128-bit lane (row r's partial sums in lane r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sums4(Vector512<float> f) => Vector128.Create(
+        Vector128.Sum(f.GetLower().GetLower()),
+        Vector128.Sum(f.GetLower().GetUpper()),
+        Vector128.Sum(f.GetUpper().GetLower()),
+        Vector128.Sum(f.GetUpper().GetUpper()));
 
     /// <summary>Whether <see cref="V512Rows"/> takes a layer: whole groups (<c>in % groupSize == 0</c>) of a multiple of 64 inputs, at most <see cref="MaxStackGroups"/> of them.</summary>
     public static bool Wide512Fits(int inLen, int groupSize) => groupSize % (2 * BlockElements) == 0 && inLen % groupSize == 0 && inLen / groupSize <= MaxStackGroups;
 
-    /// <summary>One group of four rows on AVX-512BW (<see cref="V512Rows"/>): <paramref name="pairs"/> pairs of blocks from <paramref name="wb"/>, the codes from <paramref name="xb"/>, starting at the group's correction <paramref name="start"/>.</summary>
+    /// <summary>
+    /// One group of two blocks of four rows on AVX-512BW (<see cref="V512Rows"/>): <paramref name="pairs"/> pairs of blocks
+    /// from <paramref name="wa"/> and from <paramref name="wb"/>, the codes from <paramref name="xb"/>, both starting at the
+    /// group's correction <paramref name="start"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector512<int> Group512(byte* xb, ref byte wb, long* start, int pairs)
+    private static unsafe void Group512(byte* xb, ref byte wa, ref byte wb, long* start, int pairs, out Vector512<int> a, out Vector512<int> b)
     {
-        var mask = Vector512.Create((byte)0x0F);
-        var a = Avx512F.BroadcastVector256ToVector512(start).AsInt32();
+        a = Avx512F.BroadcastVector256ToVector512(start).AsInt32();
+        b = a;
         for (int p = 0; p < pairs; p++)
         {
+            KernelPrefetch.Line(ref wa);
+            KernelPrefetch.Line(ref Unsafe.Add(ref wa, 4 * BlockBytes));
             KernelPrefetch.Line(ref wb);
             KernelPrefetch.Line(ref Unsafe.Add(ref wb, 4 * BlockBytes));
-            var w0 = Vector512.LoadUnsafe(ref wb);
-            var w1 = Vector512.LoadUnsafe(ref wb, 4 * BlockBytes);
-            var t = Avx512BW.MultiplyAddAdjacent(Codes(xb), (w0 & mask).AsSByte())
-                + Avx512BW.MultiplyAddAdjacent(Codes(xb + 16), (Vector512.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask).AsSByte());
-            var t1 = Avx512BW.MultiplyAddAdjacent(Codes(xb + 32), (w1 & mask).AsSByte())
-                + Avx512BW.MultiplyAddAdjacent(Codes(xb + 48), (Vector512.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask).AsSByte());
-            a += Avx512BW.MultiplyAddAdjacent(t + t1, Vector512<short>.One);
+            var x0 = Codes(xb);
+            var x1 = Codes(xb + 16);
+            var x2 = Codes(xb + 32);
+            var x3 = Codes(xb + 48);
+            a += Block2(x0, x1, x2, x3, ref wa);
+            b += Block2(x0, x1, x2, x3, ref wb);
+            wa = ref Unsafe.Add(ref wa, 8 * BlockBytes);
             wb = ref Unsafe.Add(ref wb, 8 * BlockBytes);
             xb += 2 * BlockElements;
         }
+    }
 
-        return a;
+    /// <summary>
+    /// Two blocks of four rows at <paramref name="w"/> times the codes of their 64 inputs (<paramref name="x0"/>..<paramref name="x3"/>:
+    /// inputs 0–15, 16–31, 32–47, 48–63, each in every 128-bit lane): four <c>vpmaddubsw</c> into int16, one <c>vpmaddwd</c> to int32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Block2(Vector512<byte> x0, Vector512<byte> x1, Vector512<byte> x2, Vector512<byte> x3, ref byte w)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        var w0 = Vector512.LoadUnsafe(ref w);
+        var w1 = Vector512.LoadUnsafe(ref w, 4 * BlockBytes);
+        var t = Avx512BW.MultiplyAddAdjacent(x0, (w0 & mask).AsSByte())
+            + Avx512BW.MultiplyAddAdjacent(x1, (Vector512.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask).AsSByte());
+        var t1 = Avx512BW.MultiplyAddAdjacent(x2, (w1 & mask).AsSByte())
+            + Avx512BW.MultiplyAddAdjacent(x3, (Vector512.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask).AsSByte());
+        return Avx512BW.MultiplyAddAdjacent(t + t1, Vector512<short>.One);
     }
 
     /// <summary>Sixteen codes at <paramref name="p"/> in each 128-bit lane (<c>vbroadcasti32x4</c>, a load).</summary>

@@ -153,7 +153,16 @@ public static partial class Int8Activations
         int clipped = 0;
         Vector128<double> m1 = default, m2 = default;
         double t1 = 0, t2 = 0;
-        for (int o = 0; o < outLen;)
+        int pairs = path == Int8DotPath.AvxVnni ? TwoStreamPairs(inLen, groupSize, rowMain) : 0;
+        for (int i = 0; i < pairs; i++)
+        {
+            // row blocks i and i + pairs together: two streams of weights (Int8Activations.TwoStreamPairs)
+            VnniPair(ref xr, ref wr, ref sr, inLen, groups, i, pairs, out var da, out var db);
+            clipped += e.Store4(ref yr, ref qr, i * RowBlock, da, ref m1, ref m2);
+            clipped += e.Store4(ref yr, ref qr, (i + pairs) * RowBlock, db, ref m1, ref m2);
+        }
+
+        for (int o = 2 * pairs * RowBlock; o < outLen;)
         {
             int rc = o < rowMain ? RowBlock : 1;
             ref sbyte blk = ref Unsafe.Add(ref wr, (nint)o * inLen);
