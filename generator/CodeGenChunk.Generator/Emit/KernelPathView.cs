@@ -36,6 +36,13 @@ public sealed class KernelPathView
     /// <summary>The KernelPath values dispatched to this path (a path also serves the wider ones not generated).</summary>
     public string[] Cases { get; }
 
+    /// <summary>
+    /// The case guard of this path's dispatch: " when Vector512.IsHardwareAccelerated" for a 512-bit body, else empty.
+    /// <c>KernelPaths.Resolve</c> never yields Vector512 where it is not accelerated, so the guard changes nothing at run
+    /// time; it is a constant for NativeAOT, whose instruction set (e.g. x86-64-v3) then leaves the 512-bit bodies out.
+    /// </summary>
+    public string Guard => Vector == "Vector512" ? " when Vector512.IsHardwareAccelerated" : string.Empty;
+
     public static IReadOnlyList<KernelPathView> For(string simd)
     {
         var names = new[] { "Vector512", "Vector256", "Vector128" };
