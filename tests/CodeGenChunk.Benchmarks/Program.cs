@@ -23,6 +23,8 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--docs PATH</c>: where to write the report (default: docs/benchmarks.md of the repository, full runs only).</item>
 /// <item><c>--no-docs</c>: print only.</item>
 /// <item><c>--int4a-ab [rounds]</c>: BigNet Int4A, Int8A, Int4 and ORT MatMulNBits4 warm, interleaved round by round (InterleavedAb.cs).</item>
+/// <item><c>--formats-ab [rounds]</c>: BigNet with int8 activations in every weight format (int8 two ways, base11 pairs, ternary, int4) warm, interleaved (InterleavedAb.cs).</item>
+/// <item><c>--peers-ab [rounds]</c>: BigNet f32, int8 × int8 (two scale layouts) and int4 × int8 warm next to their ONNX Runtime peers, interleaved round by round (InterleavedAb.cs).</item>
 /// <item><c>--activation-cost</c>: no BenchmarkDotNet; times one 1024 × 1024 integer-activation layer, its output-range prediction and a dynamic quantization on every path (docs/activations.md).</item>
 /// <item><c>--floatin-cost [rounds]</c>: no BenchmarkDotNet; the MNIST MLP's first layer with the input quantized to codes against the float input read in place, interleaved (FloatInputCost.cs).</item>
 /// <item><c>--activation-layers [BenchmarkDotNet arguments]</c>: <see cref="ActivationLayerBenchmarks"/> only (a 1024 × 1024 layer with int8 activations, int8 against base11 weights; docs/activations.md).</item>
@@ -82,6 +84,10 @@ internal static class Program
                     return FloatInputCost.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var floatRounds) ? floatRounds : 60);
                 case "--int4a-ab":
                     return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var rounds) ? rounds : 100);
+                case "--formats-ab":
+                    return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var formatRounds) ? formatRounds : 100, peers: false, formats: true);
+                case "--peers-ab":
+                    return InterleavedAb.Run(i + 1 < args.Length && int.TryParse(args[i + 1], out var peerRounds) ? peerRounds : 100, peers: true);
                 case "--activation-layers":
                     // In process, as --routing: ActivationLayerBenchmarks (a 1024 x 1024 layer, int8 against base11 weights, int8 activations)
                     var layers = BenchmarkRunner.Run<ActivationLayerBenchmarks>(DefaultConfig.Instance
