@@ -14,8 +14,9 @@ namespace CodeGenChunk.Benchmarks;
 /// <item><c>--int4a-ab [rounds]</c> (docs/activations.md): int4 weights × int8 activations (BigNetInt4A), int8 × int8
 /// (BigNetInt8A), int4 with float activations (BigNetInt4), ONNX Runtime MatMulNBits 4-bit (block 32, accuracy_level 4).</item>
 /// <item><c>--peers-ab [rounds]</c> (docs/benchmarks.md): each generated model next to its ONNX Runtime peer (one thread):
-/// f32 against Gemm, int8 × int8 (per-group and per-row scales) against dynamic int8, int4 × int8 against MatMulNBits;
-/// also prints the median of the per-round speed-ups (peer ÷ model) of the three pairs.</item>
+/// f32 against Gemm, int8 × int8 (per-group and per-row scales) against dynamic int8, int4 × int8 against MatMulNBits,
+/// and every weight format with float activations (f16, int8, int4, base11 pairs, ternary, int1) against ORT f32; also
+/// prints the median of the per-round speed-ups (peer ÷ model) of each pair.</item>
 /// <item><c>--formats-ab [rounds]</c> (docs/benchmarks.md): fewer bytes, less time? Every weight format with int8
 /// activations: int8 (per-group and per-row scales), base11 pairs, ternary, int4.</item>
 /// </list>
@@ -70,6 +71,12 @@ internal static class InterleavedAb
             var ortF32 = Keep(OrtBigNet.Create(OrtFormat.F32, Paths.SafeTensors(), input, ortOutput));
             var ortInt8 = Keep(OrtBigNet.Create(OrtFormat.DynamicInt8, Paths.SafeTensors(), input, ortOutput));
             var ortInt4 = Keep(OrtBigNet.Create(OrtFormat.MatMulNBits4, Paths.SafeTensors(), input, ortOutput));
+            var f16 = Keep(BigNetF16.Open());
+            var int8 = Keep(new BigNetInt8());
+            var int4 = Keep(new BigNetInt4());
+            var base11p = Keep(BigNetBase11P.Open());
+            var ternary = Keep(new BigNetTernary());
+            var int1 = Keep(BigNetInt1.Open());
             models = new (string Name, Action Run)[]
             {
                 ("F32_Generated", () => f32.Run(input, output)),
@@ -79,6 +86,12 @@ internal static class InterleavedAb
                 ("Ort_DynamicInt8", ortInt8.Run),
                 ("Int4A_Generated", () => int4a.Run(input, output)),
                 ("Ort_MatMulNBits4", ortInt4.Run),
+                ("F16_Generated", () => f16.Run(input, output)),
+                ("Int8_Generated", () => int8.Run(input, output)),
+                ("Int4_Generated", () => int4.Run(input, output)),
+                ("Base11P_Generated", () => base11p.Run(input, output)),
+                ("Ternary_Generated", () => ternary.Run(input, output)),
+                ("Int1_Generated", () => int1.Run(input, output)),
             };
         }
         else
@@ -138,7 +151,7 @@ internal static class InterleavedAb
                 Console.WriteLine();
                 Console.WriteLine("| generated | ONNX Runtime peer | median of per-round speed-up (peer ÷ generated) | rounds the generated model is faster |");
                 Console.WriteLine("|---|---|---:|---:|");
-                foreach (var (g, o) in new[] { (0, 1), (2, 4), (3, 4), (5, 6) })
+                foreach (var (g, o) in new[] { (0, 1), (2, 4), (3, 4), (5, 6), (7, 1), (8, 1), (9, 1), (10, 1), (11, 1), (12, 1) })
                 {
                     var speedups = Enumerable.Range(0, rounds).Select(r => times[o][r] / times[g][r]).ToList();
                     Console.WriteLine($"| {models[g].Name} | {models[o].Name} | {Median(speedups):F3}× | {speedups.Count(v => v > 1)} of {rounds} |");
