@@ -150,7 +150,7 @@ internal static class Program
         var config = DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .WithOptions(ConfigOptions.JoinSummary)
-            .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared))
+            .WithOrderer(new PeerAdjacentOrderer())
             .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(40));
 
         if (cnn)
