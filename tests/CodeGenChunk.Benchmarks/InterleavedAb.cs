@@ -146,6 +146,18 @@ internal static class InterleavedAb
                 Console.WriteLine($"| {models[m].Name} | {Median(times[m]):F1} µs | {times[m].Min():F1} µs | {Median(ratios):F3} |");
             }
 
+            if (formats)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"| format | median of per-round speed-up ({models[0].Name} ÷ format) | rounds the format is faster |");
+                Console.WriteLine("|---|---:|---:|");
+                for (var m = 1; m < models.Length; m++)
+                {
+                    var speedups = Enumerable.Range(0, rounds).Select(r => times[0][r] / times[m][r]).ToList();
+                    Console.WriteLine($"| {models[m].Name} | {Median(speedups):F3}× | {speedups.Count(v => v > 1)} of {rounds} |");
+                }
+            }
+
             if (peers && !formats)
             {
                 Console.WriteLine();
