@@ -923,14 +923,10 @@ public static partial class Int8Activations
                 KernelPrefetch.Lines256(ref qg);
                 var x0 = Vector256.LoadUnsafe(ref xg);
                 var x1 = Vector256.LoadUnsafe(ref xg, 32);
-                var a0 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 32).AsSByte());
-                var a1 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 64).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 96).AsSByte());
-                var a2 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 128).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 160).AsSByte());
-                var a3 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, x0, Vector256.LoadUnsafe(ref qg, 192).AsSByte()), x1, Vector256.LoadUnsafe(ref qg, 224).AsSByte());
-                f0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a0), Vector256.Create(Unsafe.Add(ref sc, g)), f0);
-                f1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a1), Vector256.Create(Unsafe.Add(ref s1, g)), f1);
-                f2 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a2), Vector256.Create(Unsafe.Add(ref s2, g)), f2);
-                f3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(a3), Vector256.Create(Unsafe.Add(ref s3, g)), f3);
+                f0 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Dot64(x0, x1, ref qg)), Vector256.Create(Unsafe.Add(ref sc, g)), f0);
+                f1 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Dot64(x0, x1, ref Unsafe.Add(ref qg, 64))), Vector256.Create(Unsafe.Add(ref s1, g)), f1);
+                f2 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Dot64(x0, x1, ref Unsafe.Add(ref qg, 128))), Vector256.Create(Unsafe.Add(ref s2, g)), f2);
+                f3 = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(Dot64(x0, x1, ref Unsafe.Add(ref qg, 192))), Vector256.Create(Unsafe.Add(ref s3, g)), f3);
             }
         }
 
